@@ -1,0 +1,110 @@
+# disrupt: build, test, install.  See CONTRIBUTING.md.
+#
+#   make deps            install build and test dependencies (Debian, as root)
+#   make                 build lib/libdz.a and the programs in cmd/
+#   make check           run the test suite with prove
+#   make check SANITIZE=1   the same under ASan + UBSan
+#   make bench           speed figures (scripts/bench/)
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+PROVE ?= prove
+
+# Hardening defaults; override CFLAGS freely, the warnings below stay on.
+CFLAGS ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+LDFLAGS ?= -pie -Wl,-z,relro,-z,now
+
+# PDQ must agree bit for bit with the reference: no fused multiply-add, no
+# fast-math reassociation, whatever CFLAGS says.
+DZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-ffp-contract=off -fno-fast-math -pthread -Ilib
+DZ_LDFLAGS = -pthread
+
+ifeq ($(DEVELOPER),1)
+DZ_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+DZ_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+DZ_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Libraries each program links, found with pkg-config.
+PKGS_IMAGE = libjpeg libpng libavformat libavcodec libavutil libswscale
+PKGS_dz-hash = $(PKGS_IMAGE) libcrypto jansson
+PKGS_ALL = $(PKGS_IMAGE) libcrypto jansson
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:.c=.o)
+LIB_HDR = $(wildcard lib/*.h)
+PROGS = dz-hash
+PROG_BIN = $(addprefix cmd/,$(PROGS))
+UNIT_SRC = $(sort $(wildcard t/unit/*.c))
+UNIT_BIN = $(UNIT_SRC:.c=)
+MANS = $(sort $(wildcard man/*.[1-8]))
+
+all: $(PROG_BIN)
+
+# Rebuild everything when the flags change (SANITIZE=1 after a plain build).
+BUILD_FLAGS_NOW = $(CC) $(CFLAGS) $(DZ_CFLAGS) $(LDFLAGS) $(DZ_LDFLAGS)
+.build-flags: FORCE
+	@echo '$(BUILD_FLAGS_NOW)' | cmp -s - $@ || echo '$(BUILD_FLAGS_NOW)' > $@
+
+lib/%.o: lib/%.c $(LIB_HDR) .build-flags
+	$(CC) $(CFLAGS) $(DZ_OPT) $(DZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The PDQ filter is the hot loop: let the compiler vectorise it.
+lib/pdq.o: DZ_OPT = -O3
+
+lib/libdz.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+cmd/%: cmd/%.c lib/libdz.a .build-flags
+	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
+		$(LDFLAGS) $(DZ_LDFLAGS) \
+		$(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $@))) -lm
+
+t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
+	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -It/unit -o $@ $< lib/libdz.a \
+		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
+
+check: all $(UNIT_BIN)
+	LC_ALL=C TZ=UTC $(PROVE) -j2 -e /bin/bash t/
+
+bench: all
+	scripts/bench/run
+
+# Debian packages for building, testing and benchmarking.
+DEB_PKGS = build-essential clang pkg-config perl mandoc \
+	libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev \
+	libavutil-dev libswscale-dev libssl-dev libjansson-dev libyaml-dev \
+	libsqlite3-dev libjpeg-turbo-progs imagemagick ffmpeg
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROG_BIN) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+clean:
+	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) .build-flags
+	rm -rf t/trash.*
+
+.PHONY: all check bench deps install clean FORCE
+.DELETE_ON_ERROR:

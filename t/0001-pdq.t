@@ -1,0 +1,5 @@
+#!/bin/bash
+# lib/pdq against the PNM reference vectors (C unit test).
+top=$(cd "$(dirname "$0")/.." && pwd)
+export DZ_TESTDATA=${DZ_TESTDATA:-$top/../shared/testdata}
+exec "$top/t/unit/test-pdq"
