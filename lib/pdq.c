@@ -25,6 +25,11 @@
 #include "err.h"
 #include "pdq.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 #define LANES 4
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 
@@ -40,7 +45,8 @@ struct vpass {
 	int nin;		/* rows in the whole sequence */
 	int ri, li, cnt;	/* rows added, rows subtracted, window count */
 	float *sum;		/* n running sums */
-	float *ring;		/* w + 1 rows, slot r % (w + 1) */
+	int nslot;		/* ring slots: w + 1 + LANES */
+	float *ring;		/* row r lives in slot r % nslot */
 };
 
 struct dz_pdq_filter {
@@ -57,7 +63,6 @@ struct dz_pdq_filter {
 	float *h1_out[LANES];
 
 	struct vpass v1;
-	float *v1_row;		/* one V1 output row */
 
 	/* H2: LANES V1 rows gathered; outputs at the 64 sampled columns. */
 	float *h2_in[LANES];
@@ -78,8 +83,9 @@ vpass_init(struct vpass *v, int n, int w, int nin)
 	v->w = w;
 	v->half = (w + 2) / 2;
 	v->nin = nin;
+	v->nslot = w + 1 + LANES;
 	v->sum = calloc((size_t)n, sizeof(float));
-	v->ring = malloc((size_t)n * (size_t)(w + 1) * sizeof(float));
+	v->ring = malloc((size_t)n * (size_t)v->nslot * sizeof(float));
 	return v->sum && v->ring ? 0 : -1;
 }
 
@@ -88,6 +94,16 @@ vpass_release(struct vpass *v)
 {
 	free(v->sum);
 	free(v->ring);
+}
+
+/*
+ * Where input row ri + ahead will be kept (ahead < LANES): a producer may
+ * write the row there and pass that pointer to vpass_push, saving a copy.
+ */
+static float *
+vpass_slot(struct vpass *v, int ahead)
+{
+	return v->ring + (size_t)((v->ri + ahead) % v->nslot) * (size_t)v->n;
 }
 
 /*
@@ -100,7 +116,7 @@ vpass_push(struct vpass *v, const float *row, float *out)
 {
 	const int n = v->n, w = v->w;
 	float *restrict sum = v->sum;
-	float *slot = v->ring + (size_t)(v->ri % (w + 1)) * (size_t)n;
+	float *slot = vpass_slot(v, 0);
 	int emit;
 
 	if (v->ri < w) {
@@ -109,7 +125,7 @@ vpass_push(struct vpass *v, const float *row, float *out)
 			sum[x] += row[x];
 		emit = v->ri >= v->half - 1;
 	} else {
-		const float *old = v->ring + (size_t)(v->li % (w + 1)) * (size_t)n;
+		const float *old = v->ring + (size_t)(v->li % v->nslot) * (size_t)n;
 		for (int x = 0; x < n; x++) {
 			float s = sum[x] + row[x];
 			sum[x] = s - old[x];
@@ -117,7 +133,8 @@ vpass_push(struct vpass *v, const float *row, float *out)
 		v->li++;
 		emit = 1;
 	}
-	memcpy(slot, row, (size_t)n * sizeof(float));
+	if (row != slot)
+		memcpy(slot, row, (size_t)n * sizeof(float));
 	v->ri++;
 	if (emit) {
 		const float c = (float)v->cnt;
@@ -131,14 +148,14 @@ vpass_push(struct vpass *v, const float *row, float *out)
 static int
 vpass_drain(struct vpass *v, float *out)
 {
-	const int n = v->n, w = v->w;
+	const int n = v->n;
 	float *restrict sum = v->sum;
 	const float *old;
 	float c;
 
 	if (v->ri < v->nin || v->li >= v->nin - v->w + v->half - 1)
 		return 0;
-	old = v->ring + (size_t)(v->li % (w + 1)) * (size_t)n;
+	old = v->ring + (size_t)(v->li % v->nslot) * (size_t)n;
 	for (int x = 0; x < n; x++)
 		sum[x] -= old[x];
 	v->li++;
@@ -151,11 +168,23 @@ vpass_drain(struct vpass *v, float *out)
 
 /* rows[l][x] -> buf[x][l] for LANES rows of n floats. */
 static void
-interleave(vf *restrict buf, float *const rows[LANES], int n)
+interleave(vf *restrict buf, const float *const rows[LANES], int n)
 {
 	float *b = (float *)buf;
+	int x = 0;
 
-	for (int x = 0; x < n; x++)
+#ifdef __SSE2__
+	for (; x + 4 <= n; x += 4) {
+		__m128 r0 = _mm_loadu_ps(rows[0] + x), r1 = _mm_loadu_ps(rows[1] + x);
+		__m128 r2 = _mm_loadu_ps(rows[2] + x), r3 = _mm_loadu_ps(rows[3] + x);
+		_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+		_mm_store_ps(b + 4 * x, r0);
+		_mm_store_ps(b + 4 * x + 4, r1);
+		_mm_store_ps(b + 4 * x + 8, r2);
+		_mm_store_ps(b + 4 * x + 12, r3);
+	}
+#endif
+	for (; x < n; x++)
 		for (int l = 0; l < LANES; l++)
 			b[x * LANES + l] = rows[l][x];
 }
@@ -164,9 +193,21 @@ static void
 deinterleave(float *const rows[LANES], const vf *restrict buf, int n)
 {
 	const float *b = (const float *)buf;
+	int x = 0;
 
-	for (int l = 0; l < LANES; l++)
-		for (int x = 0; x < n; x++)
+#ifdef __SSE2__
+	for (; x + 4 <= n; x += 4) {
+		__m128 r0 = _mm_load_ps(b + 4 * x), r1 = _mm_load_ps(b + 4 * x + 4);
+		__m128 r2 = _mm_load_ps(b + 4 * x + 8), r3 = _mm_load_ps(b + 4 * x + 12);
+		_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+		_mm_storeu_ps(rows[0] + x, r0);
+		_mm_storeu_ps(rows[1] + x, r1);
+		_mm_storeu_ps(rows[2] + x, r2);
+		_mm_storeu_ps(rows[3] + x, r3);
+	}
+#endif
+	for (; x < n; x++)
+		for (int l = 0; l < LANES; l++)
 			rows[l][x] = b[x * LANES + l];
 }
 
@@ -241,7 +282,7 @@ h2_flush(struct dz_pdq_filter *f)
 		return;
 	for (int l = f->h2_n; l < LANES; l++)
 		memset(f->h2_in[l], 0, (size_t)f->width * sizeof(float));
-	interleave(f->ibuf, f->h2_in, f->width);
+	interleave(f->ibuf, (const float *const *)f->h2_in, f->width);
 	box_sampled(f->ibuf, f->width, f->wr, f->samp_col, sout);
 	for (int l = 0; l < f->h2_n; l++) {
 		float row64[64];
@@ -269,15 +310,39 @@ v2_take(struct dz_pdq_filter *f, const float *row64)
 		v2_emit(f, f->v2_row);
 }
 
-static void
-v1_emit(struct dz_pdq_filter *f, const float *row)
+/* V1 writes its output straight into the next H2 input row. */
+static float *
+v1_out(struct dz_pdq_filter *f)
 {
-	memcpy(f->h2_in[f->h2_n++], row, (size_t)f->width * sizeof(float));
-	if (f->h2_n == LANES)
+	return f->h2_in[f->h2_n];
+}
+
+static void
+v1_emit(struct dz_pdq_filter *f)
+{
+	if (++f->h2_n == LANES)
 		h2_flush(f);
 }
 
-/* H1 on the gathered input rows, then each row through V1. */
+/*
+ * H1 on LANES rows (n of them real), written straight into V1's ring,
+ * then each row through V1.
+ */
+static void
+h1_run(struct dz_pdq_filter *f, const float *const rows[LANES], int n)
+{
+	float *dst[LANES];
+
+	interleave(f->ibuf, rows, f->width);
+	box_full(f->ibuf, f->width, f->wr, f->obuf);
+	for (int l = 0; l < LANES; l++)
+		dst[l] = l < n ? vpass_slot(&f->v1, l) : f->h1_out[l];
+	deinterleave(dst, f->obuf, f->width);
+	for (int l = 0; l < n; l++)
+		if (vpass_push(&f->v1, dst[l], v1_out(f)))
+			v1_emit(f);
+}
+
 static void
 h1_flush(struct dz_pdq_filter *f)
 {
@@ -285,12 +350,7 @@ h1_flush(struct dz_pdq_filter *f)
 		return;
 	for (int l = f->h1_n; l < LANES; l++)
 		memset(f->h1_in[l], 0, (size_t)f->width * sizeof(float));
-	interleave(f->ibuf, f->h1_in, f->width);
-	box_full(f->ibuf, f->width, f->wr, f->obuf);
-	deinterleave(f->h1_out, f->obuf, f->width);
-	for (int l = 0; l < f->h1_n; l++)
-		if (vpass_push(&f->v1, f->h1_out[l], f->v1_row))
-			v1_emit(f, f->v1_row);
+	h1_run(f, (const float *const *)f->h1_in, f->h1_n);
 	f->h1_n = 0;
 }
 
@@ -306,7 +366,6 @@ dz_pdq_filter_free(struct dz_pdq_filter *f)
 	}
 	free(f->ibuf);
 	free(f->obuf);
-	free(f->v1_row);
 	vpass_release(&f->v1);
 	vpass_release(&f->v2);
 	free(f);
@@ -345,7 +404,6 @@ dz_pdq_filter_new(int width, int height, struct dz_err *err)
 	}
 	fail |= !(f->ibuf = aligned_alloc(sizeof(vf), (size_t)width * sizeof(vf)));
 	fail |= !(f->obuf = aligned_alloc(sizeof(vf), (size_t)width * sizeof(vf)));
-	fail |= !(f->v1_row = malloc(wbytes));
 	fail |= vpass_init(&f->v1, width, f->wc, height);
 	fail |= vpass_init(&f->v2, 64, f->wc, height);
 	if (fail)
@@ -369,8 +427,17 @@ dz_pdq_filter_rows(struct dz_pdq_filter *f, const float *luma, int nrows,
 		return 0;
 	}
 	for (int r = 0; r < nrows; r++) {
-		memcpy(f->h1_in[f->h1_n++], luma + (size_t)r * (size_t)f->width,
-		    (size_t)f->width * sizeof(float));
+		const float *row = luma + (size_t)r * (size_t)f->width;
+		if (f->h1_n == 0 && nrows - r >= LANES) {
+			/* a whole group in the caller's buffer: no copy */
+			const float *rows[LANES];
+			for (int l = 0; l < LANES; l++)
+				rows[l] = row + (size_t)l * (size_t)f->width;
+			h1_run(f, rows, LANES);
+			r += LANES - 1;
+			continue;
+		}
+		memcpy(f->h1_in[f->h1_n++], row, (size_t)f->width * sizeof(float));
 		if (f->h1_n == LANES)
 			h1_flush(f);
 	}
@@ -391,8 +458,8 @@ dz_pdq_filter_finish(struct dz_pdq_filter *f, int dihedral,
 	if (f->tiny)
 		return 0;
 	h1_flush(f);
-	while (vpass_drain(&f->v1, f->v1_row))
-		v1_emit(f, f->v1_row);
+	while (vpass_drain(&f->v1, v1_out(f)))
+		v1_emit(f);
 	h2_flush(f);
 	while (vpass_drain(&f->v2, f->v2_row))
 		v2_emit(f, f->v2_row);
