@@ -84,15 +84,9 @@ check: all $(UNIT_BIN)
 bench: all
 	scripts/bench/run
 
-# Debian packages for building, testing and benchmarking.
-DEB_PKGS = build-essential clang pkg-config perl mandoc \
-	libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev \
-	libavutil-dev libswscale-dev libssl-dev libjansson-dev libyaml-dev \
-	libsqlite3-dev libjpeg-turbo-progs imagemagick ffmpeg
-
+# Debian packages for building, testing and benchmarking: scripts/deps.
 deps:
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
+	sh scripts/deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

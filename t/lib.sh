@@ -98,3 +98,61 @@ test_done() {
 	fi
 	exit 1
 }
+
+# awk functions for tests on hashes: hd(a, b) is the Hamming distance of
+# two hex strings of equal length. Works with mawk (no xor()).
+HD_AWK='
+function hd_init(   x, y, b, n) {
+	for (x = 0; x < 16; x++)
+		for (y = 0; y < 16; y++) {
+			n = 0
+			for (b = 1; b < 16; b *= 2)
+				if (int(x / b) % 2 != int(y / b) % 2)
+					n++
+			HD_T[x "," y] = n
+		}
+	HD_HEX = "0123456789abcdef"
+}
+function hd(a, b,   i, d) {
+	if (!HD_HEX) hd_init()
+	if (length(a) != length(b)) return 999
+	d = 0
+	for (i = 1; i <= length(a); i++)
+		d += HD_T[(index(HD_HEX, substr(a, i, 1)) - 1) "," (index(HD_HEX, substr(b, i, 1)) - 1)]
+	return d
+}
+'
+
+# check_hashes EXPECTED ACTUAL NHASH TOLERANCE_SPEC: compares the CSVs
+# EXPECTED (path,h1..hN,quality with a header) and ACTUAL (h1..hN,quality,
+# path as dz-hash --format csv prints) and emits one TAP line per expected
+# row. TOLERANCE_SPEC is "default[,path=tol...]" in bits.
+check_hashes() {
+	awk -F, -v n="$3" -v tolspec="$4" -v base="$t_count" "$HD_AWK"'
+	BEGIN {
+		k = split(tolspec, t, ",")
+		deftol = t[1]
+		for (i = 2; i <= k; i++) { split(t[i], kv, "="); tol[kv[1]] = kv[2] }
+	}
+	FNR == NR { got[$NF] = $0; next }
+	FNR == 1 { next }
+	{
+		c++
+		path = $1; lim = (path in tol) ? tol[path] : deftol
+		if (!(path in got)) { printf "not ok %d - %s: no output\n", base + c, path; bad++; next }
+		split(got[path], g, ",")
+		worst = 0
+		for (i = 1; i <= n; i++) { d = hd($(i + 1), g[i]); if (d > worst) worst = d }
+		qok = (g[n + 1] == $(n + 2))
+		if (worst <= lim && qok)
+			printf "ok %d - %s: distance %d (limit %d), quality %s\n", base + c, path, worst, lim, g[n + 1]
+		else {
+			printf "not ok %d - %s: distance %d (limit %d), quality %s want %s\n", base + c, path, worst, lim, g[n + 1], $(n + 2)
+			bad++
+		}
+	}
+	END { print c > "'"$TRASH"'/.count"; print bad + 0 > "'"$TRASH"'/.bad" }
+	' "$2" "$1"
+	t_count=$((t_count + $(cat "$TRASH/.count")))
+	t_failed=$((t_failed + $(cat "$TRASH/.bad")))
+}

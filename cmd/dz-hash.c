@@ -1,0 +1,483 @@
+/*
+ * dz-hash: hash images into PDQ, MD5 and SHA-256 records.
+ * Options, the input loop and the exit code; the work is in lib/hash.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "hash.h"
+#include "input.h"
+#include "pool.h"
+#include "proc.h"
+#include "progress.h"
+#include "record.h"
+
+#define PROG "dz-hash"
+#ifndef DZ_VERSION
+#define DZ_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+"usage: dz-hash [-0hqV] [--dihedral] [--exact] [--no-orient] [--format json|csv]\n"
+"               [-j jobs] [--max-pixels n] [--max-bytes n] [--progress|--no-progress] [file ...]\n"
+"       dz-hash --records [options] [file ...]\n";
+
+static const char help_text[] =
+"\n"
+"Hash images (JPEG, PNG, WebP, GIF, BMP, TIFF) into PDQ, MD5 and SHA-256.\n"
+"Files come from the operands, else one name per line on standard input;\n"
+"'-' reads the image itself from standard input. One JSON Lines record per\n"
+"input on standard output.\n"
+"\n"
+"  -0, --null         names on standard input are NUL-separated (find -print0)\n"
+"      --records      read JSON Lines records and hash the file in each \"path\"\n"
+"      --dihedral     add the eight rotated/mirrored PDQ hashes\n"
+"      --exact        decode at full resolution, identical to the reference\n"
+"      --no-orient    ignore the EXIF orientation\n"
+"      --format FMT   json (default) or csv (hash,quality,filename)\n"
+"  -j, --jobs N       hash with N threads; output stays in input order\n"
+"      --max-pixels N refuse images with more than N pixels (100000000)\n"
+"      --max-bytes N  refuse files larger than N bytes (268435456)\n"
+"      --progress     show progress on stderr (default: if it is a terminal)\n"
+"      --no-progress  never show progress\n"
+"  -q, --quiet        no diagnostics on stderr\n"
+"  -h, --help         show this help\n"
+"  -V, --version      show the version\n"
+"\n"
+"Exit status: 0 all hashed, 65 some input failed (see its error record),\n"
+"64 usage, 74 output or input error. See dz-hash(1).\n";
+
+enum { OPT_DIHEDRAL = 256, OPT_EXACT, OPT_NO_ORIENT, OPT_FORMAT, OPT_RECORDS,
+	OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS };
+
+static const struct option longopts[] = {
+	{ "null", no_argument, NULL, '0' },
+	{ "records", no_argument, NULL, OPT_RECORDS },
+	{ "dihedral", no_argument, NULL, OPT_DIHEDRAL },
+	{ "exact", no_argument, NULL, OPT_EXACT },
+	{ "no-orient", no_argument, NULL, OPT_NO_ORIENT },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cfg {
+	struct dz_hash_opts hash;
+	uint64_t max_bytes;
+	int csv, quiet, records;
+};
+
+/* One input in flight: a file to hash, or a record to pass through. */
+struct job {
+	char *path;		/* NULL: nothing to hash */
+	json_t *rec;		/* --records: the input record */
+	long line;		/* --records: its line number */
+	int failed;
+	struct dz_err err;
+	struct dz_hash_result res;
+};
+
+struct state {
+	struct cfg *cfg;
+	FILE *out;
+	int status;		/* exit status so far */
+	int fatal;		/* output failed: stop */
+	struct dz_progress prog;
+	uint64_t done;
+};
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage_text);
+	exit(EX_USAGE);
+}
+
+static uint64_t
+parse_count(const char *s, const char *opt, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		usage_error("%s needs a positive number", opt);
+	v = strtoull(s, &end, 10);
+	if (*end || v == 0 || v > max)
+		usage_error("%s needs a positive number", opt);
+	return v;
+}
+
+static void
+work(void *arg, void *ctx)
+{
+	struct job *j = arg;
+	const struct cfg *cfg = ((const struct state *)ctx)->cfg;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (!j->path || j->failed)
+		return;
+	if (dz_file_read(j->path, cfg->max_bytes, &buf, &len, &j->err) ||
+	    dz_hash_image(buf, len, &cfg->hash, &j->res, &j->err))
+		j->failed = 1;
+	free(buf);
+}
+
+static void
+job_free(struct job *j)
+{
+	free(j->path);
+	json_decref(j->rec);
+	free(j);
+}
+
+static int
+emit(struct state *st, json_t *rec)
+{
+	struct dz_err err;
+
+	if (!rec || dz_record_write(st->out, rec, &err)) {
+		json_decref(rec);
+		if (!st->fatal)
+			fprintf(stderr, PROG ": cannot write output: %s\n",
+			    rec ? err.msg : "out of memory");
+		st->fatal = 1;
+		st->status = EX_IOERR;
+		return -1;
+	}
+	json_decref(rec);
+	return 0;
+}
+
+static void
+add_hash_fields(json_t *rec, const struct job *j, int dihedral)
+{
+	const struct dz_hash_result *r = &j->res;
+	char hex[65];
+
+	json_object_set_new(rec, "format",
+	    json_string(dz_image_format_name(r->info.format)));
+	json_object_set_new(rec, "width", json_integer(r->width));
+	json_object_set_new(rec, "height", json_integer(r->height));
+	dz_pdq_to_hex(&r->pdq.hash, hex);
+	json_object_set_new(rec, "pdq", json_string(hex));
+	json_object_set_new(rec, "quality", json_integer(r->pdq.quality));
+	json_object_set_new(rec, "md5", json_string(r->digest.md5));
+	json_object_set_new(rec, "sha256", json_string(r->digest.sha256));
+	if (dihedral) {
+		json_t *d = json_object();
+		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
+			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
+			json_object_set_new(d, dz_pdq_dihedral_name[k],
+			    json_string(hex));
+		}
+		json_object_set_new(rec, "pdq_dihedral", d);
+	}
+}
+
+static int
+emit_csv(struct state *st, const struct job *j)
+{
+	const struct dz_hash_result *r = &j->res;
+	char hex[65];
+
+	if (st->cfg->hash.dihedral)
+		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
+			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
+			fprintf(st->out, "%s,", hex);
+		}
+	else {
+		dz_pdq_to_hex(&r->pdq.hash, hex);
+		fprintf(st->out, "%s,", hex);
+	}
+	fprintf(st->out, "%d,%s\n", r->pdq.quality, j->path);
+	if (ferror(st->out)) {
+		fprintf(stderr, PROG ": cannot write output\n");
+		st->fatal = 1;
+		st->status = EX_IOERR;
+		return -1;
+	}
+	return 0;
+}
+
+/* Report a failed input: error record on stdout, diagnostic on stderr. */
+static int
+emit_error(struct state *st, const char *path, long line, json_t *orig,
+    const char *reason)
+{
+	json_t *e;
+
+	st->status = st->status ? st->status : EX_DATAERR;
+	if (!st->cfg->quiet) {
+		dz_progress_clear(&st->prog);
+		if (path)
+			fprintf(stderr, PROG ": cannot hash '%s': %s\n", path,
+			    reason);
+		else
+			fprintf(stderr, PROG ": line %ld: %s\n", line, reason);
+	}
+	if (st->cfg->csv)
+		return 0;
+	e = dz_record_error(PROG, reason);
+	if (e && path)
+		dz_record_set_path(e, "path", path);
+	if (e && line > 0)
+		json_object_set_new(e, "line", json_integer(line));
+	if (e && orig)
+		json_object_set(e, "record", orig);
+	return emit(st, e);
+}
+
+static int
+done(void *arg, void *ctx)
+{
+	struct job *j = arg;
+	struct state *st = ctx;
+	int rc = 0;
+
+	if (st->fatal) {
+		job_free(j);
+		return -1;
+	}
+	if (j->failed) {
+		rc = emit_error(st, j->path, j->line, j->rec, j->err.msg);
+	} else if (!j->path) {
+		rc = emit(st, json_incref(j->rec));	/* pass through */
+	} else if (st->cfg->csv) {
+		rc = emit_csv(st, j);
+	} else if (j->rec) {
+		json_t *rec = json_incref(j->rec);
+		add_hash_fields(rec, j, st->cfg->hash.dihedral);
+		rc = emit(st, rec);
+	} else {
+		json_t *rec = dz_record_new("hash");
+		if (rec) {
+			dz_record_set_path(rec, "path", j->path);
+			add_hash_fields(rec, j, st->cfg->hash.dihedral);
+		}
+		rc = emit(st, rec);
+	}
+	dz_progress_tick(&st->prog, ++st->done);
+	job_free(j);
+	return rc;
+}
+
+static struct job *
+job_new(const char *path)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (j && path && !(j->path = strdup(path))) {
+		free(j);
+		j = NULL;
+	}
+	if (!j) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(EX_OSERR);
+	}
+	return j;
+}
+
+/* Files named by operands, or listed on stdin. */
+static int
+run_names(struct dz_pool *pool, struct state *st, char **names, int n,
+    int delim)
+{
+	struct dz_err err;
+	struct dz_names *it = dz_names_new(names, n, stdin, delim, &err);
+	const char *name;
+	int rc;
+
+	if (!it) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_OSERR;
+	}
+	while ((rc = dz_names_next(it, &name, &err)) != 0) {
+		struct job *j;
+
+		if (rc == -2) {
+			fprintf(stderr, PROG ": cannot read file names: %s\n",
+			    err.msg);
+			st->status = EX_IOERR;
+			break;
+		}
+		if (rc == -1) {
+			j = job_new(NULL);
+			j->failed = 1;
+			j->err = err;
+		} else {
+			/* in a list on stdin, "-" is a file of that name */
+			j = job_new(n == 0 && strcmp(name, "-") == 0 ? "./-" : name);
+		}
+		if (dz_pool_submit(pool, j))
+			break;
+	}
+	dz_names_free(it);
+	return 0;
+}
+
+/* --records: records from one stream, hashed where they carry a path. */
+static int
+run_records(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
+{
+	struct dz_err err;
+	struct dz_reader *rd = dz_reader_new(in, '\n', 1 << 20, DZ_READER_STRIP_CR,
+	    &err);
+	const char *line;
+	size_t len;
+	int rc;
+
+	if (!rd) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return -1;
+	}
+	while ((rc = dz_reader_next(rd, &line, &len, &err)) != 0) {
+		struct job *j;
+		json_t *path;
+
+		if (rc == -2) {
+			fprintf(stderr, PROG ": cannot read '%s': %s\n", src,
+			    err.msg);
+			st->status = EX_IOERR;
+			break;
+		}
+		if (rc == 1 && len == 0)
+			continue;
+		j = job_new(NULL);
+		j->line = (long)dz_reader_lineno(rd);
+		if (rc == -1 || !(j->rec = dz_record_parse(line, len, &err))) {
+			j->failed = 1;
+			j->err = err;
+		} else if ((path = json_object_get(j->rec, "path")) &&
+		    json_is_string(path)) {
+			j->path = strdup(json_string_value(path));
+			if (!j->path) {
+				fprintf(stderr, PROG ": out of memory\n");
+				exit(EX_OSERR);
+			}
+		}
+		if (dz_pool_submit(pool, j))
+			break;
+	}
+	dz_reader_free(rd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfg cfg = { 0 };
+	struct state st = { 0 };
+	struct dz_pool *pool;
+	struct dz_err err;
+	int c, delim = '\n', jobs = 1, progress = -1;
+
+	if (dz_proc_harden(&err)) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_OSERR;
+	}
+	dz_hash_opts_default(&cfg.hash);
+	cfg.max_bytes = 256ULL << 20;
+	while ((c = getopt_long(argc, argv, "0hj:qV", longopts, NULL)) != -1) {
+		switch (c) {
+		case '0': delim = '\0'; break;
+		case 'j': jobs = (int)parse_count(optarg, "-j", 256); break;
+		case 'q': cfg.quiet = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return 0;
+		case 'V':
+			puts(PROG " " DZ_VERSION);
+			return 0;
+		case OPT_RECORDS: cfg.records = 1; break;
+		case OPT_DIHEDRAL: cfg.hash.dihedral = 1; break;
+		case OPT_EXACT: cfg.hash.exact = 1; break;
+		case OPT_NO_ORIENT: cfg.hash.img.orient = 0; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "csv") == 0)
+				cfg.csv = 1;
+			else if (strcmp(optarg, "json") == 0)
+				cfg.csv = 0;
+			else
+				usage_error("unknown format '%s'", optarg);
+			break;
+		case OPT_MAX_PIXELS:
+			cfg.hash.img.lim.max_pixels =
+			    parse_count(optarg, "--max-pixels", UINT64_MAX);
+			break;
+		case OPT_MAX_BYTES:
+			cfg.max_bytes = parse_count(optarg, "--max-bytes",
+			    (uint64_t)SIZE_MAX / 2);
+			break;
+		case OPT_PROGRESS: progress = 1; break;
+		case OPT_NO_PROGRESS: progress = 0; break;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (cfg.records && cfg.csv)
+		usage_error("%s", "--records writes records, not csv");
+	if (cfg.records && delim == '\0')
+		usage_error("%s", "-0 lists file names; it does not go with --records");
+	if (delim == '\0' && argc > 0)
+		usage_error("%s", "-0 reads names from standard input; give no file operands");
+
+	st.cfg = &cfg;
+	st.out = stdout;
+	dz_out_init(stdout);
+	dz_progress_init(&st.prog, PROG, "files", progress);
+	pool = dz_pool_new(jobs, work, done, &st, &err);
+	if (!pool) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_OSERR;
+	}
+
+	if (!cfg.records) {
+		int rc = run_names(pool, &st, argv, argc, delim);
+		if (rc)
+			return rc;
+	} else if (argc == 0) {
+		run_records(pool, &st, stdin, "standard input");
+	} else {
+		for (int i = 0; i < argc && !st.fatal; i++) {
+			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
+			if (!f) {
+				fprintf(stderr, PROG ": cannot open '%s'\n", argv[i]);
+				st.status = EX_NOINPUT;
+				continue;
+			}
+			run_records(pool, &st, f, argv[i]);
+			if (f != stdin)
+				fclose(f);
+		}
+	}
+	dz_pool_finish(pool);
+	dz_pool_free(pool);
+	dz_progress_end(&st.prog);
+	if (dz_out_close(stdout, &err)) {
+		if (!st.fatal)
+			fprintf(stderr, PROG ": cannot write output: %s\n", err.msg);
+		return EX_IOERR;
+	}
+	return st.status;
+}

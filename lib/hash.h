@@ -1,0 +1,51 @@
+/*
+ * lib/hash: turn a media file's bytes into signals.
+ *
+ * For an image: MD5 and SHA-256 of the bytes, then decode (lib/image),
+ * apply the EXIF orientation, and stream the luminance through the PDQ
+ * filter (lib/pdq). The bytes are in memory and stay there; nothing is
+ * written anywhere. Safe to call from several threads at once.
+ */
+#ifndef DZ_HASH_H
+#define DZ_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "image.h"
+#include "pdq.h"
+
+struct dz_err;
+
+/*
+ * Default mode: a JPEG whose shorter side is at least twice this is
+ * decoded at a reduced DCT scale that keeps the shorter side at or above
+ * it (see dz-hash(1), "Accuracy of the default mode").
+ */
+#define DZ_HASH_FAST_MIN_SIDE 512
+
+struct dz_hash_opts {
+	struct dz_image_opts img;
+	int exact;		/* full-resolution decode, reference-identical */
+	int dihedral;		/* also the eight dihedral hashes */
+};
+
+struct dz_hash_result {
+	struct dz_image_info info;
+	int width, height;	/* as displayed: after orientation */
+	struct dz_pdq_result pdq;
+	struct dz_digest digest;
+};
+
+void dz_hash_opts_default(struct dz_hash_opts *o);
+
+/*
+ * Hash an image held in buf. Returns 0, or -1 with err filled (EX_DATAERR:
+ * not an image, corrupt, over a limit; EX_OSERR: out of memory). The
+ * digests are filled even when decoding fails.
+ */
+int dz_hash_image(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
+    struct dz_hash_result *r, struct dz_err *err);
+
+#endif

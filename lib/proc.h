@@ -1,0 +1,15 @@
+/*
+ * lib/proc: process-wide protections every program applies at start.
+ */
+#ifndef DZ_PROC_H
+#define DZ_PROC_H
+
+struct dz_err;
+
+/*
+ * No core dumps: a crash while media or keys are in memory must not write
+ * them to disk. Returns 0, or -1 (EX_OSERR) if the limit cannot be set.
+ */
+int dz_proc_harden(struct dz_err *err);
+
+#endif
