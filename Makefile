@@ -79,7 +79,7 @@ t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 
 check: all $(UNIT_BIN)
-	LC_ALL=C TZ=UTC $(PROVE) -j2 -e /bin/bash t/
+	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash t/
 
 bench: all
 	scripts/bench/run
