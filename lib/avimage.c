@@ -419,7 +419,8 @@ webp_upsample(uint8_t *out, const uint8_t *near, const uint8_t *far, int w)
 }
 
 struct conv {
-	uint8_t *pix;		/* CHUNK_ROWS rows of RGB24 or GRAY8 */
+	int rows;		/* rows per push: CHUNK_ROWS, or h if less */
+	uint8_t *pix;		/* that many rows of RGB24 or GRAY8 */
 	uint8_t *u, *v;		/* one upsampled chroma row each */
 	uint16_t *wide;		/* one row of RGB48 or GRAY16 */
 	uint8_t *whole;		/* swscale of a vertically subsampled frame */
@@ -481,7 +482,7 @@ emit_webp_yuv(struct conv *c, const AVFrame *f, struct dz_luma_sink *sink,
 		    f->data[2] + (ptrdiff_t)far * f->linesize[2], w);
 		for (int x = 0; x < w; x++)
 			webp_rgb(rgb + 3 * x, yr[x], c->u[x], c->v[x]);
-		if (++n == CHUNK_ROWS || y == h - 1) {
+		if (++n == c->rows || y == h - 1) {
 			if (push(c, w, n, 0, sink, err) < 0)
 				return -1;
 			n = 0;
@@ -551,7 +552,7 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 				    "pixel format conversion failed");
 			if (wide)
 				narrow16(row, c->wide, nsamp);
-			if (++n == CHUNK_ROWS || y == h - 1) {
+			if (++n == c->rows || y == h - 1) {
 				if (push(c, w, n, grey, sink, err) < 0)
 					return -1;
 				n = 0;
@@ -579,8 +580,8 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 			return dz_err_set(err, EX_SOFTWARE,
 			    "pixel format conversion failed");
 	}
-	for (int y = 0; y < h; y += CHUNK_ROWS) {
-		int n = h - y < CHUNK_ROWS ? h - y : CHUNK_ROWS;
+	for (int y = 0; y < h; y += c->rows) {
+		int n = h - y < c->rows ? h - y : c->rows;
 		const uint8_t *src = c->whole + (size_t)y * dstrow;
 
 		if (wide)
@@ -809,8 +810,11 @@ decode(struct av *a, const uint8_t *buf, size_t len,
 	webp_yuv = k->format == DZ_IMG_WEBP &&
 	    (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVA420P);
 	grey = !webp_yuv && is_grey(f->format);
-	a->conv.pix = malloc((size_t)w * CHUNK_ROWS * 3);
-	a->conv.luma = malloc((size_t)w * CHUNK_ROWS * sizeof *a->conv.luma);
+	/* No more rows than the image has: a very wide image is short. */
+	a->conv.rows = h < CHUNK_ROWS ? h : CHUNK_ROWS;
+	a->conv.pix = malloc((size_t)w * (size_t)a->conv.rows * 3);
+	a->conv.luma = malloc((size_t)w * (size_t)a->conv.rows *
+	    sizeof *a->conv.luma);
 	a->conv.u = malloc((size_t)w);
 	a->conv.v = malloc((size_t)w);
 	if (!a->conv.pix || !a->conv.luma || !a->conv.u || !a->conv.v)

@@ -20,10 +20,10 @@ struct dz_err;
 
 /*
  * Default mode: a JPEG whose shorter side is at least twice this is
- * decoded at a reduced DCT scale that keeps the shorter side at or above
- * it (see dz-hash(1), "Accuracy of the default mode").
+ * decoded at DCT scale 1/2 or 1/4, the smaller one that keeps the shorter
+ * side at or above it (see dz-hash(1), "Accuracy of the default mode").
  */
-#define DZ_HASH_FAST_MIN_SIDE 512
+#define DZ_HASH_FAST_MIN_SIDE 600
 
 struct dz_hash_opts {
 	struct dz_image_opts img;

@@ -3,8 +3,8 @@
 #include "avimage.h"
 #include "err.h"
 #include "image.h"
-#include "jpeg.h"
-#include "png.h"
+#include "jpegimage.h"
+#include "pngimage.h"
 
 void
 dz_image_opts_default(struct dz_image_opts *o)
@@ -70,9 +70,9 @@ dz_image_decode(const uint8_t *buf, size_t len, const struct dz_image_opts *o,
 	info->format = f;
 	switch (f) {
 	case DZ_IMG_JPEG:
-		return dz_jpeg_decode(buf, len, o, sink, info, err);
+		return dz_jpegimage_decode(buf, len, o, sink, info, err);
 	case DZ_IMG_PNG:
-		return dz_png_decode(buf, len, o, sink, info, err);
+		return dz_pngimage_decode(buf, len, o, sink, info, err);
 	case DZ_IMG_WEBP:
 	case DZ_IMG_GIF:
 	case DZ_IMG_BMP:

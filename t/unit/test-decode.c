@@ -34,9 +34,9 @@
 #include "err.h"
 #include "exif.h"
 #include "image.h"
-#include "jpeg.h"
+#include "jpegimage.h"
 #include "luma.h"
-#include "png.h"
+#include "pngimage.h"
 #include "tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -301,9 +301,9 @@ decode_any(const uint8_t *buf, size_t len, const struct dz_image_opts *o,
 	dz_err_clear(err);
 	memset(info, 0, sizeof *info);
 	if (len >= 2 && buf[0] == 0xff && buf[1] == 0xd8)
-		return dz_jpeg_decode(buf, len, o, s, info, err);
+		return dz_jpegimage_decode(buf, len, o, s, info, err);
 	if (len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return dz_png_decode(buf, len, o, s, info, err);
+		return dz_pngimage_decode(buf, len, o, s, info, err);
 	return dz_avimage_decode(buf, len, o, s, info, err);
 }
 
@@ -1078,6 +1078,112 @@ test_orientation(void)
 	}
 }
 
+/* info.orientation and what begin() got, via a full decode. */
+static int
+orientation_of(const uint8_t *buf, size_t len, int orient, int *begin)
+{
+	struct dz_image_opts o = opts_default();
+	struct dz_image_info info;
+	struct dz_luma_sink s;
+	struct dz_err err;
+	struct rec r;
+	int rc;
+
+	o.orient = orient;
+	rec_init(&r, &s, 0);
+	rc = decode_any(buf, len, &o, &s, &info, &err);
+	*begin = r.orient;
+	if (rc != 0) {
+		diag("error: %s", err.msg);
+		return -1;
+	}
+	return info.orientation;
+}
+
+/* EXIF orientation in PNG (eXIf), WebP (EXIF chunk) and TIFF (IFD0). */
+static void
+test_orientation_other(void)
+{
+	/* Orientation 6, big-endian. */
+	static const uint8_t exif[] = {
+		'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
+		0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0,
+		0, 0, 0, 0,
+	};
+	char path[PATH_MAX];
+	uint8_t *b, *m;
+	size_t len, n;
+	int got, begin;
+
+	/* PNG: an eXIf chunk right after IHDR. */
+	b = make_png_zeros(8, 8, 0, &len);
+	m = xmalloc(len + 12 + sizeof exif);
+	memcpy(m, b, 33);
+	n = 33 + png_chunk(m + 33, "eXIf", exif, sizeof exif);
+	memcpy(m + n, b + 33, len - 33);
+	n += len - 33;
+	got = orientation_of(m, n, 1, &begin);
+	ok(got == 6 && begin == 6, "PNG eXIf: orientation 6");
+	got = orientation_of(m, n, 0, &begin);
+	ok(got == 1 && begin == 1, "PNG eXIf with orient=0: orientation 1");
+	free(m);
+	free(b);
+
+	/* WebP: VP8X + the lossless fixture's VP8L chunk + EXIF. */
+	tmp_path(path, sizeof path, "lossless.webp");
+	b = read_file(path, &len);
+	if (b && len > 12) {
+		size_t vp8l = len - 12, total;
+
+		m = xmalloc(12 + 18 + vp8l + 8 + sizeof exif);
+		n = 12;
+		memcpy(m + n, "VP8X", 4);
+		put32le(m + n + 4, 10);
+		memset(m + n + 8, 0, 10);
+		m[n + 8] = 0x08;	/* EXIF present */
+		put32le(m + n + 12, 97 - 1);	/* 24 bits, then 24 bits */
+		put32le(m + n + 15, 61 - 1);
+		m[n + 18] = 0;
+		n += 18;
+		memcpy(m + n, b + 12, vp8l);
+		n += vp8l;
+		memcpy(m + n, "EXIF", 4);
+		put32le(m + n + 4, sizeof exif);
+		memcpy(m + n + 8, exif, sizeof exif);
+		n += 8 + sizeof exif;
+		total = n;
+		memcpy(m, "RIFF", 4);
+		put32le(m + 4, (uint32_t)(total - 8));
+		memcpy(m + 8, "WEBP", 4);
+		got = orientation_of(m, total, 1, &begin);
+		ok(got == 6 && begin == 6, "WebP EXIF chunk: orientation 6");
+		got = orientation_of(m, total, 0, &begin);
+		ok(got == 1 && begin == 1,
+		    "WebP EXIF chunk with orient=0: orientation 1");
+		free(m);
+	} else {
+		ok(0, "lossless.webp fixture exists");
+	}
+	free(b);
+
+	/* TIFF: the Orientation tag of IFD0. */
+	tmp_path(path, sizeof path, "orient.tif");
+	{
+		char q[PATH_MAX + 16], cmd[2 * PATH_MAX];
+
+		shq(q, sizeof q, path);
+		snprintf(cmd, sizeof cmd, "convert -size 20x10 gradient: "
+		    "-depth 8 -orient RightTop %s", q);
+		run_cmd(cmd);
+	}
+	b = read_file(path, &len);
+	got = b ? orientation_of(b, len, 1, &begin) : -1;
+	ok(got == 6 && begin == 6, "TIFF Orientation tag: orientation 6");
+	got = b ? orientation_of(b, len, 0, &begin) : -1;
+	ok(got == 1 && begin == 1, "TIFF with orient=0: orientation 1");
+	free(b);
+}
+
 static double
 now(void)
 {
@@ -1123,15 +1229,15 @@ test_fast_path(void)
 	    "fast path: min side 3024 keeps full resolution");
 	rec_free(&r);
 
-	o.fast_min_side = 379;
+	o.fast_min_side = 757;
 	rc = decode_file(path, &o, &r, &info, &err);
-	ok(rc == 0 && info.scale_denom == 4 && r.h == 756,
-	    "fast path: min side 379 picks 1/4 (ceil(3024/8) = 378)");
+	ok(rc == 0 && info.scale_denom == 2 && r.h == 1512,
+	    "fast path: min side 757 picks 1/2 (3024/4 = 756)");
 	rec_free(&r);
-	o.fast_min_side = 378;
+	o.fast_min_side = 100;
 	rc = decode_file(path, &o, &r, &info, &err);
-	ok(rc == 0 && info.scale_denom == 8 && r.w == 504 && r.h == 378,
-	    "fast path: min side 378 picks 1/8");
+	ok(rc == 0 && info.scale_denom == 4 && r.w == 1008 && r.h == 756,
+	    "fast path: never below 1/4, even with a small min side");
 	rec_free(&r);
 
 	/* Small image: no scaling, so exactly the exact-mode luma. */
@@ -1225,18 +1331,18 @@ test_bad_input(void)
 	size_t len, n;
 
 	expect_bad("empty buffer (jpeg)", (const uint8_t *)"", 0, &o,
-	    dz_jpeg_decode, "empty");
+	    dz_jpegimage_decode, "empty");
 	expect_bad("empty buffer (png)", (const uint8_t *)"", 0, &o,
-	    dz_png_decode, "empty");
+	    dz_pngimage_decode, "empty");
 	expect_bad("empty buffer (avimage)", (const uint8_t *)"", 0, &o,
 	    dz_avimage_decode, "empty");
 
 	b = load("dih/bridge-1-original.jpg", &len);
 	expect_bad("baseline JPEG cut in half", b, len / 2, &o,
-	    dz_jpeg_decode, "truncated JPEG data");
+	    dz_jpegimage_decode, "truncated JPEG data");
 	expect_bad("baseline JPEG cut after 700 bytes", b, 700, &o,
-	    dz_jpeg_decode, "JPEG");
-	expect_bad("JPEG with a bad SOI", b + 1, len - 1, &o, dz_jpeg_decode,
+	    dz_jpegimage_decode, "JPEG");
+	expect_bad("JPEG with a bad SOI", b + 1, len - 1, &o, dz_jpegimage_decode,
 	    "not a JPEG file");
 	/*
 	 * Damage in the entropy-coded data: libjpeg warns and fills in, we
@@ -1254,13 +1360,13 @@ test_bad_input(void)
 		c[at] = 0xff;
 		c[at + 1] = 0xd9;
 		expect_bad("JPEG with an EOI marker inside the entropy data", c,
-		    len, &o, dz_jpeg_decode, "corrupt JPEG data");
+		    len, &o, dz_jpegimage_decode, "corrupt JPEG data");
 		memcpy(c, b, len);
 		for (size_t i = 0; i < 256; i++)
 			c[at + i] = i % 64 == 63 ? 0xc1 : i % 64 == 62 ? 0xff :
 			    (uint8_t)(rnd() % 0xff);
 		expect_bad("JPEG with markers inside the entropy data", c, len,
-		    &o, dz_jpeg_decode, "corrupt JPEG data");
+		    &o, dz_jpegimage_decode, "corrupt JPEG data");
 		for (int t = 0; t < 8; t++) {
 			struct dz_image_info info;
 			struct dz_luma_sink s;
@@ -1271,7 +1377,7 @@ test_bad_input(void)
 			for (size_t i = 0; i < 256; i++)
 				c[at + (size_t)t * 5000 + i] = (uint8_t)rnd();
 			rec_init(&r, &s, 0);
-			if (dz_jpeg_decode(c, len, &o, &s, &info, &err) == 0)
+			if (dz_jpegimage_decode(c, len, &o, &s, &info, &err) == 0)
 				undetected++;
 		}
 		diag("random garbage in the entropy data: %d of 8 decoded "
@@ -1286,13 +1392,13 @@ test_bad_input(void)
 
 		lo.lim.max_memory = 1 << 20;
 		expect_bad("progressive JPEG over a 1 MB memory limit", p, n,
-		    &lo, dz_jpeg_decode, "memory");
+		    &lo, dz_jpegimage_decode, "memory");
 		expect_bad("progressive JPEG cut in half", p, n / 2, &o,
-		    dz_jpeg_decode, "truncated JPEG data");
+		    dz_jpegimage_decode, "truncated JPEG data");
 		lo = opts_default();
 		lo.lim.max_pixels = 1000000;
 		expect_bad("JPEG over a 1 MP pixel limit", p, n, &lo,
-		    dz_jpeg_decode, "image too large: 1004x1600");
+		    dz_jpegimage_decode, "image too large: 1004x1600");
 		free(p);
 	}
 	free(b);
@@ -1304,10 +1410,10 @@ test_bad_input(void)
 	junk[0] = 0xff;
 	junk[1] = 0xd8;
 	expect_bad("random bytes after a JPEG SOI", junk, 8192, &o,
-	    dz_jpeg_decode, "JPEG");
+	    dz_jpegimage_decode, "JPEG");
 	memcpy(junk, "\x89PNG\r\n\x1a\n", 8);
 	expect_bad("random bytes after a PNG signature", junk, 8192, &o,
-	    dz_png_decode, "corrupt PNG data");
+	    dz_pngimage_decode, "corrupt PNG data");
 	memcpy(junk, "RIFF\x00\x10\x00\x00WEBPVP8 ", 16);
 	expect_bad("random bytes in a WebP container", junk, 8192, &o,
 	    dz_avimage_decode, "WebP");
@@ -1320,21 +1426,21 @@ test_bad_input(void)
 	free(junk);
 
 	b = load("misc/c.png", &len);
-	expect_bad("PNG cut in half", b, len / 2, &o, dz_png_decode,
+	expect_bad("PNG cut in half", b, len / 2, &o, dz_pngimage_decode,
 	    "truncated PNG data");
-	expect_bad("PNG cut after its signature", b, 8, &o, dz_png_decode,
+	expect_bad("PNG cut after its signature", b, 8, &o, dz_pngimage_decode,
 	    "truncated PNG data");
 	b[40] ^= 0x55;	/* inside the first chunk after IHDR, or its CRC */
-	expect_bad("PNG with a flipped byte", b, len, &o, dz_png_decode,
+	expect_bad("PNG with a flipped byte", b, len, &o, dz_pngimage_decode,
 	    "corrupt PNG data");
 	free(b);
 
 	n = make_png_header(hdr, 100000, 100000);
 	expect_bad("PNG header claiming 100000x100000", hdr, n, &o,
-	    dz_png_decode, "image too large: 100000x100000");
+	    dz_pngimage_decode, "image too large: 100000x100000");
 	n = make_png_header(hdr, 1u << 25, 1);
 	expect_bad("PNG header claiming a width of 2^25", hdr, n, &o,
-	    dz_png_decode, "corrupt PNG data");
+	    dz_pngimage_decode, "corrupt PNG data");
 
 	{
 		uint8_t *bomb = make_png_zeros(20000, 20000, 0, &n);
@@ -1342,16 +1448,16 @@ test_bad_input(void)
 
 		diag("20000x20000 PNG of zeros: %zu bytes", n);
 		expect_bad("20000x20000 PNG bomb, default limits", bomb, n, &o,
-		    dz_png_decode, "image too large: 20000x20000");
+		    dz_pngimage_decode, "image too large: 20000x20000");
 		lo.lim.max_pixels = 1000000;
 		expect_bad("20000x20000 PNG bomb, 1 MP limit", bomb, n, &lo,
-		    dz_png_decode, "exceeds limit 1000000");
+		    dz_pngimage_decode, "exceeds limit 1000000");
 		free(bomb);
 		bomb = make_png_zeros(3000, 3000, 1, &n);
 		lo = opts_default();
 		lo.lim.max_memory = 4000000;
 		expect_bad("interlaced 3000x3000 PNG over a 4 MB memory limit",
-		    bomb, n, &lo, dz_png_decode, "memory");
+		    bomb, n, &lo, dz_pngimage_decode, "memory");
 		free(bomb);
 	}
 
@@ -1439,10 +1545,10 @@ test_scans(void)
 
 	diag("progressive JPEG with %d scans: %zu bytes", nscans, len);
 	expect_bad("progressive JPEG with 2112 scans, limit 100", jpg, len,
-	    &o, dz_jpeg_decode, "more than 100 scans");
+	    &o, dz_jpegimage_decode, "more than 100 scans");
 	o.lim.max_scans = 3000;
 	rec_init(&r, &s, 1);
-	rc = dz_jpeg_decode(jpg, len, &o, &s, &info, &err);
+	rc = dz_jpegimage_decode(jpg, len, &o, &s, &info, &err);
 	tmp_path(path, sizeof path, "scans.jpg");
 	write_file(path, jpg, len);
 	if (rc == 0)
@@ -1501,7 +1607,7 @@ test_bounded_memory(void)
 
 	getrusage(RUSAGE_SELF, &ru0);
 	rec_init(&r, &s, 0);
-	rc = dz_png_decode(bomb, n, &o, &s, &info, &err);
+	rc = dz_pngimage_decode(bomb, n, &o, &s, &info, &err);
 	getrusage(RUSAGE_SELF, &ru1);
 	ok(rc == 0 && r.nrows == 4000 && r.sum == 0,
 	    "4000x4000 PNG of zeros (%zu bytes) decodes", n);
@@ -1813,6 +1919,7 @@ main(void)
 	test_synthetic_magick();
 	test_grey_jpeg();
 	test_orientation();
+	test_orientation_other();
 	test_fast_path();
 	test_scans();
 	test_bad_input();

@@ -110,7 +110,8 @@ check_csv(const char *csv, int dihedral)
 	f = fopen(path, "r");
 	if (!ok(f != NULL, "open %s", csv))
 		return;
-	fgets(line, sizeof line, f);	/* header */
+	if (!fgets(line, sizeof line, f))	/* header */
+		line[0] = '\0';
 	while (fgets(line, sizeof line, f)) {
 		char *field[11];
 		int nf = 0;

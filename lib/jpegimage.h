@@ -1,10 +1,10 @@
 /*
- * lib/jpeg: decode JPEG through libjpeg-turbo into a struct dz_luma_sink,
+ * lib/jpegimage: decode JPEG through libjpeg-turbo into a struct dz_luma_sink,
  * within the limits of struct dz_image_opts. Called by lib/image, which has
  * already recognised the format. The buffer is the whole file, in memory.
  */
-#ifndef DZ_JPEG_H
-#define DZ_JPEG_H
+#ifndef DZ_JPEGIMAGE_H
+#define DZ_JPEGIMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@ struct dz_luma_sink;
  * call sink->begin once, then sink->rows for every row. Returns 0, or -1
  * with err filled (EX_DATAERR for bad or over-limit data).
  */
-int dz_jpeg_decode(const uint8_t *buf, size_t len,
+int dz_jpegimage_decode(const uint8_t *buf, size_t len,
     const struct dz_image_opts *o, struct dz_luma_sink *sink,
     struct dz_image_info *info, struct dz_err *err);
 

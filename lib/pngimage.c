@@ -18,16 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Not <png.h>: with -Ilib that name is our own lib/png.h. libpng 1.6
- * installs its header under include/libpng16/ everywhere.
- */
-#include <libpng16/png.h>
+#include <png.h>
 
 #include "err.h"
 #include "exif.h"
 #include "luma.h"
-#include "png.h"
+#include "pngimage.h"
 
 enum {
 	CHUNK_ROWS = 16,
@@ -36,9 +32,9 @@ enum {
 };
 
 /*
- * Ancillary chunks we have no use for, skipped unread (no CRC check, no
- * inflating of compressed text or profiles). tRNS goes too: with it,
- * png_set_palette_to_rgb would add an alpha channel we would only drop.
+ * Ancillary chunks we have no use for: libpng skips them (checks their CRC
+ * but neither stores nor inflates text or profiles). tRNS goes too: with
+ * it, png_set_palette_to_rgb would add an alpha channel we would only drop.
  */
 static const png_byte skip_chunks[] =
     "bKGD\0cHRM\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0sBIT\0"
@@ -53,7 +49,7 @@ struct pdec {
 	int code;
 	char msg[DZ_ERR_MAX];
 
-	png_bytep pix;		/* CHUNK_ROWS rows, or the whole image */
+	png_bytep pix;		/* a chunk of rows, or the whole image */
 	png_bytepp rowp;	/* interlaced: a pointer per row */
 	float *luma;
 };
@@ -134,7 +130,7 @@ body(struct pdec *d, const struct dz_image_opts *o,
 {
 	png_structp png = d->png;
 	png_infop pi = d->info;
-	png_uint_32 w, h;
+	png_uint_32 w, h, chunk;
 	int depth, ctype, interlace, channels, passes;
 	size_t rowbytes;
 	int orientation = 1;
@@ -180,7 +176,9 @@ body(struct pdec *d, const struct dz_image_opts *o,
 		return dz_err_set(err, EX_SOFTWARE,
 		    "unexpected PNG row layout after transformations");
 
-	d->luma = malloc((size_t)w * CHUNK_ROWS * sizeof *d->luma);
+	/* No more rows than the image has: a very wide image is short. */
+	chunk = h < CHUNK_ROWS ? h : CHUNK_ROWS;
+	d->luma = malloc((size_t)w * chunk * sizeof *d->luma);
 	if (!d->luma)
 		return dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
 
@@ -202,8 +200,8 @@ body(struct pdec *d, const struct dz_image_opts *o,
 		    err) < 0)
 			return -1;
 		png_read_image(png, d->rowp);
-		for (png_uint_32 y = 0; y < h; y += CHUNK_ROWS) {
-			png_uint_32 n = h - y < CHUNK_ROWS ? h - y : CHUNK_ROWS;
+		for (png_uint_32 y = 0; y < h; y += chunk) {
+			png_uint_32 n = h - y < chunk ? h - y : chunk;
 
 			to_luma(d->luma, d->rowp[y], (size_t)n * w, channels);
 			if (sink->rows(sink->ctx, d->luma, (int)n, err) < 0)
@@ -212,13 +210,13 @@ body(struct pdec *d, const struct dz_image_opts *o,
 		return 0;
 	}
 
-	d->pix = malloc(rowbytes * CHUNK_ROWS);
+	d->pix = malloc(rowbytes * chunk);
 	if (!d->pix)
 		return dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
 	if (sink->begin(sink->ctx, (int)w, (int)h, orientation, err) < 0)
 		return -1;
-	for (png_uint_32 y = 0; y < h; y += CHUNK_ROWS) {
-		png_uint_32 n = h - y < CHUNK_ROWS ? h - y : CHUNK_ROWS;
+	for (png_uint_32 y = 0; y < h; y += chunk) {
+		png_uint_32 n = h - y < chunk ? h - y : chunk;
 
 		for (png_uint_32 i = 0; i < n; i++)
 			png_read_row(png, d->pix + (size_t)i * rowbytes, NULL);
@@ -244,7 +242,7 @@ run(struct pdec *d, const struct dz_image_opts *o,
 }
 
 int
-dz_png_decode(const uint8_t *buf, size_t len,
+dz_pngimage_decode(const uint8_t *buf, size_t len,
     const struct dz_image_opts *o, struct dz_luma_sink *sink,
     struct dz_image_info *info, struct dz_err *err)
 {
