@@ -220,7 +220,7 @@ check_misuse(void)
 	struct dz_err err;
 	struct dz_pdq_filter *f;
 	struct dz_pdq_result r;
-	float row[10] = { 0 };
+	float row[10 * 10] = { 0 };
 
 	ok(dz_pdq_filter_new(0, 10, &err) == NULL, "zero width refused");
 	f = dz_pdq_filter_new(10, 10, &err);
