@@ -43,4 +43,4 @@ need_dz_hash() {
 }
 
 # The photo sets, one directory each; 12mp is the speed set.
-BENCH_SETS=(8mp 12mp 24mp)
+BENCH_SETS=(5mp 8mp 12mp 24mp)
