@@ -289,7 +289,7 @@ job_new(const char *path)
 	}
 	if (!j) {
 		fprintf(stderr, PROG ": out of memory\n");
-		exit(EX_OSERR);
+		exit(EX_SOFTWARE);
 	}
 	return j;
 }
@@ -306,7 +306,7 @@ run_names(struct dz_pool *pool, struct state *st, char **names, int n,
 
 	if (!it) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_OSERR;
+		return EX_SOFTWARE;
 	}
 	while ((rc = dz_names_next(it, &name, &err)) != 0) {
 		struct job *j;
@@ -369,7 +369,7 @@ run_records(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
 			j->path = strdup(json_string_value(path));
 			if (!j->path) {
 				fprintf(stderr, PROG ": out of memory\n");
-				exit(EX_OSERR);
+				exit(EX_SOFTWARE);
 			}
 		}
 		if (dz_pool_submit(pool, j))
@@ -390,7 +390,7 @@ main(int argc, char **argv)
 
 	if (dz_proc_harden(&err)) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_OSERR;
+		return EX_SOFTWARE;
 	}
 	dz_hash_opts_default(&cfg.hash);
 	cfg.max_bytes = 256ULL << 20;
@@ -449,7 +449,7 @@ main(int argc, char **argv)
 	pool = dz_pool_new(jobs, work, done, &st, &err);
 	if (!pool) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_OSERR;
+		return EX_SOFTWARE;
 	}
 
 	if (!cfg.records) {

@@ -336,7 +336,7 @@ av_fail(struct dz_err *err, int ret, const struct kind *k,
 {
 	switch (ret) {
 	case AVERROR(ENOMEM):
-		return dz_err_set(err, EX_OSERR, "out of memory decoding %s",
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding %s",
 		    k->name);
 	case AVERROR(EINVAL):
 		/* What av_image_check_size2() says, under max_pixels too. */
@@ -525,7 +525,7 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 	if (wide) {
 		c->wide = malloc(dstrow);
 		if (!c->wide)
-			return dz_err_set(err, EX_OSERR,
+			return dz_err_set(err, EX_SOFTWARE,
 			    "out of memory converting pixels");
 	}
 	if (desc->log2_chroma_h == 0) {
@@ -570,7 +570,7 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 	c->sws = sws_getContext(w, h, f->format, w, h, dst, flags, NULL, NULL,
 	    NULL);
 	if (!c->whole || !c->sws)
-		return dz_err_set(err, EX_OSERR, "out of memory converting pixels");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory converting pixels");
 	{
 		uint8_t *dstp[4] = { c->whole };
 		int dstride[4] = { (int)dstrow };
@@ -630,16 +630,16 @@ decode_first_frame(struct av *a, const struct kind *k,
 
 	iobuf = av_malloc(IO_BUF);
 	if (!iobuf)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	a->io = avio_alloc_context(iobuf, IO_BUF, 0, &a->mem, mem_read, NULL,
 	    mem_seek);
 	if (!a->io) {
 		av_free(iobuf);
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	}
 	a->fmt = avformat_alloc_context();
 	if (!a->fmt)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	a->fmt->pb = a->io;
 	a->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
 	a->fmt->probesize = 32;
@@ -648,7 +648,7 @@ decode_first_frame(struct av *a, const struct kind *k,
 	a->fmt->protocol_whitelist = av_strdup("");
 	if (!a->fmt->format_whitelist || !a->fmt->codec_whitelist ||
 	    !a->fmt->protocol_whitelist)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	/* On failure this frees a->fmt, though not our AVIOContext. */
 	ret = avformat_open_input(&a->fmt, "", ifmt, NULL);
 	if (ret < 0)
@@ -659,7 +659,7 @@ decode_first_frame(struct av *a, const struct kind *k,
 
 	a->dec = avcodec_alloc_context3(codec);
 	if (!a->dec)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	ret = avcodec_parameters_to_context(a->dec,
 	    a->fmt->streams[0]->codecpar);
 	if (ret < 0)
@@ -676,7 +676,7 @@ decode_first_frame(struct av *a, const struct kind *k,
 		a->dec->err_recognition |= AV_EF_EXPLODE;
 	a->dec->codec_whitelist = av_strdup(codec_whitelist);
 	if (!a->dec->codec_whitelist)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	ret = avcodec_open2(a->dec, codec, NULL);
 	if (ret < 0)
 		return av_fail(err, ret, k, o);
@@ -684,7 +684,7 @@ decode_first_frame(struct av *a, const struct kind *k,
 	a->pkt = av_packet_alloc();
 	a->frame = av_frame_alloc();
 	if (!a->pkt || !a->frame)
-		return dz_err_set(err, EX_OSERR, "out of memory");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	for (int i = 0; i < MAX_PACKETS; i++) {
 		ret = av_read_frame(a->fmt, a->pkt);
 		if (ret == AVERROR_EOF) {
@@ -818,7 +818,7 @@ decode(struct av *a, const uint8_t *buf, size_t len,
 	a->conv.u = malloc((size_t)w);
 	a->conv.v = malloc((size_t)w);
 	if (!a->conv.pix || !a->conv.luma || !a->conv.u || !a->conv.v)
-		return dz_err_set(err, EX_OSERR, "out of memory converting pixels");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory converting pixels");
 
 	if (sink->begin(sink->ctx, w, h, info->orientation, err) < 0)
 		return -1;

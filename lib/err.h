@@ -15,7 +15,7 @@
 #define DZ_ERR_MAX 200
 
 struct dz_err {
-	int code;		/* EX_DATAERR, EX_NOINPUT, EX_OSERR, ... */
+	int code;		/* EX_DATAERR, EX_NOINPUT, EX_SOFTWARE, ... */
 	char msg[DZ_ERR_MAX];
 };
 

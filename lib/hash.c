@@ -45,7 +45,7 @@ orient_begin(void *ctx, int w, int h, int orientation, struct dz_err *err)
 	if (orientation == 2) {
 		o->tmp = malloc((size_t)w * sizeof(float));
 		if (!o->tmp)
-			return dz_err_set(err, EX_OSERR, "out of memory");
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	} else if (orientation > 2) {
 		uint64_t need = (uint64_t)w * (uint64_t)h * sizeof(float);
 		if (need > o->max_memory)
@@ -56,7 +56,7 @@ orient_begin(void *ctx, int w, int h, int orientation, struct dz_err *err)
 		o->tmp = malloc((size_t)16 * (size_t)(w > h ? w : h) *
 		    sizeof(float));
 		if (!o->plane || !o->tmp)
-			return dz_err_set(err, EX_OSERR, "out of memory");
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	}
 	return 0;
 }

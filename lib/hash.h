@@ -42,7 +42,7 @@ void dz_hash_opts_default(struct dz_hash_opts *o);
 
 /*
  * Hash an image held in buf. Returns 0, or -1 with err filled (EX_DATAERR:
- * not an image, corrupt, over a limit; EX_OSERR: out of memory). The
+ * not an image, corrupt, over a limit; EX_SOFTWARE: out of memory). The
  * digests are filled even when decoding fails.
  */
 int dz_hash_image(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,

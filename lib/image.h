@@ -66,7 +66,7 @@ const char *dz_image_format_name(enum dz_image_format f);
 /*
  * Decode buf into sink. Returns 0, or -1 with err filled: EX_DATAERR for
  * anything wrong with the data (unknown type, corrupt, truncated, over a
- * limit), EX_OSERR/EX_SOFTWARE for failures of our own.
+ * limit), EX_SOFTWARE/EX_SOFTWARE for failures of our own.
  */
 int dz_image_decode(const uint8_t *buf, size_t len,
     const struct dz_image_opts *o, struct dz_luma_sink *sink,

@@ -39,7 +39,7 @@ dz_names_new(char **operands, int n, FILE *list, int delim,
 		return NULL;
 	}
 	if (!(it = calloc(1, sizeof *it))) {
-		dz_err_set(err, EX_OSERR, "out of memory");
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	it->ops = operands;
@@ -130,7 +130,7 @@ open_input(const char *path, struct stat *st, struct dz_err *err)
 		goto fail;
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		dz_err_set(err, EX_OSERR, "cannot open: %s",
+		dz_err_set(err, EX_SOFTWARE, "cannot open: %s",
 		    errstr(errno, eb, sizeof eb));
 		goto fail;
 	}
@@ -203,7 +203,7 @@ dz_file_read(const char *path, uint64_t max_bytes, uint8_t **bufp,
 	else
 		cap = 65536 < hold ? 65536 : (size_t)hold;
 	if (!(buf = malloc(cap))) {
-		dz_err_set(err, EX_OSERR, "out of memory");
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		goto fail;
 	}
 	for (;;) {
@@ -213,7 +213,7 @@ dz_file_read(const char *path, uint64_t max_bytes, uint8_t **bufp,
 			cap = (uint64_t)cap * 2 < hold && cap < SIZE_MAX / 2 ?
 			    cap * 2 : (size_t)hold;
 			if (!(p = realloc(buf, cap))) {
-				dz_err_set(err, EX_OSERR, "out of memory");
+				dz_err_set(err, EX_SOFTWARE, "out of memory");
 				goto fail;
 			}
 			buf = p;

@@ -41,7 +41,7 @@ struct dz_names *dz_names_new(char **operands, int n, FILE *list, int delim,
  *      "line 3: empty name", "entry 3: too long (more than 16384 bytes)",
  *      "line 3: contains a NUL byte", "argument 2: empty name".
  *      Call again for the next name.
- *  -2  read error on the list (EX_IOERR) or out of memory (EX_OSERR);
+ *  -2  read error on the list (EX_IOERR) or out of memory (EX_SOFTWARE);
  *      stop.
  */
 int dz_names_next(struct dz_names *it, const char **name, struct dz_err *err);
@@ -68,7 +68,7 @@ void dz_names_free(struct dz_names *it);
  *               pipe (or a file that grows), checked while reading, so
  *               memory never exceeds the limit (plus one byte).
  *   EX_IOERR    "read error: ..."
- *   EX_OSERR    "out of memory"
+ *   EX_SOFTWARE    "out of memory"
  * max_bytes == 0 means no limit.
  *
  * The type is checked with stat() before opening, so a device is never

@@ -81,7 +81,7 @@ on_error(j_common_ptr c)
 
 	switch (c->err->msg_code) {
 	case JERR_OUT_OF_MEMORY:
-		fail(d, EX_OSERR, "out of memory decoding JPEG");
+		fail(d, EX_SOFTWARE, "out of memory decoding JPEG");
 	case JERR_NO_BACKING_STORE:
 	case JERR_TFILE_CREATE:
 		/* jpeg_mem_available() said no: over max_memory_to_use. */
@@ -315,7 +315,7 @@ body(struct jdec *d, const uint8_t *buf, size_t len,
 	if (kind == CMYK)
 		d->rgb = malloc((size_t)ow * 3 * CHUNK_ROWS);
 	if (!d->pix || !d->luma || (kind == CMYK && !d->rgb))
-		return dz_err_set(err, EX_OSERR, "out of memory decoding JPEG");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding JPEG");
 	for (int i = 0; i < CHUNK_ROWS; i++)
 		rows[i] = d->pix + (size_t)i * stride;
 
@@ -382,7 +382,7 @@ dz_jpegimage_decode(const uint8_t *buf, size_t len,
 	/* Heap, not stack: jmp_buf and libjpeg's structs are large. */
 	d = calloc(1, sizeof *d);
 	if (!d)
-		return dz_err_set(err, EX_OSERR, "out of memory decoding JPEG");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding JPEG");
 	d->max_scans = o->lim.max_scans;
 	rc = run(d, buf, len, o, sink, info, err);
 	if (d->created)

@@ -411,7 +411,7 @@ dz_pdq_filter_new(int width, int height, struct dz_err *err)
 	return f;
 nomem:
 	dz_pdq_filter_free(f);
-	dz_err_set(err, EX_OSERR, "out of memory for a %dx%d image", width,
+	dz_err_set(err, EX_SOFTWARE, "out of memory for a %dx%d image", width,
 	    height);
 	return NULL;
 }

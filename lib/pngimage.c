@@ -180,7 +180,7 @@ body(struct pdec *d, const struct dz_image_opts *o,
 	chunk = h < CHUNK_ROWS ? h : CHUNK_ROWS;
 	d->luma = malloc((size_t)w * chunk * sizeof *d->luma);
 	if (!d->luma)
-		return dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding PNG");
 
 	if (passes > 1) {
 		/* Interlaced: every pass touches every row; hold them all. */
@@ -192,7 +192,7 @@ body(struct pdec *d, const struct dz_image_opts *o,
 		d->pix = malloc(rowbytes * h);
 		d->rowp = malloc(h * sizeof *d->rowp);
 		if (!d->pix || !d->rowp)
-			return dz_err_set(err, EX_OSERR,
+			return dz_err_set(err, EX_SOFTWARE,
 			    "out of memory decoding PNG");
 		for (png_uint_32 y = 0; y < h; y++)
 			d->rowp[y] = d->pix + (size_t)y * rowbytes;
@@ -212,7 +212,7 @@ body(struct pdec *d, const struct dz_image_opts *o,
 
 	d->pix = malloc(rowbytes * chunk);
 	if (!d->pix)
-		return dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding PNG");
 	if (sink->begin(sink->ctx, (int)w, (int)h, orientation, err) < 0)
 		return -1;
 	for (png_uint_32 y = 0; y < h; y += chunk) {
@@ -257,7 +257,7 @@ dz_pngimage_decode(const uint8_t *buf, size_t len,
 		return dz_err_set(err, EX_DATAERR, "empty PNG data");
 	d = calloc(1, sizeof *d);
 	if (!d)
-		return dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
+		return dz_err_set(err, EX_SOFTWARE, "out of memory decoding PNG");
 	d->buf = buf;
 	d->len = len;
 	d->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, d, on_error,
@@ -265,7 +265,7 @@ dz_pngimage_decode(const uint8_t *buf, size_t len,
 	if (d->png)
 		d->info = png_create_info_struct(d->png);
 	if (!d->png || !d->info)
-		rc = dz_err_set(err, EX_OSERR, "out of memory decoding PNG");
+		rc = dz_err_set(err, EX_SOFTWARE, "out of memory decoding PNG");
 	else
 		rc = run(d, o, sink, info, err);
 	if (d->png)

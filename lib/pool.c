@@ -130,7 +130,7 @@ dz_pool_new(int nthreads, dz_pool_work_fn work, dz_pool_done_fn done,
 		return NULL;
 	}
 	if (!(p = calloc(1, sizeof *p))) {
-		dz_err_set(err, EX_OSERR, "out of memory");
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	p->work = work;
@@ -143,7 +143,7 @@ dz_pool_new(int nthreads, dz_pool_work_fn work, dz_pool_done_fn done,
 	p->slots = calloc(p->cap, sizeof *p->slots);
 	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
 	if (!p->slots || !p->threads) {
-		dz_err_set(err, EX_OSERR, "out of memory");
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		goto fail;
 	}
 	if ((e = pthread_mutex_init(&p->mu, NULL)) != 0)
@@ -173,7 +173,7 @@ dz_pool_new(int nthreads, dz_pool_work_fn work, dz_pool_done_fn done,
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (p->nthreads < nthreads) {
-		dz_err_set(err, EX_OSERR, "cannot create thread: %s",
+		dz_err_set(err, EX_SOFTWARE, "cannot create thread: %s",
 		    strerror_r(e, eb, sizeof eb) == 0 ? eb : "unknown error");
 		dz_pool_free(p);	/* joins the threads started */
 		return NULL;
@@ -181,7 +181,7 @@ dz_pool_new(int nthreads, dz_pool_work_fn work, dz_pool_done_fn done,
 	return p;
 
 fail_sync:
-	dz_err_set(err, EX_OSERR, "cannot create thread: %s",
+	dz_err_set(err, EX_SOFTWARE, "cannot create thread: %s",
 	    strerror_r(e, eb, sizeof eb) == 0 ? eb : "unknown error");
 fail:
 	free(p->slots);

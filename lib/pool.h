@@ -54,7 +54,7 @@ struct dz_pool;
 
 /*
  * A pool of nthreads workers (at most DZ_POOL_MAX_THREADS). NULL with err:
- * EX_USAGE "too many threads", EX_OSERR "out of memory" or "cannot create
+ * EX_USAGE "too many threads", EX_SOFTWARE "out of memory" or "cannot create
  * thread: ...".
  */
 struct dz_pool *dz_pool_new(int nthreads, dz_pool_work_fn work,

@@ -11,7 +11,7 @@ dz_proc_harden(struct dz_err *err)
 	struct rlimit no = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &no) != 0)
-		return dz_err_set(err, EX_OSERR, "cannot disable core dumps: %s",
+		return dz_err_set(err, EX_SOFTWARE, "cannot disable core dumps: %s",
 		    strerror(errno));
 	return 0;
 }

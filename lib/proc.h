@@ -8,7 +8,7 @@ struct dz_err;
 
 /*
  * No core dumps: a crash while media or keys are in memory must not write
- * them to disk. Returns 0, or -1 (EX_OSERR) if the limit cannot be set.
+ * them to disk. Returns 0, or -1 (EX_SOFTWARE) if the limit cannot be set.
  */
 int dz_proc_harden(struct dz_err *err);
 

@@ -50,7 +50,7 @@ dz_reader_new(FILE *f, int delim, size_t max_line, unsigned flags,
 		return NULL;
 	}
 	if (!(r = calloc(1, sizeof *r))) {
-		dz_err_set(err, EX_OSERR, "out of memory");
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	r->f = f;
@@ -147,7 +147,7 @@ dz_reader_next(struct dz_reader *r, const char **line, size_t *len,
 			return 0;
 	}
 	if (oom)
-		return reader_fail(r, err, EX_OSERR, "out of memory", 0);
+		return reader_fail(r, err, EX_SOFTWARE, "out of memory", 0);
 	r->lineno++;
 	if (!too_long && strip && n > 0 && r->buf[n - 1] == '\r')
 		n--;
@@ -164,7 +164,7 @@ dz_reader_next(struct dz_reader *r, const char **line, size_t *len,
 		return -1;
 	}
 	if (!r->buf && reader_grow(r, 1) < 0)
-		return reader_fail(r, err, EX_OSERR, "out of memory", 0);
+		return reader_fail(r, err, EX_SOFTWARE, "out of memory", 0);
 	r->buf[n] = '\0';
 	*line = r->buf;
 	*len = n;
@@ -323,7 +323,7 @@ dz_record_parse(const char *line, size_t len, struct dz_err *err)
 	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
 		if (json_error_code(&je) == json_error_out_of_memory)
-			dz_err_set(err, EX_OSERR, "out of memory");
+			dz_err_set(err, EX_SOFTWARE, "out of memory");
 		else
 			dz_err_set(err, EX_DATAERR, "invalid JSON: %s at byte %d",
 			    json_reason(&je), je.position);
@@ -376,7 +376,7 @@ dz_record_write(FILE *out, const json_t *rec, struct dz_err *err)
 	if (type && strcmp(json_object_iter_key(json_object_iter(obj)),
 	    "type") != 0) {
 		if (!(copy = type_first(obj, type)))
-			return dz_err_set(err, EX_OSERR, "out of memory");
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 		obj = copy;
 	}
 	errno = 0;

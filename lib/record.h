@@ -37,7 +37,7 @@ struct dz_reader;
  * DZ_READER_MAX_DEFAULT) are skipped, never stored: memory stays bounded
  * by max_line whatever the input. flags: DZ_READER_STRIP_CR or 0.
  * Returns NULL with err filled on bad arguments (EX_SOFTWARE) or when out
- * of memory (EX_OSERR). Free with dz_reader_free().
+ * of memory (EX_SOFTWARE). Free with dz_reader_free().
  *
  * The reader takes bytes from f with getc_unlocked() and returns a line
  * as soon as its delimiter arrives: it never waits for more input than
@@ -59,7 +59,7 @@ struct dz_reader *dz_reader_new(FILE *f, int delim, size_t max_line,
  *      "line 12: contains a NUL byte" ("entry 12: ..." with delim '\0').
  *      *line is NULL. Call again for the next line.
  *  -2  fatal: read error (EX_IOERR "read error: ...") or out of memory
- *      (EX_OSERR). Later calls return -2 again.
+ *      (EX_SOFTWARE). Later calls return -2 again.
  */
 int dz_reader_next(struct dz_reader *r, const char **line, size_t *len,
     struct dz_err *err);
@@ -77,7 +77,7 @@ void dz_reader_free(struct dz_reader *r);
  * \u0000, nothing after the object. Returns a new reference (the caller
  * json_decref()s it), or NULL with err: EX_DATAERR "invalid JSON: <what>
  * at byte N" (never quoting the input) or "record is not a JSON object";
- * EX_OSERR "out of memory".
+ * EX_SOFTWARE "out of memory".
  */
 json_t *dz_record_parse(const char *line, size_t len, struct dz_err *err);
 
@@ -87,7 +87,7 @@ json_t *dz_record_parse(const char *line, size_t len, struct dz_err *err);
  * for control characters); a newline. rec is not modified or consumed.
  * Integers print as integers, reals with 17 significant digits (store
  * counts as json_integer). Returns 0, or -1 with EX_IOERR "write error:
- * ..." (EX_OSERR when out of memory, EX_SOFTWARE when rec is not an
+ * ..." (EX_SOFTWARE when out of memory, EX_SOFTWARE when rec is not an
  * object). With stdio buffering a failure may only show at dz_out_close().
  */
 int dz_record_write(FILE *out, const json_t *rec, struct dz_err *err);

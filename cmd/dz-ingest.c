@@ -1,0 +1,267 @@
+/*
+ * dz-ingest: the one door into the store. Options, the record loop and the
+ * exit code; the work is in lib/ingest.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "err.h"
+#include "ingest.h"
+#include "proc.h"
+#include "record.h"
+
+#define PROG "dz-ingest"
+#ifndef DZ_VERSION
+#define DZ_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+"usage: dz-ingest [-hqV] [-c config] [--by name] [--remove-files] [file ...]\n"
+"       dz-ingest [-hqV] [-c config] --spool dir\n"
+"       dz-ingest [-c config] --init\n";
+
+static const char help_text[] =
+"\n"
+"Take reports (submission records) and analysts' and operators' records\n"
+"(verdict, close, withdraw) into the store: media encrypted, one case per\n"
+"submission, one ack record per input on standard output.\n"
+"\n"
+"  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
+"      --spool DIR    ingest the submissions waiting in DIR/new/\n"
+"      --remove-files unlink the uploaded files once they are in the store\n"
+"      --by NAME      who is acting, for the audit log (default dz-ingest)\n"
+"      --init         create the store and a new master key file\n"
+"  -q, --quiet        no diagnostics on stderr\n"
+"  -h, --help         show this help\n"
+"  -V, --version      show the version\n"
+"\n"
+"Exit status: 0 all handled, 65 some input invalid (see its error record),\n"
+"64 usage, 66 input not found, 74 I/O error, 75 store busy, 78 configuration.\n"
+"See dz-ingest(1).\n";
+
+enum { OPT_SPOOL = 256, OPT_REMOVE, OPT_BY, OPT_INIT };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "remove-files", no_argument, NULL, OPT_REMOVE },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct state {
+	int quiet;
+	int status;
+	int fatal;
+};
+
+static int
+fail(int code, const char *what, const char *msg)
+{
+	fprintf(stderr, PROG ": %s%s%s\n", what, *what ? ": " : "", msg);
+	return code;
+}
+
+/* An ack that says some plaintext uploads could not be removed. */
+static void
+warn_left(const struct state *st, const json_t *rec)
+{
+	json_int_t n = json_integer_value(json_object_get(rec, "uploads_left"));
+
+	if (n > 0 && !st->quiet)
+		fprintf(stderr, PROG ": warning: %lld uploaded file(s) of submission "
+		    "'%s' could not be removed; remove them by hand\n", (long long)n,
+		    json_string_value(json_object_get(rec, "submission")));
+}
+
+static int
+emit(json_t *rec, void *ctx)
+{
+	struct state *st = ctx;
+	struct dz_err err;
+	int rc = 0;
+
+	if (rec)
+		warn_left(st, rec);
+	if (rec && !st->quiet &&
+	    strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0 &&
+	    json_object_get(rec, "spool"))
+		fprintf(stderr, PROG ": spool entry '%s': %s\n",
+		    json_string_value(json_object_get(rec, "spool")),
+		    json_string_value(json_object_get(rec, "reason")));
+	if (!rec || dz_record_write(stdout, rec, &err)) {
+		fail(EX_IOERR, "cannot write output", rec ? err.msg : "out of memory");
+		st->status = EX_IOERR;
+		st->fatal = 1;
+		rc = -1;
+	}
+	json_decref(rec);
+	return rc;
+}
+
+/* An input that failed: error record and diagnostic, then go on. */
+static void
+report(struct state *st, const char *src, long line, const json_t *rec,
+    const char *reason)
+{
+	const char *sub = rec ? json_string_value(json_object_get(rec,
+	    "submission")) : NULL;
+	json_t *e = dz_record_error(PROG, reason);
+
+	if (!st->status)
+		st->status = EX_DATAERR;
+	if (!st->quiet)
+		fprintf(stderr, PROG ": %s:%ld: %s\n", src, line, reason);
+	if (e) {
+		json_object_set_new(e, "line", json_integer(line));
+		if (sub)
+			json_object_set_new(e, "submission", json_string(sub));
+	}
+	emit(e, st);
+}
+
+static int
+run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
+    int remove_files)
+{
+	struct dz_err err;
+	struct dz_reader *rd = dz_reader_new(f, '\n', 1 << 20, DZ_READER_STRIP_CR,
+	    &err);
+	const char *line;
+	size_t len;
+	int rc;
+
+	if (!rd)
+		return fail(EX_SOFTWARE, "", err.msg);
+	while (!st->fatal && (rc = dz_reader_next(rd, &line, &len, &err)) != 0) {
+		long lineno = (long)dz_reader_lineno(rd);
+		json_t *rec, *out;
+
+		if (rc == -2) {
+			st->status = fail(EX_IOERR, src, err.msg);
+			break;
+		}
+		if (rc == 1 && len == 0)
+			continue;
+		if (rc == -1 || !(rec = dz_record_parse(line, len, &err))) {
+			report(st, src, lineno, NULL, err.msg);
+			continue;
+		}
+		out = dz_ingest_record(in, rec, NULL, 0, remove_files, &err);
+		if (out) {
+			emit(out, st);
+		} else if (err.code == EX_DATAERR) {
+			report(st, src, lineno, rec, err.msg);
+		} else {
+			st->status = fail(err.code, "", err.msg);
+			st->fatal = 1;
+		}
+		json_decref(rec);
+	}
+	dz_reader_free(rd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dz_config cfg;
+	struct dz_err err;
+	struct state st = { 0 };
+	struct dz_ingest *in;
+	const char *cfg_path = NULL, *spool = NULL, *by = NULL;
+	int c, init = 0, remove_files = 0;
+
+	if (dz_proc_harden(&err))
+		return fail(EX_SOFTWARE, "", err.msg);
+	while ((c = getopt_long(argc, argv, "c:hqV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'q': st.quiet = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return 0;
+		case 'V':
+			puts(PROG " " DZ_VERSION);
+			return 0;
+		case OPT_SPOOL: spool = optarg; break;
+		case OPT_REMOVE: remove_files = 1; break;
+		case OPT_BY: by = optarg; break;
+		case OPT_INIT: init = 1; break;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((spool && argc) || (init && (spool || argc))) {
+		fprintf(stderr, PROG ": --spool and --init take no file operands\n%s",
+		    usage_text);
+		return EX_USAGE;
+	}
+	if (spool && remove_files) {
+		fprintf(stderr, PROG ": --spool always removes what it stored; "
+		    "--remove-files is for standard input\n%s", usage_text);
+		return EX_USAGE;
+	}
+	if (dz_config_load(&cfg, cfg_path, &err))
+		return fail(err.code, "configuration", err.msg);
+	if (init) {
+		int rc = dz_ingest_init(&cfg, &err) ? fail(err.code, "cannot "
+		    "initialise the store", err.msg) : 0;
+		if (!rc && !st.quiet)
+			fprintf(stderr, PROG ": created the store '%s' and the master "
+			    "key '%s'\n", cfg.store, cfg.master_key);
+		dz_config_release(&cfg);
+		return rc;
+	}
+	dz_out_init(stdout);
+	in = dz_ingest_open(&cfg, by, &err);
+	if (!in) {
+		c = fail(err.code, "cannot open the store", err.msg);
+		dz_config_release(&cfg);
+		return c;
+	}
+	if (!st.quiet && dz_ingest_swept(in))
+		fprintf(stderr, PROG ": removed %d blob files left by an "
+		    "interrupted run\n", dz_ingest_swept(in));
+	if (spool) {
+		int bad = 0;
+		if (dz_ingest_spool(in, spool, emit, &st, &bad, &err))
+			st.status = fail(err.code, "spool", err.msg);
+		else if (bad && !st.status)
+			st.status = EX_DATAERR;
+	} else if (argc == 0) {
+		run_stream(in, &st, stdin, "stdin", remove_files);
+	} else {
+		for (int i = 0; i < argc && !st.fatal; i++) {
+			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
+			if (!f) {
+				st.status = fail(EX_NOINPUT, argv[i], "cannot open");
+				continue;
+			}
+			run_stream(in, &st, f, argv[i], remove_files);
+			if (f != stdin)
+				fclose(f);
+		}
+	}
+	dz_ingest_close(in);
+	dz_config_release(&cfg);
+	if (dz_out_close(stdout, &err)) {
+		if (!st.fatal)
+			fail(EX_IOERR, "cannot write output", err.msg);
+		return EX_IOERR;
+	}
+	return st.status;
+}

@@ -1,0 +1,60 @@
+/*
+ * lib/config: the one configuration file, dz.yaml(5), read with libyaml.
+ *
+ * Where it comes from: the path given with -c, else $DZ_CONFIG, else
+ * /etc/dz/dz.yaml if it exists, else built-in defaults (store under
+ * ./dz-data), so the demo runs with no file at all. Unknown keys, wrong
+ * types and out-of-range values are errors naming the file, line and key
+ * (EX_CONFIG). Every setting has a safe default.
+ */
+#ifndef DZ_CONFIG_H
+#define DZ_CONFIG_H
+
+#include <stdint.h>
+
+struct dz_err;
+
+struct dz_config {
+	char *path;			/* file read, or NULL for defaults */
+
+	char *store;			/* store: directory ("./dz-data") */
+	char *master_key;		/* master_key: key file ("./dz-master.key") */
+
+	uint64_t max_upload_bytes;	/* limits.max_upload_bytes (256 MiB) */
+	int max_urls;			/* limits.max_urls (100) */
+	int max_files;			/* limits.max_files (100) */
+	int max_description_bytes;	/* limits.max_description_bytes (8192) */
+
+	int personal_data_days;		/* retention.personal_data_days (14) */
+	int unverified_media_days;	/* retention.unverified_media_days (30) */
+
+	int pdq_threshold;		/* match.pdq_threshold (31, 0-256) */
+	int min_quality;		/* match.min_quality (50, 0-100) */
+
+	/* For dz-notify and dz-export (later programs); read and checked now. */
+	char *notice_from;		/* notify.from (NULL) */
+	char *mta;			/* notify.mta ("sendmail -t -oi") */
+	char *providers;		/* notify.providers (NULL: built in) */
+	char *templates;		/* notify.templates (NULL: built in) */
+	char *signing_key;		/* export.signing_key (NULL) */
+	char *public_key;		/* export.public_key (NULL) */
+};
+
+/* Fill c with the built-in defaults (strings are malloc'd, owned by c). */
+int dz_config_default(struct dz_config *c, struct dz_err *err);
+
+/*
+ * Load the configuration: opt_path is the -c argument or NULL. Returns 0,
+ * or -1 with err (EX_CONFIG: bad file; EX_NOINPUT: a named file that
+ * cannot be read). On success c owns its strings; dz_config_release frees.
+ */
+int dz_config_load(struct dz_config *c, const char *opt_path,
+    struct dz_err *err);
+
+/* Load from a YAML text in memory (tests); name is used in messages. */
+int dz_config_load_text(struct dz_config *c, const char *name,
+    const char *text, size_t len, struct dz_err *err);
+
+void dz_config_release(struct dz_config *c);
+
+#endif

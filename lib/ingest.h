@@ -1,0 +1,75 @@
+/*
+ * lib/ingest: the one door into the store.
+ *
+ * Validates submissions (reports from the form backend) and operator
+ * records (verdict, close, withdraw), and carries out each as one unit of
+ * work: media encrypted to blobs and made durable, then one transaction,
+ * then the plaintext uploads removed. See CONTRIBUTING.md, "How dz-ingest
+ * works inside", and dz-records(5) for the fields.
+ *
+ * A struct dz_ingest holds the store open, the master key in memory and
+ * an exclusive lock on the store's ingest lock file for its whole life.
+ *
+ * Associated data, which every reader of these values must use: a case key
+ * is wrapped with "case:ID", an item key with "item:ITEM-ID"; the contact
+ * (compact JSON object) is sealed under the case key with "contact:ID",
+ * the description with "description:ID".
+ */
+#ifndef DZ_INGEST_H
+#define DZ_INGEST_H
+
+#include <jansson.h>
+
+struct dz_config;
+struct dz_err;
+struct dz_ingest;
+
+/*
+ * Create the store directory and a new master key file (refuses to
+ * overwrite an existing key). For first use: dz-ingest --init.
+ */
+int dz_ingest_init(const struct dz_config *cfg, struct dz_err *err);
+
+/*
+ * Open the store for ingest: load the master key, open and migrate the
+ * store, take the lock (EX_TEMPFAIL if another dz-ingest holds it) and
+ * delete blob files no item references. NULL with err on failure.
+ */
+struct dz_ingest *dz_ingest_open(const struct dz_config *cfg,
+    const char *actor, struct dz_err *err);
+void dz_ingest_close(struct dz_ingest *in);
+
+/* Blob files removed by the sweep at open (for the record). */
+int dz_ingest_swept(const struct dz_ingest *in);
+
+/*
+ * Handle one record. Files named by a submission are resolved against
+ * base_dir (NULL: the current directory); in_spool restricts them to plain
+ * names inside base_dir, opened without following links. With
+ * remove_files, uploaded files are unlinked once the case is committed
+ * (or found to exist already).
+ *
+ * Returns a new reference: an ack record for a handled record, or rec
+ * itself for a type dz-ingest does not handle (pass-through). NULL with
+ * err on failure: EX_DATAERR means this record is invalid (nothing was
+ * written); any other code is a failure of the store or the system, and
+ * the caller should stop.
+ */
+json_t *dz_ingest_record(struct dz_ingest *in, json_t *rec,
+    const char *base_dir, int in_spool, int remove_files,
+    struct dz_err *err);
+
+/*
+ * The spool: DIR/new/NAME/ holds submission.json and the uploaded files
+ * (the form backend writes DIR/tmp/NAME/ and renames it into new/). Each
+ * entry is ingested in name order and removed; an invalid one is moved to
+ * DIR/rejected/NAME/ with an error.json beside it. emit gets each ack or
+ * error record (the record is the callee's to keep or decref); a nonzero
+ * return stops. Returns 0, or -1 with err on a failure that stops the run.
+ * *bad counts rejected entries.
+ */
+typedef int (*dz_ingest_emit_fn)(json_t *rec, void *ctx);
+int dz_ingest_spool(struct dz_ingest *in, const char *dir,
+    dz_ingest_emit_fn emit, void *ctx, int *bad, struct dz_err *err);
+
+#endif
