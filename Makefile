@@ -83,8 +83,14 @@ t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
 check: all $(UNIT_BIN)
 	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash t/
 
-bench: all
+# lib/mih's figures: scripts/bench/match runs it after scripts/bench/run.
+scripts/bench/matchbench: scripts/bench/match.c lib/libdz.a .build-flags
+	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
+		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
+
+bench: all scripts/bench/matchbench
 	scripts/bench/run
+	scripts/bench/match
 
 # Debian packages for building, testing and benchmarking: scripts/deps.
 deps:
