@@ -176,8 +176,11 @@ test_expect_success 'a master key behind a symlink is refused (78)' '
 	expect_exit 78 dz-ingest -c dz2.yaml </dev/null 2>err && grep -q symlink err
 '
 test_expect_success 'a second dz-ingest while one runs: exit 75' '
-	flock store/lock sleep 3 & sleep 0.5 &&
-	expect_exit 75 dz-ingest </dev/null 2>err; rc=$?; wait; test $rc = 0 && grep -q "another dz-ingest" err
+	flock store/lock sleep 30 & holder=$!
+	for i in $(seq 1 100); do flock -n store/lock true || break; sleep 0.1; done
+	expect_exit 75 dz-ingest </dev/null 2>err; rc=$?
+	kill $holder; wait $holder 2>/dev/null
+	test $rc = 0 && grep -q "another dz-ingest" err
 '
 test_expect_success 'a bad configuration: exit 78 naming the key' '
 	printf "retention:\n  personal_data_days: soon\n" >bad.yaml &&
