@@ -105,7 +105,7 @@ install: all
 	done
 
 clean:
-	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) .build-flags
+	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) scripts/bench/matchbench .build-flags
 	rm -rf t/trash.*
 
 .PHONY: all check bench deps install clean FORCE

@@ -317,10 +317,13 @@ scan_popcnt(const struct dz_pdq *H, uint32_t len, const uint64_t *q, int r,
 	return scan_body(H, len, q, r, out);
 }
 
+/*
+ * The CPU model is filled in by a constructor of the compiler's runtime
+ * (so no __builtin_cpu_init, which would race between threads).
+ */
 static int
 have_popcnt(void)
 {
-	__builtin_cpu_init();
 	return __builtin_cpu_supports("popcnt");
 }
 #else
@@ -392,7 +395,6 @@ max_avx2(const uint32_t *v, size_t len)
 static int
 have_avx2(void)
 {
-	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx2");
 }
 #else
@@ -1097,9 +1099,9 @@ enum_probes(const uint32_t *off, uint32_t key, int bits, int depth,
 
 #define EMIT(k) do { \
 	const uint32_t *p_ = off + (k); \
-	__builtin_prefetch(p_); \
+	__builtin_prefetch(p_, 0, 1); \
 	if (((uintptr_t)(p_ + 1) & 63) == 0) \
-		__builtin_prefetch(p_ + 1); \
+		__builtin_prefetch(p_ + 1, 0, 1); \
 	out[np++] = p_; \
 } while (0)
 	EMIT(key);
@@ -1280,7 +1282,7 @@ query(const struct dz_mih *m, const struct dz_pdq *q, int radius,
 				hi = m->unique;
 			if (lo >= hi)
 				continue;
-			__builtin_prefetch(ids + lo);
+			__builtin_prefetch(ids + lo, 0, 1);
 			s->range[nr].p = ids + lo;
 			s->range[nr++].len = hi - lo;
 			total += hi - lo;
@@ -1299,7 +1301,7 @@ query(const struct dz_mih *m, const struct dz_pdq *q, int radius,
 
 			if (id >= m->n)
 				continue;
-			__builtin_prefetch(&m->hashes[id]);
+			__builtin_prefetch(&m->hashes[id], 0, 1);
 			s->cand[nc++] = id;
 			if (nc == BATCH) {
 				if (flush(m, s, nc, q->w, radius) < 0)

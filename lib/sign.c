@@ -6,6 +6,7 @@
  * the last line. Errors carry fixed texts: never a key, a path or data.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -151,15 +152,15 @@ b64_decode_exact(const char *s, size_t slen, uint8_t *out, size_t n)
 void
 dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17])
 {
-	static const char digits[] = "0123456789ABCDEF";
+	uint64_t v = 0;
 
-	/* minisign prints the id as a little-endian 64-bit number. */
-	for (int i = 0; i < DZ_SIGN_KEYID_BYTES; i++) {
-		uint8_t b = id[DZ_SIGN_KEYID_BYTES - 1 - i];
-		out[2 * i] = digits[b >> 4];
-		out[2 * i + 1] = digits[b & 0xf];
-	}
-	out[16] = '\0';
+	/*
+	 * minisign prints the id as a little-endian 64-bit number with
+	 * printf's %PRIX64: upper case, no leading zeros.
+	 */
+	for (int i = DZ_SIGN_KEYID_BYTES - 1; i >= 0; i--)
+		v = v << 8 | id[i];
+	snprintf(out, 17, "%" PRIX64, v);
 }
 
 /* 0 if c (NULL counts as "") is one line of at most max bytes. */

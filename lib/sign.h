@@ -140,6 +140,7 @@ int dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
     char **trusted_comment_out, struct dz_err *err);
 
 /* A key id as minisign prints it: 16 uppercase hex digits and a NUL. */
+/* The key id as minisign prints it: %PRIX64 of the little-endian number. */
 void dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17]);
 
 #endif

@@ -297,6 +297,17 @@ test_keyid_hex(void)
 	ok(strcmp(hex, "CDAB060504030201") == 0,
 	    "key id printed as minisign prints it (little-endian, upper "
 	    "case): %s", hex);
+	{
+		static const uint8_t z[8] = { 1, 2, 3, 4, 5, 6, 7, 0 };
+		static const uint8_t zero[8] = { 0 };
+
+		dz_sign_keyid_hex(z, hex);
+		ok(strcmp(hex, "7060504030201") == 0,
+		    "key id with a zero top byte: no leading zeros, as %%PRIX64 "
+		    "(%s)", hex);
+		dz_sign_keyid_hex(zero, hex);
+		ok(strcmp(hex, "0") == 0, "key id 0 prints as 0");
+	}
 }
 
 static void
