@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "crypt.h"
+#include "fdio.h"
 #include "err.h"
 
 #define NONCE_BYTES 12
@@ -243,43 +243,6 @@ hex_value(unsigned char c)
 	return (d & -is_d) | (l & -is_l) | (-1 & -(1 - (is_d | is_l)));
 }
 
-static ssize_t
-read_full(int fd, uint8_t *buf, size_t len)
-{
-	size_t have = 0;
-
-	while (have < len) {
-		ssize_t n = read(fd, buf + have, len - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
-}
-
-static int
-write_full(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 dz_crypt_master_load(const char *path, uint8_t key[DZ_KEY_BYTES],
     struct dz_err *err)
@@ -322,7 +285,7 @@ dz_crypt_master_load(const char *path, uint8_t key[DZ_KEY_BYTES],
 		    "it must be 0600", (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	if ((n = read_full(fd, text, sizeof text)) < 0) {
+	if ((n = dz_fd_read_full(fd, text, sizeof text)) < 0) {
 		dz_err_set(err, EX_IOERR, "cannot read master key file: %s",
 		    strerror(errno));
 		goto out;
@@ -346,25 +309,6 @@ dz_crypt_master_load(const char *path, uint8_t key[DZ_KEY_BYTES],
 out:
 	OPENSSL_cleanse(text, sizeof text);
 	close(fd);
-	return rc;
-}
-
-static int
-sync_dir_of(const char *path, struct dz_err *err)
-{
-	char *copy = strdup(path);
-	int fd, rc = 0;
-
-	if (!copy)
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		rc = dz_err_set(err, EX_IOERR,
-		    "cannot sync the master key file's directory: %s",
-		    strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(copy);
 	return rc;
 }
 
@@ -396,7 +340,7 @@ dz_crypt_master_create(const char *path, struct dz_err *err)
 		text[2 * i + 1] = (uint8_t)digits[key[i] & 0xf];
 	}
 	text[2 * DZ_KEY_BYTES] = '\n';
-	if (write_full(fd, text, sizeof text) != 0) {
+	if (dz_fd_write_full(fd, text, sizeof text) != 0) {
 		dz_err_set(err, EX_IOERR, "cannot write master key file: %s",
 		    strerror(errno));
 		goto out;
@@ -413,7 +357,7 @@ dz_crypt_master_create(const char *path, struct dz_err *err)
 		    strerror(errno));
 		goto out;
 	}
-	rc = sync_dir_of(path, err);
+	rc = dz_fd_sync_parent(path, "the master key file", err);
 out:
 	OPENSSL_cleanse(key, sizeof key);
 	OPENSSL_cleanse(text, sizeof text);
@@ -491,7 +435,7 @@ dz_blob_writer_new(int fd, const uint8_t key[DZ_KEY_BYTES], struct dz_err *err)
 		dz_err_set(err, EX_SOFTWARE, "cannot set up AES-256-GCM");
 		goto fail;
 	}
-	if (write_full(fd, w->header, HEADER_BYTES) != 0) {
+	if (dz_fd_write_full(fd, w->header, HEADER_BYTES) != 0) {
 		dz_err_set(err, EX_IOERR, "cannot write blob: %s",
 		    strerror(errno));
 		goto fail;
@@ -518,7 +462,7 @@ emit(struct dz_blob_writer *w, int last, struct dz_err *err)
 		w->state = -1;
 		return dz_err_set(err, EX_SOFTWARE, "encryption failed");
 	}
-	if (write_full(w->fd, w->out, w->have + TAG_BYTES) != 0) {
+	if (dz_fd_write_full(w->fd, w->out, w->have + TAG_BYTES) != 0) {
 		w->state = -1;
 		return dz_err_set(err, EX_IOERR, "cannot write blob: %s",
 		    strerror(errno));
@@ -615,7 +559,7 @@ dz_blob_reader_new(int fd, const uint8_t key[DZ_KEY_BYTES], struct dz_err *err)
 		return NULL;
 	}
 	r->fd = fd;
-	if ((n = read_full(fd, r->header, HEADER_BYTES)) < 0) {
+	if ((n = dz_fd_read_full(fd, r->header, HEADER_BYTES)) < 0) {
 		reader_io(NULL, err);
 		goto fail;
 	}

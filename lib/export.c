@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "export.h"
+#include "fdio.h"
 #include "store.h"
 
 int
@@ -28,22 +29,6 @@ dz_export_media_sink_ok(int fd, struct dz_err *err)
 		    "file: plaintext media must not touch the disk");
 	return dz_err_set(err, EX_USAGE, "refusing to write media there; "
 	    "pipe it to a viewer");
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t n, struct dz_err *err)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return dz_err_set(err, EX_IOERR, "write error: %s",
-			    strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int
@@ -72,8 +57,10 @@ dz_export_media(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 	if (!(r = dz_blob_reader_new(bfd, key, err)))
 		goto out;
 	while ((k = dz_blob_read(r, &buf, &len, err)) == 1)
-		if (write_all(fd, buf, len, err))
+		if (dz_fd_write_full(fd, buf, len) != 0) {
+			dz_err_set(err, EX_IOERR, "write error: %s", strerror(errno));
 			goto out;
+		}
 	if (k < 0)
 		goto out;
 	rc = 0;

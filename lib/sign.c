@@ -20,6 +20,7 @@
 
 #include "crypt.h"
 #include "err.h"
+#include "fdio.h"
 #include "sign.h"
 
 #define ALG_BYTES 2
@@ -283,64 +284,6 @@ blake2b512(const uint8_t *data, size_t len, uint8_t out[HASH_BYTES],
 
 /* ---------- files ---------- */
 
-static ssize_t
-read_full(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-static int
-write_full(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-sync_dir_of(const char *path, struct dz_err *err)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0 || fsync(fd) != 0)
-		rc = dz_err_set(err, EX_IOERR, "cannot sync the key's "
-		    "directory: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /*
  * Create path holding text[0..len) with mode, never replacing a file:
  * written and fsync'd under a temporary name, then hard-linked to path
@@ -370,7 +313,7 @@ create_file(const char *path, const char *text, size_t len, mode_t mode,
 		    what, strerror(errno));
 		goto out;
 	}
-	if (write_full(fd, text, len) != 0 || fsync(fd) != 0) {
+	if (dz_fd_write_full(fd, text, len) != 0 || fsync(fd) != 0) {
 		dz_err_set(err, EX_IOERR, "cannot write %s: %s", what,
 		    strerror(errno));
 		goto out;
@@ -507,7 +450,7 @@ dz_sign_pub_load(const char *path, struct dz_sign_pub *pub,
 		    "file");
 		goto out;
 	}
-	if ((n = read_full(fd, buf, sizeof buf)) < 0) {
+	if ((n = dz_fd_read_full(fd, buf, sizeof buf)) < 0) {
 		dz_err_set(err, EX_IOERR, "cannot read public key file: %s",
 		    strerror(errno));
 		goto out;
@@ -601,7 +544,7 @@ dz_sign_key_load(const char *path, struct dz_sign_key *key,
 		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	if ((n = read_full(fd, text, sizeof text)) < 0) {
+	if ((n = dz_fd_read_full(fd, text, sizeof text)) < 0) {
 		dz_err_set(err, EX_IOERR, "cannot read signing key file: %s",
 		    strerror(errno));
 		goto out;
@@ -669,7 +612,8 @@ dz_sign_keygen(const char *seckey_path, const char *pubkey_path,
 		unlink(seckey_path);	/* ours: link() made it just now */
 		goto out;
 	}
-	if (sync_dir_of(seckey_path, err) || sync_dir_of(pubkey_path, err))
+	if (dz_fd_sync_parent(seckey_path, "the secret key", err) ||
+	    dz_fd_sync_parent(pubkey_path, "the public key", err))
 		goto out;
 	rc = 0;
 out:
