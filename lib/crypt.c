@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,6 +229,12 @@ dz_crypt_unwrap(const uint8_t master[DZ_KEY_BYTES],
 {
 	return open_sealed(master, aad, in, DZ_WRAPPED_KEY_BYTES, key,
 	    "wrapped key does not open with this master key and owner", err);
+}
+
+void
+dz_crypt_aad(char out[DZ_AAD_MAX], const char *kind, const char *id)
+{
+	snprintf(out, DZ_AAD_MAX, "%s:%s", kind, id);
 }
 
 /* ---------- the master key file ---------- */

@@ -37,6 +37,15 @@ struct dz_err;
 #define DZ_BLOB_CHUNK 65536
 #define DZ_SEAL_OVERHEAD (12 + 16)
 
+/*
+ * The associated data that binds a wrapped key or a sealed field to its
+ * owner, "KIND:ID": "case:ID" and "item:ITEM-ID" for wrapped keys,
+ * "contact:ID" and "description:ID" for a case's sealed fields. Every
+ * writer and reader of the store builds it here, so they cannot drift.
+ */
+#define DZ_AAD_MAX 64
+void dz_crypt_aad(char out[DZ_AAD_MAX], const char *kind, const char *id);
+
 /* Random bytes from the OpenSSL DRBG. */
 int dz_crypt_random(uint8_t *buf, size_t len, struct dz_err *err);
 

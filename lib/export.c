@@ -36,7 +36,7 @@ dz_export_media(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
     const char *item_id, int fd, struct dz_err *err)
 {
 	uint8_t wrapped[DZ_WRAPPED_KEY_BYTES], key[DZ_KEY_BYTES];
-	char *blob = NULL, path[4096], aad[64];
+	char *blob = NULL, path[4096], aad[DZ_AAD_MAX];
 	struct dz_blob_reader *r = NULL;
 	const uint8_t *buf;
 	size_t len;
@@ -44,7 +44,7 @@ dz_export_media(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 
 	if (dz_store_item_media(s, item_id, wrapped, &blob, err))
 		return -1;
-	snprintf(aad, sizeof aad, "item:%s", item_id);
+	dz_crypt_aad(aad, "item", item_id);
 	if (dz_crypt_unwrap(master, wrapped, aad, key, err))
 		goto out;
 	snprintf(path, sizeof path, "%s/%s", dz_store_blob_dir(s), blob);
@@ -78,13 +78,13 @@ static char *
 open_text(const uint8_t key[DZ_KEY_BYTES], const char *kind, const char *id,
     const uint8_t *in, size_t len, struct dz_err *err)
 {
-	char aad[64], *out;
+	char aad[DZ_AAD_MAX], *out;
 
 	if (len < DZ_SEAL_OVERHEAD) {
 		dz_err_set(err, EX_DATAERR, "sealed %s is corrupt", kind);
 		return NULL;
 	}
-	snprintf(aad, sizeof aad, "%s:%s", kind, id);
+	dz_crypt_aad(aad, kind, id);
 	if (!(out = malloc(len - DZ_SEAL_OVERHEAD + 1))) {
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		return NULL;
@@ -105,7 +105,7 @@ dz_export_add_secrets(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 	uint8_t wrapped[DZ_WRAPPED_KEY_BYTES], key[DZ_KEY_BYTES];
 	uint8_t *contact = NULL, *desc = NULL;
 	size_t clen = 0, dlen = 0;
-	char aad[64], *text;
+	char aad[DZ_AAD_MAX], *text;
 	int rc = -1;
 
 	if (!id)
@@ -117,7 +117,7 @@ dz_export_add_secrets(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 		rc = 0;
 		goto out;
 	}
-	snprintf(aad, sizeof aad, "case:%s", id);
+	dz_crypt_aad(aad, "case", id);
 	if (dz_crypt_unwrap(master, wrapped, aad, key, err))
 		goto out;
 	if (contact) {

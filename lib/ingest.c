@@ -603,10 +603,10 @@ seal_text(const uint8_t key[DZ_KEY_BYTES], const char *aad_kind,
     const char *case_id, const char *text, uint8_t **out, size_t *len,
     struct dz_err *err)
 {
-	char aad[64];
+	char aad[DZ_AAD_MAX];
 	size_t n = strlen(text);
 
-	snprintf(aad, sizeof aad, "%s:%s", aad_kind, case_id);
+	dz_crypt_aad(aad, aad_kind, case_id);
 	*out = malloc(n + DZ_SEAL_OVERHEAD);
 	if (!*out)
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
@@ -614,26 +614,35 @@ seal_text(const uint8_t key[DZ_KEY_BYTES], const char *aad_kind,
 	return dz_crypt_seal(key, aad, (const uint8_t *)text, n, *out, err);
 }
 
-/* Unlink the plaintext uploads; returns how many could not be removed. */
+/*
+ * Unlink the plaintext uploads named in a submission's "files" list;
+ * returns how many could not be removed. In a spool only plain names
+ * inside the entry are touched (validation guarantees it for a new
+ * submission; a known one is not validated again).
+ */
 static int
-remove_uploads(struct submission *sub, const char *base, int in_spool)
+remove_uploads(const json_t *files, const char *base, int in_spool)
 {
 	int dfd = -1, left = 0;
 
 	if (in_spool)
 		dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; i < sub->nfiles; i++) {
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		const char *f = json_string_value(json_array_get(files, i));
+
+		if (!f)
+			continue;
 		if (in_spool) {
-			if (dfd < 0 || (unlinkat(dfd, sub->files[i].name, 0) != 0 &&
-			    errno != ENOENT))
+			if (strchr(f, '/') || !strcmp(f, "..") || !strcmp(f, "."))
+				continue;
+			if (dfd < 0 || (unlinkat(dfd, f, 0) != 0 && errno != ENOENT))
 				left++;
 		} else {
 			char path[4096];
-			if (base && sub->files[i].name[0] != '/')
-				snprintf(path, sizeof path, "%s/%s", base,
-				    sub->files[i].name);
+			if (base && f[0] != '/')
+				snprintf(path, sizeof path, "%s/%s", base, f);
 			else
-				snprintf(path, sizeof path, "%s", sub->files[i].name);
+				snprintf(path, sizeof path, "%s", f);
 			if (unlink(path) != 0 && errno != ENOENT)
 				left++;
 		}
@@ -642,32 +651,6 @@ remove_uploads(struct submission *sub, const char *base, int in_spool)
 		fsync(dfd);
 		close(dfd);
 	}
-	return left;
-}
-
-/* remove_uploads for a record that was not validated (a known submission). */
-static int
-remove_known(const json_t *rec, const char *base, int in_spool)
-{
-	const json_t *files = json_object_get(rec, "files");
-	size_t n = json_array_size(files), k = 0;
-	struct submission *sub = calloc(1, sizeof *sub + n * sizeof sub->files[0]);
-	int left;
-
-	if (!sub)
-		return (int)n;
-	for (size_t i = 0; i < n; i++) {
-		const char *f = json_string_value(json_array_get(files, i));
-		/* in a spool, only plain names inside the entry */
-		if (!f || (in_spool && (strchr(f, '/') || !strcmp(f, "..") ||
-		    !strcmp(f, "."))))
-			continue;
-		sub->files[k].name = f;
-		sub->files[k++].fd = -1;
-	}
-	sub->nfiles = k;
-	left = remove_uploads(sub, base, in_spool);
-	free(sub);
 	return left;
 }
 
@@ -689,7 +672,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	struct dz_case c = { 0 };
 	uint8_t case_key[DZ_KEY_BYTES];
 	uint8_t *contact = NULL, *desc = NULL;
-	char now[DZ_TIME_LEN], aad[64], (*blobs)[64] = NULL;
+	char now[DZ_TIME_LEN], aad[DZ_AAD_MAX], (*blobs)[64] = NULL;
 	struct dz_item *items = NULL;
 	json_t *a = NULL, *ids;
 	const char *sid;
@@ -710,7 +693,8 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 		if (found < 0)
 			return NULL;
 		if (found) {
-			left = remove_files ? remove_known(rec, base, in_spool) : 0;
+			left = remove_files ? remove_uploads(json_object_get(rec, "files"), base,
+			    in_spool) : 0;
 			a = ack("submission");
 			json_object_set_new(a, "submission", json_string(sid));
 			json_object_set_new(a, "case", json_string(c.id));
@@ -727,7 +711,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	if (dz_store_new_case_id(in->store, c.id, err) ||
 	    dz_crypt_random(case_key, sizeof case_key, err))
 		goto out;
-	snprintf(aad, sizeof aad, "case:%s", c.id);
+	dz_crypt_aad(aad, "case", c.id);
 	if (dz_crypt_wrap(in->master, case_key, aad, c.wrapped_key, err))
 		goto out;
 	if (sub->contact) {
@@ -774,7 +758,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 			int r;
 
 			r = dz_crypt_random(item_key, sizeof item_key, err);
-			snprintf(aad, sizeof aad, "item:%s", it->id);
+			dz_crypt_aad(aad, "item", it->id);
 			if (!r)
 				r = dz_crypt_wrap(in->master, item_key, aad,
 				    it->wrapped_key, err);
@@ -806,7 +790,8 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 		goto out;
 	in_tx = 0;
 
-	left = remove_files ? remove_uploads(sub, base, in_spool) : 0;
+	left = remove_files ? remove_uploads(json_object_get(rec, "files"),
+	    base, in_spool) : 0;
 	a = ack("submission");
 	json_object_set_new(a, "submission", json_string(sub->id));
 	json_object_set_new(a, "case", json_string(c.id));
@@ -819,17 +804,12 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	if (left)
 		json_object_set_new(a, "uploads_left", json_integer(left));
 out:
-	if (in_tx) {
+	if (in_tx)
 		dz_store_rollback(in->store);
-		/* the blobs of this attempt are orphans now: remove them */
-		for (size_t i = 0; blobs && i < sub->nfiles; i++)
-			if (blobs[i][0])
-				unlinkat(in->blobs_fd, blobs[i], 0);
-	} else if (!a && blobs) {
+	if (!a && blobs)	/* failed: this attempt's blobs are orphans */
 		for (size_t i = 0; i < sub->nfiles; i++)
 			if (blobs[i][0])
 				unlinkat(in->blobs_fd, blobs[i], 0);
-	}
 	explicit_bzero(case_key, sizeof case_key);
 	if (contact)
 		dz_crypt_free_wiped(contact, c.contact_len);
@@ -882,6 +862,7 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 		    DZ_VERDICT_ILLEGAL : DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
 	} else {
 		json_t *row = NULL;
+		const char *state;
 		int k;
 
 		if (!cs || !valid_id(cs))
@@ -896,9 +877,9 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			dz_store_rollback(in->store);
 			return NULL;
 		}
-		if (k == 1 && strcmp(json_string_value(json_object_get(row,
-		    "state")) ? json_string_value(json_object_get(row, "state")) :
-		    "", "closed") == 0) {
+		state = k == 1 ?
+		    json_string_value(json_object_get(row, "state")) : NULL;
+		if (state && strcmp(state, "closed") == 0) {
 			json_decref(row);
 			dz_store_rollback(in->store);
 			a = ack(type);

@@ -10,10 +10,9 @@
  * A struct dz_ingest holds the store open, the master key in memory and
  * an exclusive lock on the store's ingest lock file for its whole life.
  *
- * Associated data, which every reader of these values must use: a case key
- * is wrapped with "case:ID", an item key with "item:ITEM-ID"; the contact
- * (compact JSON object) is sealed under the case key with "contact:ID",
- * the description with "description:ID".
+ * Keys are wrapped, and the contact (a compact JSON object) and the
+ * description sealed under the case key, with the associated data of
+ * dz_crypt_aad (lib/crypt).
  */
 #ifndef DZ_INGEST_H
 #define DZ_INGEST_H
