@@ -38,9 +38,10 @@ endif
 
 # Libraries each program links, found with pkg-config.
 PKGS_IMAGE = libjpeg libpng libavformat libavcodec libavutil libswscale
-PKGS_dz-hash = $(PKGS_IMAGE) libcrypto jansson
+PKGS_dz-hash = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-ingest = libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-export = libcrypto jansson yaml-0.1 sqlite3
+PKGS_dz-match = $(PKGS_IMAGE) libcrypto jansson yaml-0.1
 PKGS_ALL = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
@@ -48,7 +49,7 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
 LIB_SRC = $(sort $(wildcard lib/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)
 LIB_HDR = $(wildcard lib/*.h)
-PROGS = dz-hash dz-ingest dz-export
+PROGS = dz-hash dz-ingest dz-export dz-match
 PROG_BIN = $(addprefix cmd/,$(PROGS))
 UNIT_SRC = $(sort $(wildcard t/unit/*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -2,6 +2,7 @@
  * dz-export: the read views of the store. Options, the subcommand and the
  * exit code; the work is in lib/store and lib/export.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 #include "proc.h"
 #include "record.h"
 #include "store.h"
+#include "bankexport.h"
+#include "sign.h"
 
 #define PROG "dz-export"
 #ifndef DZ_VERSION
@@ -26,7 +29,10 @@
 static const char usage_text[] =
 "usage: dz-export [-hV] [-c config] cases [--state state] [--contact]\n"
 "       dz-export [-hV] [-c config] items [--state state]\n"
-"       dz-export [-hV] [-c config] media item\n";
+"       dz-export [-hV] [-c config] media item\n"
+"       dz-export [-hV] [-c config] bank -o file [-o file]... [--since seq|last|full]\n"
+"                 [--format fmt] [-s seckey] [--unsigned] [--collab name] [--allow-empty]\n"
+"       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n";
 
 static const char help_text[] =
 "\n"
@@ -37,21 +43,45 @@ static const char help_text[] =
 "  media ITEM         decrypt one item's media to standard output, which\n"
 "                     must be a pipe (to a viewer), never a file or terminal\n"
 "\n"
+"  bank               the partner bank: verified, active PDQ hashes (quality\n"
+"                     match.min_quality or more), signed; full or a delta\n"
+"  keygen             make the key pair that signs banks\n"
+"\n"
 "  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
 "      --state STATE  only records in this state\n"
 "      --contact      add the victim's contact and description (cases)\n"
+"  -o, --output FILE  bank: write FILE (.jsonl, .csv or .dzb) and FILE.minisig;\n"
+"                     %n in FILE stands for the export number\n"
+"      --since SEQ    bank: a delta since export SEQ ('last': the latest\n"
+"                     export, 'full': the latest full export)\n"
+"      --format FMT   bank: jsonl, csv or dzb, whatever the file names say\n"
+"  -s, --signing-key FILE  secret key (else export.signing_key)\n"
+"  -p, --public-key FILE   keygen: public key file (else export.public_key)\n"
+"      --unsigned     bank: write no signature (partners need --insecure)\n"
+"      --collab NAME  bank: issuer name in the bank (default disrupt)\n"
+"      --allow-empty  bank: write a delta even when nothing changed\n"
 "  -h, --help         show this help\n"
 "  -V, --version      show the version\n"
 "\n"
 "Exit status: 0 ok, 64 usage (or media to a file or terminal), 65 no such\n"
-"item or media, 74 I/O error, 78 configuration. See dz-export(1).\n";
+"item or media (or no base export), 73 cannot create a file, 74 I/O error,\n"
+"75 store busy, 78 configuration. See dz-export(1).\n";
 
-enum { OPT_STATE = 256, OPT_CONTACT };
+enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
+	OPT_COLLAB, OPT_ALLOW_EMPTY };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "contact", no_argument, NULL, OPT_CONTACT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "signing-key", required_argument, NULL, 's' },
+	{ "public-key", required_argument, NULL, 'p' },
+	{ "unsigned", no_argument, NULL, OPT_UNSIGNED },
+	{ "collab", required_argument, NULL, OPT_COLLAB },
+	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +106,17 @@ usage_error(const char *msg)
 {
 	fprintf(stderr, PROG ": %s\n%s", msg, usage_text);
 	return EX_USAGE;
+}
+
+static int
+valid_collab(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > DZ_BANK_COLLAB_MAX)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n;
 }
 
 static int
@@ -109,15 +150,107 @@ valid_state(const char *what, const char *s)
 	return 0;
 }
 
+/* Options of the bank and keygen views. */
+struct bank_args {
+	struct dz_bankexport_file files[DZ_BANKEXPORT_MAX_FILES];
+	size_t nfiles;
+	const char *since, *format, *seckey, *pubkey, *collab;
+	int unsigned_, allow_empty;
+};
+
+static int
+run_keygen(const struct dz_config *cfg, const struct bank_args *b)
+{
+	struct dz_err err;
+	const char *sec = b->seckey ? b->seckey :
+	    cfg->signing_key ? cfg->signing_key : "dz-bank.key";
+	const char *pub = b->pubkey ? b->pubkey :
+	    cfg->public_key ? cfg->public_key : "dz-bank.pub";
+	struct dz_sign_pub pk;
+	char id[17];
+
+	if (dz_sign_keygen(sec, pub, NULL, &err))
+		return fail(err.code, "keygen", err.msg);
+	if (dz_sign_pub_load(pub, &pk, &err))
+		return fail(err.code, "keygen", err.msg);
+	dz_sign_keyid_hex(pk.id, id);
+	fprintf(stderr, PROG ": key %s: secret key '%s' (keep it 0600, "
+	    "apart from the store), public key '%s' (give it to partners)\n",
+	    id, sec, pub);
+	return 0;
+}
+
+static int
+run_bank(struct dz_store *store, const struct dz_config *cfg,
+    struct bank_args *b)
+{
+	struct dz_bankexport_opts o;
+	struct dz_sign_key key;
+	struct dz_err err;
+	json_t *rec = NULL;
+	int have_key = 0, rc = 0;
+
+	memset(&o, 0, sizeof o);
+	memset(&key, 0, sizeof key);
+	o.since = DZ_BANKEXPORT_FULL;
+	if (b->since) {
+		char *end;
+		long long v;
+
+		if (strcmp(b->since, "last") == 0) {
+			o.since = DZ_BANKEXPORT_LAST;
+		} else if (strcmp(b->since, "full") == 0) {
+			o.since = DZ_BANKEXPORT_LAST_FULL;
+		} else {
+			errno = 0;
+			v = strtoll(b->since, &end, 10);
+			if (errno || *end || end == b->since || v < 1)
+				return usage_error("--since takes an export "
+				    "number, 'last' or 'full'");
+			o.since = v;
+		}
+	}
+	o.files = b->files;
+	o.nfiles = b->nfiles;
+	o.collab = b->collab;
+	o.min_quality = cfg->min_quality;
+	o.allow_empty = b->allow_empty;
+	o.actor = PROG;
+	if (!b->unsigned_) {
+		const char *sec = b->seckey ? b->seckey : cfg->signing_key;
+		if (!sec)
+			return fail(EX_CONFIG, "bank", "no signing key: give -s "
+			    "or set export.signing_key (dz-export keygen makes "
+			    "one), or write --unsigned");
+		if (dz_sign_key_load(sec, &key, &err))
+			return fail(err.code, "signing key", err.msg);
+		have_key = 1;
+		o.key = &key;
+	}
+	if (dz_bankexport_run(store, &o, &rec, &err)) {
+		rc = fail(err.code, "bank", err.msg);
+	} else {
+		if (dz_record_write(stdout, rec, &err))
+			rc = fail(EX_IOERR, "cannot write output", err.msg);
+		json_decref(rec);
+	}
+	if (have_key)
+		dz_sign_key_release(&key);
+	if (dz_out_close(stdout, &err) && !rc)
+		rc = fail(EX_IOERR, "cannot write output", err.msg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	struct bank_args bank = { .nfiles = 0 };
 	struct dz_config cfg;
 	struct dz_err err;
 	struct dz_store *store = NULL;
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *state = NULL, *what;
-	int c, contact = 0, rc = 0, have_master = 0;
+	int c, contact = 0, rc = 0, have_master = 0, is_bank, is_keygen;
 
 	if (dz_proc_harden(&err))
 		return fail(EX_SOFTWARE, "cannot start", err.msg);
@@ -137,15 +270,27 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("which view? cases, items or media");
+		return usage_error("which view? cases, items, media, bank or keygen");
 	what = argv[optind];
 	/* options after the subcommand */
 	optind++;
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ho:p:s:V", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case OPT_STATE: state = optarg; break;
 		case OPT_CONTACT: contact = 1; break;
+		case 'o':
+			if (bank.nfiles == sizeof bank.files / sizeof bank.files[0])
+				return usage_error("too many -o files");
+			bank.files[bank.nfiles++].path = optarg;
+			break;
+		case OPT_SINCE: bank.since = optarg; break;
+		case OPT_FORMAT: bank.format = optarg; break;
+		case 's': bank.seckey = optarg; break;
+		case 'p': bank.pubkey = optarg; break;
+		case OPT_UNSIGNED: bank.unsigned_ = 1; break;
+		case OPT_COLLAB: bank.collab = optarg; break;
+		case OPT_ALLOW_EMPTY: bank.allow_empty = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -155,9 +300,43 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (strcmp(what, "cases") && strcmp(what, "items") && strcmp(what, "media"))
-		return usage_error("unknown view (cases, items or media)");
-	if (strcmp(what, "media") == 0) {
+	if (strcmp(what, "cases") && strcmp(what, "items") &&
+	    strcmp(what, "media") && strcmp(what, "bank") &&
+	    strcmp(what, "keygen"))
+		return usage_error("unknown view (cases, items, media, bank or keygen)");
+	is_bank = strcmp(what, "bank") == 0;
+	is_keygen = strcmp(what, "keygen") == 0;
+	if (!is_bank && (bank.nfiles || bank.since || bank.format ||
+	    bank.unsigned_ || bank.collab || bank.allow_empty))
+		return usage_error("-o, --since, --format, --unsigned, --collab "
+		    "and --allow-empty go with bank");
+	if (!is_bank && !is_keygen && bank.seckey)
+		return usage_error("-s goes with bank and keygen");
+	if (!is_keygen && bank.pubkey)
+		return usage_error("-p goes with keygen");
+	if (is_bank || is_keygen) {
+		size_t i;
+
+		if (argc != optind || state || contact)
+			return usage_error("bank and keygen take no operands");
+		if (is_bank && bank.nfiles == 0)
+			return usage_error("bank needs an output file: -o FILE");
+		if (is_bank && bank.collab && !valid_collab(bank.collab))
+			return usage_error("--collab: 1 to 31 letters, digits, '.', '_' or '-'");
+		for (i = 0; i < bank.nfiles; i++) {
+			enum dz_bank_format f = 0;
+			if (bank.format) {
+				f = strcmp(bank.format, "jsonl") == 0 ? DZ_BANK_JSONL :
+				    strcmp(bank.format, "csv") == 0 ? DZ_BANK_CSV :
+				    strcmp(bank.format, "dzb") == 0 ? DZ_BANK_DZB : 0;
+				if (!f)
+					return usage_error("--format: jsonl, csv or dzb");
+			} else if (!(f = dz_bankexport_format_of(bank.files[i].path))) {
+				return usage_error("-o: name the file .jsonl, .csv or .dzb, or give --format");
+			}
+			bank.files[i].format = f;
+		}
+	} else if (strcmp(what, "media") == 0) {
 		if (argc - optind != 1 || state || contact)
 			return usage_error("media takes exactly one item id");
 		if (dz_export_media_sink_ok(STDOUT_FILENO, &err))
@@ -173,6 +352,11 @@ main(int argc, char **argv)
 
 	if (dz_config_load(&cfg, cfg_path, &err))
 		return fail(err.code, "configuration", err.msg);
+	if (is_keygen) {
+		rc = run_keygen(&cfg, &bank);
+		dz_config_release(&cfg);
+		return rc;
+	}
 	if (strcmp(what, "media") == 0 || contact) {
 		if (dz_crypt_master_load(cfg.master_key, master, &err)) {
 			rc = fail(err.code, "master key", err.msg);
@@ -189,7 +373,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dz_out_init(stdout);
-	if (strcmp(what, "media") == 0) {
+	if (is_bank) {
+		rc = run_bank(store, &cfg, &bank);
+	} else if (strcmp(what, "media") == 0) {
 		if (dz_export_media(store, master, argv[optind], STDOUT_FILENO, &err))
 			rc = fail(err.code, "media", err.msg);
 	} else {

@@ -18,6 +18,8 @@
 #include "proc.h"
 #include "progress.h"
 #include "record.h"
+#include "config.h"
+#include "storehash.h"
 
 #define PROG "dz-hash"
 #ifndef DZ_VERSION
@@ -27,7 +29,8 @@
 static const char usage_text[] =
 "usage: dz-hash [-0hqV] [--dihedral] [--exact] [--no-orient] [--format json|csv]\n"
 "               [-j jobs] [--max-pixels n] [--max-bytes n] [--progress|--no-progress] [file ...]\n"
-"       dz-hash --records [options] [file ...]\n";
+"       dz-hash --records [options] [file ...]\n"
+"       dz-hash --store [-q] [-c config] [--item id] [--dihedral] [--exact]\n";
 
 static const char help_text[] =
 "\n"
@@ -47,15 +50,21 @@ static const char help_text[] =
 "      --max-bytes N  refuse files larger than N bytes (268435456)\n"
 "      --progress     show progress on stderr (default: if it is a terminal)\n"
 "      --no-progress  never show progress\n"
+"      --store        hash the store's items judged illegal, then destroy\n"
+"                     their media (records name the item, not a file)\n"
+"      --item ID      with --store: only this item\n"
+"  -c, --config FILE  configuration for --store (else $DZ_CONFIG, /etc/dz/dz.yaml)\n"
 "  -q, --quiet        no diagnostics on stderr\n"
 "  -h, --help         show this help\n"
 "  -V, --version      show the version\n"
 "\n"
 "Exit status: 0 all hashed, 65 some input failed (see its error record),\n"
-"64 usage, 74 output or input error. See dz-hash(1).\n";
+"64 usage, 74 output or input error, 75 store busy, 78 configuration.\n"
+"See dz-hash(1).\n";
 
 enum { OPT_DIHEDRAL = 256, OPT_EXACT, OPT_NO_ORIENT, OPT_FORMAT, OPT_RECORDS,
-	OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS };
+	OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_STORE,
+	OPT_ITEM };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -69,6 +78,9 @@ static const struct option longopts[] = {
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "store", no_argument, NULL, OPT_STORE },
+	{ "item", required_argument, NULL, OPT_ITEM },
+	{ "config", required_argument, NULL, 'c' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -165,32 +177,6 @@ emit(struct state *st, json_t *rec)
 	return 0;
 }
 
-static void
-add_hash_fields(json_t *rec, const struct job *j, int dihedral)
-{
-	const struct dz_hash_result *r = &j->res;
-	char hex[65];
-
-	json_object_set_new(rec, "format",
-	    json_string(dz_image_format_name(r->info.format)));
-	json_object_set_new(rec, "width", json_integer(r->width));
-	json_object_set_new(rec, "height", json_integer(r->height));
-	dz_pdq_to_hex(&r->pdq.hash, hex);
-	json_object_set_new(rec, "pdq", json_string(hex));
-	json_object_set_new(rec, "quality", json_integer(r->pdq.quality));
-	json_object_set_new(rec, "md5", json_string(r->digest.md5));
-	json_object_set_new(rec, "sha256", json_string(r->digest.sha256));
-	if (dihedral) {
-		json_t *d = json_object();
-		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
-			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
-			json_object_set_new(d, dz_pdq_dihedral_name[k],
-			    json_string(hex));
-		}
-		json_object_set_new(rec, "pdq_dihedral", d);
-	}
-}
-
 static int
 emit_csv(struct state *st, const struct job *j)
 {
@@ -263,13 +249,13 @@ done(void *arg, void *ctx)
 		rc = emit_csv(st, j);
 	} else if (j->rec) {
 		json_t *rec = json_incref(j->rec);
-		add_hash_fields(rec, j, st->cfg->hash.dihedral);
+		dz_hash_record_fields(rec, &j->res, st->cfg->hash.dihedral);
 		rc = emit(st, rec);
 	} else {
 		json_t *rec = dz_record_new("hash");
 		if (rec) {
 			dz_record_set_path(rec, "path", j->path);
-			add_hash_fields(rec, j, st->cfg->hash.dihedral);
+			dz_hash_record_fields(rec, &j->res, st->cfg->hash.dihedral);
 		}
 		rc = emit(st, rec);
 	}
@@ -379,9 +365,59 @@ run_records(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
 	return 0;
 }
 
+static int
+store_emit(json_t *rec, void *ctx)
+{
+	struct dz_err err;
+	int rc = dz_record_write(ctx, rec, &err);
+
+	json_decref(rec);
+	return rc;
+}
+
+/* dz-hash --store: the work is lib/storehash's. */
+static int
+run_store(const struct cfg *cfg, const char *cfg_path, const char *item)
+{
+	struct dz_config conf;
+	struct dz_storehash *h;
+	struct dz_err err, cerr;
+	unsigned hashed = 0, failed = 0;
+	int rc;
+
+	if (dz_config_load(&conf, cfg_path, &err)) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return err.code;
+	}
+	if (!(h = dz_storehash_open(&conf, &cfg->hash, PROG, &err))) {
+		fprintf(stderr, PROG ": cannot open the store: %s\n", err.msg);
+		dz_config_release(&conf);
+		return err.code;
+	}
+	dz_out_init(stdout);
+	rc = dz_storehash_run(h, item, store_emit, stdout, &hashed, &failed,
+	    &err);
+	dz_storehash_close(h);
+	dz_config_release(&conf);
+	if (dz_out_close(stdout, &cerr)) {
+		fprintf(stderr, PROG ": cannot write output: %s\n", cerr.msg);
+		return EX_IOERR;
+	}
+	if (rc) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return err.code;
+	}
+	if (!cfg->quiet && failed)
+		fprintf(stderr, PROG ": %u item%s not hashed (see the error "
+		    "records)\n", failed, failed == 1 ? "" : "s");
+	return failed ? EX_DATAERR : 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *cfg_path = NULL, *item = NULL;
+	int store = 0;
 	struct cfg cfg = { 0 };
 	struct state st = { 0 };
 	struct dz_pool *pool;
@@ -394,8 +430,11 @@ main(int argc, char **argv)
 	}
 	dz_hash_opts_default(&cfg.hash);
 	cfg.max_bytes = 256ULL << 20;
-	while ((c = getopt_long(argc, argv, "0hj:qV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "0c:hj:qV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case OPT_STORE: store = 1; break;
+		case OPT_ITEM: item = optarg; break;
 		case '0': delim = '\0'; break;
 		case 'j': jobs = (int)parse_count(optarg, "-j", 256); break;
 		case 'q': cfg.quiet = 1; break;
@@ -435,6 +474,15 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (store) {
+		if (argc > 0 || cfg.records || cfg.csv || delim == '\0' ||
+		    jobs != 1 || progress != -1 || cfg.max_bytes != 256ULL << 20)
+			usage_error("%s", "--store takes no files, -0, -j, --records, "
+			    "--format, --max-bytes or --progress");
+		return run_store(&cfg, cfg_path, item);
+	}
+	if (item || cfg_path)
+		usage_error("%s", "--item and -c go with --store");
 	if (cfg.records && cfg.csv)
 		usage_error("%s", "--records writes records, not csv");
 	if (cfg.records && delim == '\0')

@@ -77,6 +77,10 @@ static const struct key keys[] = {
 	    "a whole number of bits" },
 	{ "match", "min_quality", K_INT, F(min_quality), 0, 100,
 	    "a whole number" },
+	{ "match", "public_key", K_OPTSTR, F(match_public_key), 0, 0,
+	    "a file name" },
+	{ "match", "state", K_OPTSTR, F(match_state), 0, 0,
+	    "a file name" },
 
 	{ "notify", "from", K_OPTSTR, F(notice_from), 0, 0, "a mail address" },
 	{ "notify", "mta", K_STR, F(mta), 0, 0, "a command" },
@@ -600,5 +604,7 @@ dz_config_release(struct dz_config *c)
 	free(c->templates);
 	free(c->signing_key);
 	free(c->public_key);
+	free(c->match_public_key);
+	free(c->match_state);
 	memset(c, 0, sizeof *c);
 }

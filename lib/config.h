@@ -30,6 +30,8 @@ struct dz_config {
 
 	int pdq_threshold;		/* match.pdq_threshold (31, 0-256) */
 	int min_quality;		/* match.min_quality (50, 0-100) */
+	char *match_public_key;		/* match.public_key (NULL) */
+	char *match_state;		/* match.state (NULL: dz-match's default) */
 
 	/* For dz-notify and dz-export (later programs); read and checked now. */
 	char *notice_from;		/* notify.from (NULL) */

@@ -193,3 +193,35 @@ out:
 	free(o.tmp);
 	return rc;
 }
+
+int
+dz_hash_record_fields(json_t *rec, const struct dz_hash_result *r,
+    int dihedral)
+{
+	char hex[65];
+	json_t *d;
+	int k, bad = 0;
+
+	bad |= json_object_set_new(rec, "format",
+	    json_string(dz_image_format_name(r->info.format)));
+	bad |= json_object_set_new(rec, "width", json_integer(r->width));
+	bad |= json_object_set_new(rec, "height", json_integer(r->height));
+	dz_pdq_to_hex(&r->pdq.hash, hex);
+	bad |= json_object_set_new(rec, "pdq", json_string(hex));
+	bad |= json_object_set_new(rec, "quality",
+	    json_integer(r->pdq.quality));
+	bad |= json_object_set_new(rec, "md5", json_string(r->digest.md5));
+	bad |= json_object_set_new(rec, "sha256",
+	    json_string(r->digest.sha256));
+	if (dihedral) {
+		if (!(d = json_object()))
+			return -1;
+		for (k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
+			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
+			bad |= json_object_set_new(d, dz_pdq_dihedral_name[k],
+			    json_string(hex));
+		}
+		bad |= json_object_set_new(rec, "pdq_dihedral", d);
+	}
+	return bad ? -1 : 0;
+}

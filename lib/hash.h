@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "digest.h"
 #include "image.h"
 #include "pdq.h"
@@ -47,5 +49,14 @@ void dz_hash_opts_default(struct dz_hash_opts *o);
  */
 int dz_hash_image(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
     struct dz_hash_result *r, struct dz_err *err);
+
+/*
+ * Add a hash record's fields for r to rec (see dz-records(5)): format,
+ * width, height, pdq, quality, md5, sha256, and pdq_dihedral (an object
+ * of the eight transforms) when dihedral is set. 0, or -1 when out of
+ * memory.
+ */
+int dz_hash_record_fields(json_t *rec, const struct dz_hash_result *r,
+    int dihedral);
 
 #endif

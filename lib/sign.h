@@ -4,8 +4,9 @@
  * `minisign -Vm bank -p disrupt.pub` and need not trust our code.
  *
  * Formats. Every line ends in "\n"; base64 is the standard alphabet with
- * '=' padding. A key id is 8 random bytes, shown (as minisign shows it) as
- * 16 uppercase hex digits of the bytes read as a little-endian number.
+ * '=' padding. A key id is 8 random bytes, shown as minisign shows it: the
+ * bytes read as a little-endian number, in uppercase hex without leading
+ * zeros (printf's %PRIX64), so at most 16 digits.
  *
  *   Public key file (minisign's, byte for byte):
  *     untrusted comment: <text>
@@ -139,8 +140,8 @@ int dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
     size_t len, const char *sig_text, size_t sig_len,
     char **trusted_comment_out, struct dz_err *err);
 
-/* A key id as minisign prints it: 16 uppercase hex digits and a NUL. */
-/* The key id as minisign prints it: %PRIX64 of the little-endian number. */
+/* The key id as minisign prints it: %PRIX64 of the little-endian number
+ * (at most 16 digits) and a NUL. */
 void dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17]);
 
 #endif

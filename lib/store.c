@@ -88,6 +88,35 @@ static const char *const migrations[] = {
 	" detail TEXT"
 	") STRICT;"
 	"CREATE INDEX audit_case ON audit(case_id);",
+	/* 2: hashes and the partner bank's exports */
+	"ALTER TABLE items ADD COLUMN hashed_at TEXT;"
+	"CREATE TABLE hashes ("
+	" entry_id TEXT PRIMARY KEY NOT NULL CHECK (length(entry_id) = 32),"
+	" item_id TEXT NOT NULL REFERENCES items(id),"
+	" signal TEXT NOT NULL CHECK (signal IN ('pdq', 'md5', 'sha256')),"
+	" value TEXT NOT NULL,"
+	" quality INTEGER CHECK (quality IS NULL OR quality BETWEEN 0 AND 100),"
+	" category TEXT NOT NULL"
+	"  CHECK (category IN ('adult_ncii', 'minor', 'other')),"
+	" known_entry TEXT,"
+	" added_at TEXT NOT NULL,"
+	" withdrawn_at TEXT,"
+	" rev INTEGER NOT NULL CHECK (rev > 0),"
+	" UNIQUE (item_id, signal, value)"
+	") STRICT;"
+	"CREATE INDEX hashes_rev ON hashes(rev);"
+	"CREATE INDEX hashes_item ON hashes(item_id);"
+	"CREATE TABLE exports ("
+	" seq INTEGER PRIMARY KEY CHECK (seq > 0),"
+	" kind TEXT NOT NULL CHECK (kind IN ('full', 'delta')),"
+	" since INTEGER CHECK ((kind = 'full') = (since IS NULL)),"
+	" rev INTEGER NOT NULL CHECK (rev >= 0),"
+	" digest TEXT NOT NULL CHECK (length(digest) = 64),"
+	" entries INTEGER NOT NULL CHECK (entries >= 0),"
+	" withdrawals INTEGER NOT NULL CHECK (withdrawals >= 0),"
+	" created_at TEXT NOT NULL,"
+	" files TEXT NOT NULL"
+	") STRICT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -102,7 +131,11 @@ enum {
 	S_CASE_EXISTS, S_CASE_BY_SUB, S_CASE_INSERT, S_ITEM_INSERT, S_AUDIT,
 	S_ITEM_VERDICT_GET, S_ITEM_VERDICT_SET, S_CASE_STATE, S_CASE_CLOSE,
 	S_CASE_WITHDRAW, S_CASE_PURGE, S_LIST_CASES, S_CASE_GET, S_LIST_ITEMS,
-	S_CASE_SECRETS, S_ITEM_MEDIA, S_BLOB_REF, S_COUNT
+	S_CASE_SECRETS, S_ITEM_MEDIA, S_BLOB_REF,
+	S_HASHABLE_IDS, S_HASHABLE_GET, S_HASH_INSERT, S_HASH_FIND,
+	S_ITEM_MEDIA_GONE, S_LIST_PDQ, S_HASH_WITHDRAW_ITEM, S_HASH_WITHDRAW_CASE,
+	S_HASH_REINSTATE_ITEM, S_EXPORT_GET, S_EXPORT_NEXT, S_EXPORT_INSERT,
+	S_HASH_REV, S_BANK_FULL, S_BANK_DELTA, S_EXPORT_LAST_FULL, S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -143,6 +176,55 @@ static const char *const sql_text[S_COUNT] = {
 	    " WHERE id = ?1",
 	[S_BLOB_REF] = "SELECT 1 FROM items WHERE blob = ?1"
 	    " AND media_key IS NOT NULL",
+	[S_HASHABLE_IDS] = "SELECT items.id FROM items"
+	    " JOIN cases ON cases.id = items.case_id"
+	    " WHERE items.state = 'illegal' AND items.media_key IS NOT NULL"
+	    " AND cases.withdrawn_at IS NULL ORDER BY items.rowid",
+	[S_HASHABLE_GET] = "SELECT items.media_type, items.media_size,"
+	    " items.category, items.media_key, items.blob FROM items"
+	    " JOIN cases ON cases.id = items.case_id"
+	    " WHERE items.id = ?1 AND items.state = 'illegal'"
+	    " AND items.media_key IS NOT NULL AND cases.withdrawn_at IS NULL",
+	[S_HASH_INSERT] = "INSERT INTO hashes (entry_id, item_id, signal,"
+	    " value, quality, category, known_entry, added_at, rev)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " (SELECT coalesce(max(rev), 0) + 1 FROM hashes))"
+	    " ON CONFLICT (item_id, signal, value) DO NOTHING",
+	[S_HASH_FIND] = "SELECT entry_id FROM hashes WHERE item_id = ?1"
+	    " AND signal = ?2 AND value = ?3",
+	[S_ITEM_MEDIA_GONE] = "UPDATE items SET media_key = NULL, blob = NULL,"
+	    " hashed_at = ?2, updated_at = ?2"
+	    " WHERE id = ?1 AND media_key IS NOT NULL",
+	[S_LIST_PDQ] = "SELECT entry_id, value, quality FROM hashes"
+	    " WHERE signal = 'pdq' AND withdrawn_at IS NULL ORDER BY rowid",
+	[S_HASH_WITHDRAW_ITEM] = "UPDATE hashes SET withdrawn_at = ?2,"
+	    " rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " WHERE item_id = ?1 AND withdrawn_at IS NULL",
+	[S_HASH_WITHDRAW_CASE] = "UPDATE hashes SET withdrawn_at = ?2,"
+	    " rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " WHERE withdrawn_at IS NULL"
+	    " AND item_id IN (SELECT id FROM items WHERE case_id = ?1)",
+	[S_HASH_REINSTATE_ITEM] = "UPDATE hashes SET withdrawn_at = NULL,"
+	    " category = ?2, rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " WHERE item_id = ?1"
+	    " AND (withdrawn_at IS NOT NULL OR category <> ?2)",
+	[S_EXPORT_GET] = "SELECT seq, kind, coalesce(since, 0), rev, digest,"
+	    " entries, withdrawals, created_at, files FROM exports"
+	    " WHERE seq = coalesce(nullif(?1, 0),"
+	    " (SELECT max(seq) FROM exports))",
+	[S_EXPORT_NEXT] = "SELECT coalesce(max(seq), 0) + 1 FROM exports",
+	[S_EXPORT_INSERT] = "INSERT INTO exports (seq, kind, since, rev,"
+	    " digest, entries, withdrawals, created_at, files)"
+	    " VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_HASH_REV] = "SELECT coalesce(max(rev), 0) FROM hashes",
+	[S_EXPORT_LAST_FULL] = "SELECT coalesce(max(seq), 0) FROM exports"
+	    " WHERE kind = 'full'",
+	[S_BANK_FULL] = "SELECT entry_id, value, quality, category, added_at,"
+	    " NULL FROM hashes WHERE signal = 'pdq' AND withdrawn_at IS NULL"
+	    " AND quality >= ?1 ORDER BY entry_id",
+	[S_BANK_DELTA] = "SELECT entry_id, value, quality, category, added_at,"
+	    " withdrawn_at FROM hashes WHERE signal = 'pdq'"
+	    " AND rev > ?1 AND rev <= ?2 AND quality >= ?3 ORDER BY entry_id",
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
@@ -878,6 +960,14 @@ dz_store_item_verdict(struct dz_store *s, const char *item_id,
 	bind_text(st, 4, now);
 	if (run(s, st, err, "cannot record the verdict"))
 		return -1;
+	/* the item's hashes follow its verdict (and its category) */
+	if (!(st = stmt(s, v == DZ_VERDICT_ILLEGAL ? S_HASH_REINSTATE_ITEM :
+	    S_HASH_WITHDRAW_ITEM, err)))
+		return -1;
+	bind_text(st, 1, item_id);
+	bind_text(st, 2, v == DZ_VERDICT_ILLEGAL ? catname : now);
+	if (run(s, st, err, "cannot update the item's hashes"))
+		return -1;
 	return dz_store_audit(s, actor, "verdict", case_id, item_id, detail,
 	    now, err);
 }
@@ -959,6 +1049,17 @@ dz_store_case_withdraw(struct dz_store *s, const char *case_id,
 	if (!withdrawn && case_update(s, S_CASE_WITHDRAW, case_id, now, err,
 	    "cannot withdraw the case"))
 		return -1;
+	if (!withdrawn) {
+		/* its hashes leave the bank: tombstones in the next delta */
+		sqlite3_stmt *st = stmt(s, S_HASH_WITHDRAW_CASE, err);
+
+		if (!st)
+			return -1;
+		bind_text(st, 1, case_id);
+		bind_text(st, 2, now);
+		if (run(s, st, err, "cannot withdraw the case's hashes"))
+			return -1;
+	}
 	return dz_store_audit(s, actor, "withdraw", case_id, NULL,
 	    withdrawn ? "again" : NULL, now, err);
 }
@@ -1304,4 +1405,369 @@ dz_store_check(struct dz_store *s, struct dz_err *err)
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/* ---------- hashes and exports (schema 2) ---------- */
+
+void
+dz_store_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	if (!ids)
+		return;
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int
+dz_store_hashable_ids(struct dz_store *s, char ***ids, size_t *n,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, S_HASHABLE_IDS, err);
+	char **v = NULL, **nv;
+	size_t len = 0, cap = 0;
+	const char *id;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof *v)))
+				goto oom;
+			v = nv;
+		}
+		if (!id || !(v[len] = strdup(id)))
+			goto oom;
+		len++;
+	}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		dz_store_ids_free(v, len);
+		return db_fail(s, rc, err, "cannot list the items to hash");
+	}
+	*ids = v;
+	*n = len;
+	return 0;
+oom:
+	done(st);
+	dz_store_ids_free(v, len);
+	return dz_err_set(err, EX_SOFTWARE, "out of memory");
+}
+
+int
+dz_store_hashable_get(struct dz_store *s, const char *item_id,
+    struct dz_store_hashable *h, struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, S_HASHABLE_GET, err);
+	const char *mt, *cat, *b;
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	if (!st)
+		return -1;
+	bind_text(st, 1, item_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return rc == SQLITE_DONE ? 0 :
+		    db_fail(s, rc, err, "cannot look up the item");
+	}
+	mt = (const char *)sqlite3_column_text(st, 0);
+	cat = (const char *)sqlite3_column_text(st, 2);
+	b = (const char *)sqlite3_column_text(st, 4);
+	if (!cat || dz_category_parse(cat, &h->category) ||
+	    col_key(st, 3, h->wrapped_key) || !valid_blob_name(b) ||
+	    strlen(b) >= sizeof h->blob || strlen(item_id) >= sizeof h->id) {
+		done(st);
+		memset(h, 0, sizeof *h);
+		return dz_err_set(err, EX_DATAERR,
+		    "the item's media record is corrupt");
+	}
+	snprintf(h->id, sizeof h->id, "%s", item_id);
+	snprintf(h->media_type, sizeof h->media_type, "%s", mt ? mt : "");
+	h->media_size = (uint64_t)sqlite3_column_int64(st, 1);
+	snprintf(h->blob, sizeof h->blob, "%s", b);
+	done(st);
+	return 1;
+}
+
+static int
+hex_entry_id(struct dz_store *s, char out[DZ_ENTRY_ID_LEN + 1],
+    struct dz_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[DZ_ENTRY_ID_LEN / 2];
+	size_t i;
+
+	(void)s;
+	if (store_random(r, (int)sizeof r) != 1)
+		return dz_err_set(err, EX_SOFTWARE,
+		    "cannot draw a random entry id");
+	for (i = 0; i < sizeof r; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 15];
+	}
+	out[DZ_ENTRY_ID_LEN] = '\0';
+	return 0;
+}
+
+int
+dz_store_item_hashed(struct dz_store *s, const char *item_id,
+    struct dz_store_hash *h, size_t n, const char *actor, const char *now,
+    struct dz_err *err)
+{
+	struct dz_store_hashable it;
+	sqlite3_stmt *st;
+	const char *cat, *id;
+	char case_id[DZ_CASE_ID_LEN + 1];
+	size_t i;
+	int rc;
+
+	if (need_tx(s, err) || need_now(now, err))
+		return -1;
+	rc = dz_store_hashable_get(s, item_id, &it, err);
+	memset(it.wrapped_key, 0, sizeof it.wrapped_key);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return dz_err_set(err, EX_DATAERR,
+		    "the item is no longer due for hashing");
+	cat = dz_category_name(it.category);
+	for (i = 0; i < n; i++) {
+		if (!h[i].signal || !h[i].value)
+			return dz_err_set(err, EX_SOFTWARE, "empty hash");
+		if (hex_entry_id(s, h[i].entry_id, err) ||
+		    !(st = stmt(s, S_HASH_INSERT, err)))
+			return -1;
+		bind_text(st, 1, h[i].entry_id);
+		bind_text(st, 2, item_id);
+		bind_text(st, 3, h[i].signal);
+		bind_text(st, 4, h[i].value);
+		if (h[i].quality >= 0)
+			sqlite3_bind_int(st, 5, h[i].quality);
+		else
+			sqlite3_bind_null(st, 5);
+		bind_text(st, 6, cat);
+		bind_text(st, 7, h[i].known_entry);
+		bind_text(st, 8, now);
+		if (run(s, st, err, "cannot record a hash"))
+			return -1;
+		if (sqlite3_changes(s->db) == 1)
+			continue;
+		/* already there (an earlier run): report its entry id */
+		if (!(st = stmt(s, S_HASH_FIND, err)))
+			return -1;
+		bind_text(st, 1, item_id);
+		bind_text(st, 2, h[i].signal);
+		bind_text(st, 3, h[i].value);
+		rc = sqlite3_step(st);
+		id = rc == SQLITE_ROW ?
+		    (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (!id || strlen(id) != DZ_ENTRY_ID_LEN) {
+			done(st);
+			return db_fail(s, rc == SQLITE_ROW ? SQLITE_CORRUPT : rc,
+			    err, "cannot look up a hash");
+		}
+		memcpy(h[i].entry_id, id, DZ_ENTRY_ID_LEN + 1);
+		done(st);
+	}
+	if (!(st = stmt(s, S_ITEM_MEDIA_GONE, err)))
+		return -1;
+	bind_text(st, 1, item_id);
+	bind_text(st, 2, now);
+	if (run(s, st, err, "cannot destroy the item's media key"))
+		return -1;
+	if (sqlite3_changes(s->db) != 1)
+		return dz_err_set(err, EX_SOFTWARE,
+		    "the item changed meanwhile");
+	snprintf(case_id, sizeof case_id, "%s", item_id);
+	return dz_store_audit(s, actor, "hash", case_id, item_id,
+	    "media destroyed", now, err);
+}
+
+int
+dz_store_list_pdq(struct dz_store *s, dz_store_pdq_fn fn, void *ctx,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, S_LIST_PDQ, err);
+	const char *id, *v;
+	int rc;
+
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		v = (const char *)sqlite3_column_text(st, 1);
+		if (!id || !v)
+			continue;
+		if (fn(id, v, sqlite3_column_int(st, 2), ctx)) {
+			done(st);
+			return 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 :
+	    db_fail(s, rc, err, "cannot list the hashes");
+}
+
+void
+dz_store_export_release(struct dz_store_export *e)
+{
+	if (e) {
+		free(e->files);
+		e->files = NULL;
+	}
+}
+
+int
+dz_store_export_get(struct dz_store *s, int64_t seq,
+    struct dz_store_export *e, struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, S_EXPORT_GET, err);
+	const char *k, *d, *c, *f;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return rc == SQLITE_DONE ? 0 :
+		    db_fail(s, rc, err, "cannot look up the exports");
+	}
+	e->seq = sqlite3_column_int64(st, 0);
+	k = (const char *)sqlite3_column_text(st, 1);
+	e->since = sqlite3_column_int64(st, 2);
+	e->rev = sqlite3_column_int64(st, 3);
+	d = (const char *)sqlite3_column_text(st, 4);
+	e->entries = sqlite3_column_int64(st, 5);
+	e->withdrawals = sqlite3_column_int64(st, 6);
+	c = (const char *)sqlite3_column_text(st, 7);
+	f = (const char *)sqlite3_column_text(st, 8);
+	snprintf(e->kind, sizeof e->kind, "%s", k ? k : "");
+	snprintf(e->digest, sizeof e->digest, "%s", d ? d : "");
+	snprintf(e->created_at, sizeof e->created_at, "%s", c ? c : "");
+	e->files = strdup(f ? f : "[]");
+	done(st);
+	if (!e->files)
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	return 1;
+}
+
+static int
+scalar_int64(struct dz_store *s, int which, int64_t *v, struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, which, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		done(st);
+		return db_fail(s, rc, err, "cannot read the store");
+	}
+	*v = sqlite3_column_int64(st, 0);
+	done(st);
+	return 0;
+}
+
+int
+dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err)
+{
+	return scalar_int64(s, S_HASH_REV, rev, err);
+}
+
+int
+dz_store_export_last_full(struct dz_store *s, int64_t *seq,
+    struct dz_err *err)
+{
+	if (scalar_int64(s, S_EXPORT_LAST_FULL, seq, err))
+		return -1;
+	if (*seq == 0)
+		return dz_err_set(err, EX_DATAERR, "there is no full export yet");
+	return 0;
+}
+
+int
+dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
+    const char *actor, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t next;
+	char detail[64];
+
+	if (need_tx(s, err) || need_now(e->created_at, err) ||
+	    scalar_int64(s, S_EXPORT_NEXT, &next, err))
+		return -1;
+	if (e->seq != next)
+		return dz_err_set(err, EX_DATAERR,
+		    "export %lld is not the next one (%lld)",
+		    (long long)e->seq, (long long)next);
+	if (!(st = stmt(s, S_EXPORT_INSERT, err)))
+		return -1;
+	sqlite3_bind_int64(st, 1, e->seq);
+	bind_text(st, 2, e->kind);
+	sqlite3_bind_int64(st, 3, e->since);
+	sqlite3_bind_int64(st, 4, e->rev);
+	bind_text(st, 5, e->digest);
+	sqlite3_bind_int64(st, 6, e->entries);
+	sqlite3_bind_int64(st, 7, e->withdrawals);
+	bind_text(st, 8, e->created_at);
+	bind_text(st, 9, e->files ? e->files : "[]");
+	if (run(s, st, err, "cannot record the export"))
+		return -1;
+	snprintf(detail, sizeof detail, "bank %lld %s", (long long)e->seq,
+	    e->kind);
+	return dz_store_audit(s, actor, "export", NULL, NULL, detail,
+	    e->created_at, err);
+}
+
+int
+dz_store_bank_rows(struct dz_store *s, int64_t since_rev, int64_t upto_rev,
+    int min_quality, dz_store_bank_fn fn, void *ctx, struct dz_err *err)
+{
+	sqlite3_stmt *st = stmt(s, since_rev < 0 ? S_BANK_FULL : S_BANK_DELTA,
+	    err);
+	struct dz_store_bank_row r;
+	int rc;
+
+	if (!st)
+		return -1;
+	if (since_rev < 0) {
+		sqlite3_bind_int(st, 1, min_quality);
+	} else {
+		sqlite3_bind_int64(st, 1, since_rev);
+		sqlite3_bind_int64(st, 2, upto_rev);
+		sqlite3_bind_int(st, 3, min_quality);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.entry_id = (const char *)sqlite3_column_text(st, 0);
+		r.value = (const char *)sqlite3_column_text(st, 1);
+		r.quality = sqlite3_column_int(st, 2);
+		r.category = (const char *)sqlite3_column_text(st, 3);
+		r.added_at = (const char *)sqlite3_column_text(st, 4);
+		r.withdrawn_at = (const char *)sqlite3_column_text(st, 5);
+		if (!r.entry_id || !r.value || !r.category || !r.added_at) {
+			done(st);
+			return dz_err_set(err, EX_DATAERR,
+			    "a hash row is incomplete");
+		}
+		if (fn(&r, ctx)) {
+			done(st);
+			return 0;
+		}
+	}
+	done(st);
+	return rc == SQLITE_DONE ? 0 :
+	    db_fail(s, rc, err, "cannot list the bank's hashes");
 }

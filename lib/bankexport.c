@@ -1,0 +1,513 @@
+/*
+ * lib/bankexport: dz-export bank. See the header for the unit of work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bank.h"
+#include "bankexport.h"
+#include "clock.h"
+#include "digest.h"
+#include "err.h"
+#include "fdio.h"
+#include "input.h"
+#include "sign.h"
+#include "store.h"
+
+#define PATH_MAX_LEN 4000
+
+enum dz_bank_format
+dz_bankexport_format_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (!dot || strchr(dot, '/'))
+		return 0;
+	if (!strcmp(dot, ".jsonl") || !strcmp(dot, ".json") ||
+	    !strcmp(dot, ".ndjson"))
+		return DZ_BANK_JSONL;
+	if (!strcmp(dot, ".csv"))
+		return DZ_BANK_CSV;
+	if (!strcmp(dot, ".dzb"))
+		return DZ_BANK_DZB;
+	return 0;
+}
+
+static int
+hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = hex[2 * i];
+		lo = hex[2 * i + 1];
+#define NIB(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : \
+	(c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : -1)
+		if (NIB(hi) < 0 || NIB(lo) < 0)
+			return -1;
+		out[i] = (uint8_t)(NIB(hi) << 4 | NIB(lo));
+#undef NIB
+	}
+	return 0;
+}
+
+/* SHA-256 hex of a whole file. */
+static int
+file_sha256(const char *path, char out[65], struct dz_err *err)
+{
+	struct dz_digest d;
+	uint8_t *buf;
+	size_t len;
+
+	if (dz_file_read(path, 0, &buf, &len, err))
+		return -1;
+	if (dz_digest_buf(buf, len, &d, err)) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	memcpy(out, d.sha256, 65);
+	return 0;
+}
+
+static int
+tmp_name(char *out, size_t cap, const char *path, const char *suffix)
+{
+	if ((size_t)snprintf(out, cap, "%s%s", path, suffix) >= cap)
+		return -1;
+	return 0;
+}
+
+/*
+ * Rename path.tmp and its signature into place. An unsigned export
+ * removes a signature left by an earlier one, which would not match.
+ */
+static int
+publish(const char *path, int has_sig, struct dz_err *err)
+{
+	char a[PATH_MAX_LEN + 32], b[PATH_MAX_LEN + 32];
+
+	if (tmp_name(a, sizeof a, path, ".tmp") ||
+	    tmp_name(b, sizeof b, path, ".minisig"))
+		return dz_err_set(err, EX_CANTCREAT, "file name too long");
+	if (rename(a, path) != 0)
+		return dz_err_set(err, EX_CANTCREAT, "cannot rename '%s': %s",
+		    a, strerror(errno));
+	if (has_sig) {
+		tmp_name(a, sizeof a, path, ".minisig.tmp");
+		if (rename(a, b) != 0)
+			return dz_err_set(err, EX_CANTCREAT,
+			    "cannot rename '%s': %s", a, strerror(errno));
+	} else if (unlink(b) != 0 && errno != ENOENT) {
+		return dz_err_set(err, EX_CANTCREAT, "cannot remove '%s': %s",
+		    b, strerror(errno));
+	}
+	return dz_fd_sync_parent(path, "the bank", err);
+}
+
+/* Does the file at path have this SHA-256 (hex)? */
+static int
+has_sha256(const char *path, const char *want)
+{
+	struct dz_err ignored;
+	char sum[65];
+
+	return want && access(path, F_OK) == 0 &&
+	    file_sha256(path, sum, &ignored) == 0 && strcmp(sum, want) == 0;
+}
+
+/*
+ * Finish the latest recorded export if a crash stopped it before all its
+ * files were renamed into place: a FILE.tmp whose digest is the recorded
+ * one becomes FILE, and a FILE.minisig.tmp beside a FILE with the
+ * recorded digest becomes FILE.minisig. Called inside the transaction,
+ * so no other export runs meanwhile. *recovered counts files finished.
+ */
+static int
+recover(struct dz_store *s, int *recovered, struct dz_err *err)
+{
+	struct dz_store_export last;
+	json_t *files, *f;
+	char tmp[PATH_MAX_LEN + 32], sig[PATH_MAX_LEN + 32];
+	size_t j;
+	int rc, ret = 0;
+
+	*recovered = 0;
+	rc = dz_store_export_get(s, 0, &last, err);
+	if (rc <= 0)
+		return rc;
+	files = json_loads(last.files, 0, NULL);
+	json_array_foreach(files, j, f) {
+		const char *p = json_string_value(json_object_get(f, "path"));
+		const char *want = json_string_value(json_object_get(f,
+		    "sha256"));
+		int has_sig = json_is_true(json_object_get(f, "signed"));
+
+		if (!p || tmp_name(tmp, sizeof tmp, p, ".tmp") ||
+		    tmp_name(sig, sizeof sig, p, ".minisig.tmp"))
+			continue;
+		if (has_sha256(tmp, want)) {
+			if (publish(p, has_sig, err)) {
+				ret = -1;
+				break;
+			}
+			(*recovered)++;
+		} else if (has_sig && access(sig, F_OK) == 0 &&
+		    has_sha256(p, want)) {
+			char final[PATH_MAX_LEN + 32];
+			tmp_name(final, sizeof final, p, ".minisig");
+			if (rename(sig, final) != 0 ||
+			    dz_fd_sync_parent(p, "the bank", err)) {
+				ret = dz_err_set(err, EX_CANTCREAT,
+				    "cannot rename '%s': %s", sig,
+				    strerror(errno));
+				break;
+			}
+			(*recovered)++;
+		}
+	}
+	json_decref(files);
+	dz_store_export_release(&last);
+	return ret;
+}
+
+/*
+ * The file name for export seq: every "%n" in the -o name becomes the
+ * number ("delta-%n.dzb" → "delta-7.dzb"); "%%" is "%".
+ */
+static int
+expand_name(const char *tpl, uint64_t seq, char *out, size_t cap,
+    struct dz_err *err)
+{
+	size_t o = 0;
+	int n;
+
+	for (; *tpl; tpl++) {
+		if (tpl[0] == '%' && (tpl[1] == 'n' || tpl[1] == '%')) {
+			n = tpl[1] == 'n' ?
+			    snprintf(out + o, cap - o, "%llu",
+			    (unsigned long long)seq) :
+			    snprintf(out + o, cap - o, "%%");
+			tpl++;
+			if (n < 0 || (size_t)n >= cap - o)
+				goto long_;
+			o += (size_t)n;
+		} else {
+			if (o + 1 >= cap)
+				goto long_;
+			out[o++] = *tpl;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+long_:
+	return dz_err_set(err, EX_CANTCREAT, "file name too long");
+}
+
+struct collect {
+	struct dz_bank *bank;
+	struct dz_err *err;
+	int failed;
+};
+
+static int
+add_row(const struct dz_store_bank_row *r, void *arg)
+{
+	struct collect *c = arg;
+	uint8_t id[DZ_BANK_ID_BYTES];
+	struct dz_pdq p;
+	uint32_t day;
+	int cat = dz_bank_category_parse(r->category);
+
+	if (dz_bank_id_parse(r->entry_id, id) || dz_pdq_from_hex(r->value, &p) ||
+	    cat < 0 || dz_bank_day_of(r->withdrawn_at ? r->withdrawn_at :
+	    r->added_at, &day)) {
+		c->failed = 1;
+		dz_err_set(c->err, EX_DATAERR, "a hash row of the store is "
+		    "malformed (entry %.32s)", r->entry_id);
+		return -1;
+	}
+	if (r->withdrawn_at ?
+	    dz_bank_add_tomb(c->bank, id, &p, cat, day, c->err) :
+	    dz_bank_add(c->bank, id, &p, r->quality, cat, day, c->err)) {
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write one file (FILE.tmp) and its signature; fill its files[] entry. */
+static int
+write_file(const struct dz_bank *b, const struct dz_bankexport_file *f,
+    const struct dz_sign_key *key, const char *comment, json_t *list,
+    struct dz_err *err)
+{
+	/* f->path is the expanded name here */
+	char tmp[PATH_MAX_LEN + 32], sum[65];
+	char *sig = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct dz_digest d;
+	json_t *ent;
+	int fd;
+
+	if (strlen(f->path) > PATH_MAX_LEN ||
+	    tmp_name(tmp, sizeof tmp, f->path, ".tmp"))
+		return dz_err_set(err, EX_CANTCREAT, "file name too long");
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd < 0)
+		return dz_err_set(err, EX_CANTCREAT, "cannot create '%s': %s",
+		    tmp, strerror(errno));
+	if (dz_bank_write(b, f->format, fd, err))
+		goto fail;
+	if (fsync(fd) != 0) {
+		dz_err_set(err, EX_IOERR, "cannot sync '%s': %s", tmp,
+		    strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (dz_file_read(tmp, 0, &buf, &len, err))
+		goto fail;
+	if (dz_digest_buf(buf, len, &d, err))
+		goto fail;
+	memcpy(sum, d.sha256, sizeof sum);
+	if (key) {
+		if (dz_sign_buf(key, buf, len, comment, &sig, err))
+			goto fail;
+		tmp_name(tmp, sizeof tmp, f->path, ".minisig.tmp");
+		unlink(tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			dz_err_set(err, EX_CANTCREAT, "cannot create '%s': %s",
+			    tmp, strerror(errno));
+			goto fail;
+		}
+		if (dz_fd_write_full(fd, sig, strlen(sig)) || fsync(fd) != 0) {
+			dz_err_set(err, EX_IOERR, "cannot write '%s': %s", tmp,
+			    strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		fd = -1;
+	}
+	free(buf);
+	free(sig);
+	ent = json_pack("{s:s,s:s,s:s,s:b}", "path", f->path, "format",
+	    f->format == DZ_BANK_DZB ? "dzb" : f->format == DZ_BANK_CSV ?
+	    "csv" : "jsonl", "sha256", sum, "signed", key != NULL);
+	if (!ent || json_array_append_new(list, ent))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(sig);
+	return -1;
+}
+
+static void
+remove_tmps(char (*paths)[PATH_MAX_LEN + 1], size_t n)
+{
+	char tmp[PATH_MAX_LEN + 32];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (tmp_name(tmp, sizeof tmp, paths[i], ".tmp") == 0)
+			unlink(tmp);
+		if (tmp_name(tmp, sizeof tmp, paths[i], ".minisig.tmp") == 0)
+			unlink(tmp);
+	}
+}
+
+int
+dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
+    json_t **rec, struct dz_err *err)
+{
+	struct dz_store_export last, base, row;
+	struct dz_bank_meta meta;
+	struct dz_bank *bank = NULL;
+	struct collect col;
+	json_t *files = NULL;
+	char now[DZ_TIME_LEN], digest[65], *comment = NULL;
+	int64_t rev;
+	char paths[DZ_BANKEXPORT_MAX_FILES][PATH_MAX_LEN + 1];
+	int have_last = 0, have_base = 0, in_tx = 0, recovered = 0;
+	size_t i, written = 0;
+
+	*rec = NULL;
+	memset(&last, 0, sizeof last);
+	memset(&base, 0, sizeof base);
+	memset(&row, 0, sizeof row);
+	if (o->nfiles == 0)
+		return dz_err_set(err, EX_USAGE, "no output file");
+	if (dz_clock_now(now))
+		return dz_err_set(err, EX_SOFTWARE, "cannot read the clock");
+	if (o->nfiles > DZ_BANKEXPORT_MAX_FILES)
+		return dz_err_set(err, EX_USAGE, "too many output files");
+	if (dz_store_begin(s, err))
+		return -1;
+	in_tx = 1;
+	if (recover(s, &recovered, err))
+		goto fail;
+	if ((have_last = dz_store_export_get(s, 0, &last, err)) < 0)
+		goto fail;
+	if (o->since != DZ_BANKEXPORT_FULL) {
+		int64_t since = o->since;
+
+		if (since == DZ_BANKEXPORT_LAST)
+			since = last.seq;
+		else if (since == DZ_BANKEXPORT_LAST_FULL &&
+		    dz_store_export_last_full(s, &since, err))
+			goto fail;
+		if (!have_last) {
+			dz_err_set(err, EX_DATAERR, "no earlier export to make "
+			    "a delta of: make a full one first");
+			goto fail;
+		}
+		if ((have_base = dz_store_export_get(s, since, &base, err)) < 0)
+			goto fail;
+		if (!have_base) {
+			dz_err_set(err, EX_DATAERR, "there is no export %lld",
+			    (long long)since);
+			goto fail;
+		}
+	}
+	if (dz_store_hash_rev(s, &rev, err))
+		goto fail;
+
+	memset(&meta, 0, sizeof meta);
+	meta.seq = have_last ? (uint64_t)last.seq + 1 : 1;
+	meta.kind = have_base ? DZ_BANK_DELTA : DZ_BANK_FULL;
+	meta.since = have_base ? (uint64_t)base.seq : 0;
+	if (have_last) {
+		meta.has_prev = 1;
+		if (hex_to_bytes(last.digest, meta.prev, 32)) {
+			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
+			    "digest in the store", (long long)last.seq);
+			goto fail;
+		}
+	}
+	if (have_base) {
+		meta.has_base = 1;
+		if (hex_to_bytes(base.digest, meta.base, 32)) {
+			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
+			    "digest in the store", (long long)base.seq);
+			goto fail;
+		}
+	}
+	snprintf(meta.created, sizeof meta.created, "%s", now);
+	snprintf(meta.collab, sizeof meta.collab, "%s",
+	    o->collab ? o->collab : "disrupt");
+
+	if (!(bank = dz_bank_new(&meta, err)))
+		goto fail;
+	col.bank = bank;
+	col.err = err;
+	col.failed = 0;
+	if (dz_store_bank_rows(s, have_base ? base.rev : -1, rev,
+	    o->min_quality, add_row, &col, err) || col.failed)
+		goto fail;
+	if (have_base && bank->n == 0 && bank->ntomb == 0 && !o->allow_empty) {
+		dz_store_rollback(s);
+		in_tx = 0;
+		*rec = json_pack("{s:s,s:b,s:I}", "type", "export", "empty", 1,
+		    "since", (json_int_t)base.seq);
+		if (*rec && recovered)
+			json_object_set_new(*rec, "recovered",
+			    json_integer(recovered));
+		dz_bank_free(bank);
+		dz_store_export_release(&last);
+		dz_store_export_release(&base);
+		return *rec ? 0 : dz_err_set(err, EX_SOFTWARE, "out of memory");
+	}
+	if (dz_bank_finish(bank, err) || dz_bank_comment(bank, &comment, err))
+		goto fail;
+
+	if (!(files = json_array())) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < o->nfiles; i++) {
+		struct dz_bankexport_file f = o->files[i];
+
+		if (expand_name(o->files[i].path, meta.seq, paths[i],
+		    sizeof paths[i], err))
+			goto fail;
+		f.path = paths[i];
+		written = i + 1;
+		if (write_file(bank, &f, o->key, comment, files, err))
+			goto fail;
+	}
+
+	dz_bank_digest_hex(bank->meta.digest, digest);
+	row.seq = (int64_t)meta.seq;
+	snprintf(row.kind, sizeof row.kind, "%s",
+	    have_base ? "delta" : "full");
+	row.since = have_base ? base.seq : 0;
+	row.rev = rev;
+	memcpy(row.digest, digest, sizeof row.digest);
+	row.entries = (int64_t)bank->n;
+	row.withdrawals = (int64_t)bank->ntomb;
+	snprintf(row.created_at, sizeof row.created_at, "%s", now);
+	if (!(row.files = json_dumps(files, JSON_COMPACT))) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	if (dz_store_export_insert(s, &row, o->actor, err) ||
+	    dz_store_commit(s, err))
+		goto fail;
+	in_tx = 0;
+	written = 0;
+	for (i = 0; i < o->nfiles; i++)
+		if (publish(paths[i], o->key != NULL, err))
+			goto fail;
+
+	*rec = json_pack("{s:s,s:I,s:s}", "type", "export", "seq",
+	    (json_int_t)meta.seq, "kind", have_base ? "delta" : "full");
+	if (*rec && have_base)
+		json_object_set_new(*rec, "since", json_integer(base.seq));
+	if (*rec && (json_object_set_new(*rec, "digest", json_string(digest)) ||
+	    json_object_set_new(*rec, "entries", json_integer(row.entries)) ||
+	    json_object_set_new(*rec, "withdrawals",
+	    json_integer(row.withdrawals)) ||
+	    json_object_set_new(*rec, "created", json_string(now)) ||
+	    json_object_set(*rec, "files", files) ||
+	    json_object_set_new(*rec, "signed", json_boolean(o->key != NULL)) ||
+	    (recovered && json_object_set_new(*rec, "recovered",
+	    json_integer(recovered))))) {
+		json_decref(*rec);
+		*rec = NULL;
+	}
+	json_decref(files);
+	free(row.files);
+	free(comment);
+	dz_bank_free(bank);
+	dz_store_export_release(&last);
+	dz_store_export_release(&base);
+	return *rec ? 0 : dz_err_set(err, EX_SOFTWARE, "out of memory");
+fail:
+	if (in_tx)
+		dz_store_rollback(s);
+	if (written)
+		remove_tmps(paths, written);
+	json_decref(files);
+	free(row.files);
+	free(comment);
+	dz_bank_free(bank);
+	dz_store_export_release(&last);
+	dz_store_export_release(&base);
+	return -1;
+}
