@@ -89,9 +89,14 @@ scripts/bench/matchbench: scripts/bench/match.c lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 
-bench: all scripts/bench/matchbench
+scripts/bench/mkbank: scripts/bench/mkbank.c lib/libdz.a .build-flags
+	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
+		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
+
+bench: all scripts/bench/matchbench scripts/bench/mkbank
 	scripts/bench/run
 	scripts/bench/match
+	scripts/bench/matchfile
 
 # Debian packages for building, testing and benchmarking: scripts/deps.
 deps:
@@ -106,7 +111,8 @@ install: all
 	done
 
 clean:
-	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) scripts/bench/matchbench .build-flags
+	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) .build-flags \
+		scripts/bench/matchbench scripts/bench/mkbank
 	rm -rf t/trash.*
 
 .PHONY: all check bench deps install clean FORCE

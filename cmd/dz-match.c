@@ -488,8 +488,9 @@ describe(const struct dz_match_bank *b)
 	if (b->ndead)
 		fprintf(stderr, ", %" PRIu64 " superseded", b->ndead);
 	fprintf(stderr, ", threshold %d: %s%s\n", b->threshold,
-	    b->is_signed ? "signature verified, key " : "NOT SIGNED",
-	    b->is_signed ? id : "");
+	    !b->is_signed ? "NOT SIGNED" : b->cache_hit ?
+	    "signature verified (file unchanged since), key " :
+	    "signature verified, key ", b->is_signed ? id : "");
 }
 
 static int

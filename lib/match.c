@@ -160,14 +160,64 @@ same_stat(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* The verified-cache entry of a signed bank file with this stat. */
+static void
+trust_file(struct dz_trust_file *f, const uint8_t keyid[8],
+    const struct dz_bank_meta *meta, const struct stat *st)
+{
+	memset(f, 0, sizeof *f);
+	memcpy(f->keyid, keyid, 8);
+	f->seq = meta->seq;
+	memcpy(f->digest, meta->digest, 32);
+	dz_trust_file_from_stat(f, st);
+}
+
 /*
- * Verify the signature sig[0..siglen) of bank b (loaded from path) and
- * believe its trusted comment. On success *keyid is the issuer.
+ * Is the bank file, as st describes it, in the verified cache under the
+ * export its signature's trusted comment names? Only the key id and the
+ * global signature over that comment are checked here, which is cheap;
+ * the signature over the file's bytes was checked when the entry was
+ * made, and the file has not changed since (same device, inode, size,
+ * mtime and ctime). Any failure just means "not cached": the full check
+ * that follows says what is wrong.
  */
 static int
-verify_bank(struct dz_match_set *s, struct dz_bank *b, const char *sig,
-    size_t siglen, uint8_t keyid[8], struct dz_err *err)
+cached(struct dz_match_set *s, const struct dz_sign_pub *key, const char *sig,
+    size_t siglen, const struct stat *st)
 {
+	struct priv *p = s->priv;
+	struct dz_trust_file f;
+	struct dz_bank_meta meta;
+	struct dz_err e;
+	uint64_t entries, withdrawals;
+	char *tc = NULL;
+	int hit;
+
+	if (!p->have_state || !st ||
+	    dz_sign_verify_comment(key, sig, siglen, &tc, &e))
+		return 0;
+	hit = dz_bank_comment_parse(tc, &meta, &entries, &withdrawals,
+	    &e) == 0;
+	free(tc);
+	if (!hit)
+		return 0;
+	trust_file(&f, key->id, &meta, st);
+	return dz_trust_cached(&p->state, &f);
+}
+
+/*
+ * Verify the signature sig[0..siglen) of bank mb->bank and believe its
+ * trusted comment: over the file's exact bytes, unless the file (st, or
+ * NULL when it may have changed while loading) is in the verified cache.
+ * Sets mb->keyid, mb->is_signed and mb->cache_hit, and remembers a fully
+ * verified file for the cache.
+ */
+static int
+verify_bank(struct dz_match_set *s, struct dz_match_bank *mb, const char *sig,
+    size_t siglen, const struct stat *st, struct dz_err *err)
+{
+	struct priv *p = s->priv;
+	struct dz_bank *b = mb->bank;
 	const struct dz_sign_pub *key;
 	const uint8_t *raw;
 	struct dz_bank_meta meta;
@@ -196,21 +246,30 @@ verify_bank(struct dz_match_set *s, struct dz_bank *b, const char *sig,
 		}
 	} else
 		key = &s->opts.keys[0];	/* lib/sign says what is wrong */
-	raw = dz_bank_raw(b, &rawlen);
-	if (!raw)
+	mb->cache_hit = cached(s, key, sig, siglen, st);
+	if (mb->cache_hit)
+		rc = dz_sign_verify_comment(key, sig, siglen, &tc, err);
+	else if (!(raw = dz_bank_raw(b, &rawlen)))
 		return dz_err_set(err, EX_SOFTWARE, "bank has no file bytes");
-	/*
-	 * lib/sign has no call that checks the trusted comment's global
-	 * signature alone, so even a file found in the verified cache is
-	 * hashed again here: the cache is recorded, not yet used.
-	 */
-	if (dz_sign_verify(key, raw, rawlen, sig, siglen, &tc, err))
+	else
+		rc = dz_sign_verify(key, raw, rawlen, sig, siglen, &tc, err);
+	if (rc)
 		return -1;
 	rc = dz_bank_comment_parse(tc, &meta, &entries, &withdrawals, err);
 	free(tc);
 	if (rc || dz_bank_meta_check(b, &meta, entries, withdrawals, err))
 		return -1;
-	memcpy(keyid, key->id, 8);
+	memcpy(mb->keyid, key->id, 8);
+	mb->is_signed = 1;
+	if (p->have_state && st) {
+		struct dz_trust_file *v;
+
+		v = realloc(p->verified, (p->nverified + 1) * sizeof *v);
+		if (!v)
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
+		p->verified = v;
+		trust_file(&p->verified[p->nverified++], mb->keyid, &meta, st);
+	}
 	return 0;
 }
 
@@ -218,7 +277,6 @@ int
 dz_match_set_add(struct dz_match_set *s, const char *path, int threshold,
     struct dz_err *err)
 {
-	struct priv *p = s->priv;
 	struct dz_match_bank mb, *nb;
 	struct stat st0, st1, sst;
 	struct dz_err e2;
@@ -260,28 +318,9 @@ dz_match_set_add(struct dz_match_set *s, const char *path, int threshold,
 				    sigpath, e2.msg);
 			goto fail;
 		}
-		if (verify_bank(s, mb.bank, (const char *)sig, siglen,
-		    mb.keyid, err))
+		if (verify_bank(s, &mb, (const char *)sig, siglen,
+		    stat_ok ? &st1 : NULL, err))
 			goto fail;
-		mb.is_signed = 1;
-		if (p->have_state && stat_ok) {
-			struct dz_trust_file f;
-			struct dz_trust_file *v;
-
-			memset(&f, 0, sizeof f);
-			memcpy(f.keyid, mb.keyid, 8);
-			f.seq = mb.bank->meta.seq;
-			memcpy(f.digest, mb.bank->meta.digest, 32);
-			dz_trust_file_from_stat(&f, &st1);
-			mb.cache_hit = dz_trust_cached(&p->state, &f);
-			v = realloc(p->verified, (p->nverified + 1) * sizeof *v);
-			if (!v) {
-				dz_err_set(err, EX_SOFTWARE, "out of memory");
-				goto fail;
-			}
-			p->verified = v;
-			p->verified[p->nverified++] = f;
-		}
 	}
 	if (mb.bank->n > DZ_BANK_MAX_ENTRIES) {
 		dz_err_set(err, EX_DATAERR, "too many entries");

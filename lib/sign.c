@@ -773,23 +773,15 @@ parse_sig(const char *text, size_t len, struct sigfile *sf,
 	return 0;
 }
 
-int
-dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
-    size_t len, const char *sig_text, size_t sig_len,
-    char **trusted_comment_out, struct dz_err *err)
+/* Parse a signature file and check that it names pub's key. */
+static int
+sig_open(const struct dz_sign_pub *pub, const char *sig_text, size_t sig_len,
+    struct sigfile *sf, struct dz_err *err)
 {
-	struct sigfile sf;
-	uint8_t hash[HASH_BYTES], *gm;
-	const uint8_t *id, *sig, *msg = data;
-	size_t msglen = len;
-	int r;
+	const uint8_t *id = sf->blob + ALG_BYTES;
 
-	if (trusted_comment_out)
-		*trusted_comment_out = NULL;
-	if (parse_sig(sig_text, sig_len, &sf, err))
+	if (parse_sig(sig_text, sig_len, sf, err))
 		return -1;
-	id = sf.blob + ALG_BYTES;
-	sig = id + DZ_SIGN_KEYID_BYTES;
 	if (memcmp(id, pub->id, DZ_SIGN_KEYID_BYTES) != 0) {
 		char got[17], want[17];
 
@@ -798,6 +790,53 @@ dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
 		return dz_err_set(err, EX_DATAERR, "signature was made with "
 		    "another key (key id %s, expected %s)", got, want);
 	}
+	return 0;
+}
+
+/*
+ * The global signature over signature | trusted comment; on success a
+ * copy of the comment goes to *out (when out is not NULL).
+ */
+static int
+sig_comment(const struct dz_sign_pub *pub, const struct sigfile *sf,
+    char **out, struct dz_err *err)
+{
+	uint8_t *gm;
+	int r;
+
+	if (!(gm = global_message(sf->blob + ALG_BYTES + DZ_SIGN_KEYID_BYTES,
+	    sf->tc, sf->tclen, err)))
+		return -1;
+	r = ed_verify(pub->pk, gm, SIG_BYTES + sf->tclen, sf->gsig, err);
+	free(gm);
+	if (r != 1)
+		return r < 0 ? -1 : dz_err_set(err, EX_DATAERR,
+		    "trusted comment was tampered with");
+	if (!out)
+		return 0;
+	if (!(*out = malloc(sf->tclen + 1)))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	memcpy(*out, sf->tc, sf->tclen);
+	(*out)[sf->tclen] = '\0';
+	return 0;
+}
+
+int
+dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
+    size_t len, const char *sig_text, size_t sig_len,
+    char **trusted_comment_out, struct dz_err *err)
+{
+	struct sigfile sf;
+	uint8_t hash[HASH_BYTES];
+	const uint8_t *sig, *msg = data;
+	size_t msglen = len;
+	int r;
+
+	if (trusted_comment_out)
+		*trusted_comment_out = NULL;
+	if (sig_open(pub, sig_text, sig_len, &sf, err))
+		return -1;
+	sig = sf.blob + ALG_BYTES + DZ_SIGN_KEYID_BYTES;
 	if (memcmp(sf.blob, alg_hashed, ALG_BYTES) == 0) {
 		if (blake2b512(data, len, hash, err))
 			return -1;
@@ -807,18 +846,18 @@ dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
 	if ((r = ed_verify(pub->pk, msg, msglen, sig, err)) != 1)
 		return r < 0 ? -1 : dz_err_set(err, EX_DATAERR,
 		    "signature does not match the data");
-	if (!(gm = global_message(sig, sf.tc, sf.tclen, err)))
+	return sig_comment(pub, &sf, trusted_comment_out, err);
+}
+
+int
+dz_sign_verify_comment(const struct dz_sign_pub *pub, const char *sig_text,
+    size_t sig_len, char **trusted_comment_out, struct dz_err *err)
+{
+	struct sigfile sf;
+
+	if (trusted_comment_out)
+		*trusted_comment_out = NULL;
+	if (sig_open(pub, sig_text, sig_len, &sf, err))
 		return -1;
-	r = ed_verify(pub->pk, gm, SIG_BYTES + sf.tclen, sf.gsig, err);
-	free(gm);
-	if (r != 1)
-		return r < 0 ? -1 : dz_err_set(err, EX_DATAERR,
-		    "trusted comment was tampered with");
-	if (trusted_comment_out) {
-		if (!(*trusted_comment_out = malloc(sf.tclen + 1)))
-			return dz_err_set(err, EX_SOFTWARE, "out of memory");
-		memcpy(*trusted_comment_out, sf.tc, sf.tclen);
-		(*trusted_comment_out)[sf.tclen] = '\0';
-	}
-	return 0;
+	return sig_comment(pub, &sf, trusted_comment_out, err);
 }

@@ -140,6 +140,17 @@ int dz_sign_verify(const struct dz_sign_pub *pub, const uint8_t *data,
     size_t len, const char *sig_text, size_t sig_len,
     char **trusted_comment_out, struct dz_err *err);
 
+/*
+ * The same checks but the one over the data: the key id and the global
+ * signature over the trusted comment. For a caller that knows by other
+ * means that the data is what an earlier dz_sign_verify accepted (an
+ * unchanged file, say) and needs only the comment's word. Same errors,
+ * but never "signature does not match the data".
+ */
+int dz_sign_verify_comment(const struct dz_sign_pub *pub,
+    const char *sig_text, size_t sig_len, char **trusted_comment_out,
+    struct dz_err *err);
+
 /* The key id as minisign prints it: %PRIX64 of the little-endian number
  * (at most 16 digits) and a NUL. */
 void dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17]);

@@ -319,6 +319,39 @@ test_expect_success '-v describes the banks on stderr' '
 	grep -q "^dz-match: bank .c5.dzb.: export 5 (full), 3 entries, 0 withdrawals, threshold 12: signature verified" err
 '
 
+test_expect_success 'an unchanged verified file: only the comment is checked again' '
+	cp b1.dzb vc.dzb && cp b1.dzb.minisig vc.dzb.minisig &&
+	dz-match -v -p pub --state vc.state --bank vc.dzb --hashes qa.txt >out1 2>err1 &&
+	grep -q "threshold 31: signature verified, key" err1 &&
+	dz-match -v -p pub --state vc.state --bank vc.dzb --hashes qa.txt >out2 2>err2 &&
+	grep -q "threshold 31: signature verified (file unchanged since), key" err2 &&
+	test_cmp out1 out2 &&
+	dz-match -v -p pub --no-state --bank vc.dzb --hashes qa.txt >out3 2>err3 &&
+	grep -q "threshold 31: signature verified, key" err3
+'
+
+test_expect_success 'a verified file changed since, its mtime put back: verified again, refused' '
+	cp b1.dzb vc.orig && touch -r vc.dzb vc.orig &&
+	dz-match -p pub --state vc.state --bank vc.dzb --hashes qa.txt >out &&
+	# the first entry'\''s "added" day, 256 days later: still a valid bank
+	printf "\\120" | dd of=vc.dzb bs=1 seek=453 conv=notrunc 2>/dev/null &&
+	touch -r vc.orig vc.dzb &&
+	! cmp -s vc.dzb vc.orig &&
+	test "$(stat -c %Y.%y vc.dzb)" = "$(stat -c %Y.%y vc.orig)" &&
+	expect_exit 65 dz-match -v -p pub --state vc.state --bank vc.dzb --hashes qa.txt >out 2>err &&
+	grep -q "signature does not match the data" err &&
+	! test -s out
+'
+
+test_expect_success 'a verified file with a forged trusted comment: refused' '
+	cp b1.dzb vc.dzb &&
+	dz-match -p pub --state vc2.state --bank vc.dzb --hashes qa.txt >out &&
+	sed "3s/entries=3/entries=4/" vc.dzb.minisig >forged && cat forged >vc.dzb.minisig &&
+	! cmp -s forged b1.dzb.minisig &&
+	expect_exit 65 dz-match -p pub --state vc2.state --bank vc.dzb --hashes qa.txt >out 2>err &&
+	grep -q "trusted comment was tampered with" err
+'
+
 # A state directory that cannot be written: as an unprivileged user when
 # the tests run as root.
 if [ "$(id -u)" = 0 ]; then

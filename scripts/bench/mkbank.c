@@ -3,12 +3,16 @@
  * random PDQ hashes, for benchmarking dz-match on a bank of realistic size
  * (10 million entries).
  *
- *	mkbank [-v] [-f dzb|jsonl|csv] [-s seed] N FILE
+ *	mkbank [-v] [-f dzb|jsonl|csv] [-s seed] [-q Q QFILE] N FILE
  *
  * Entries get random ids, uniform random hashes, quality 100, category
  * adult_ncii and added days in 2026; the bank is export 1, full, created
  * 2026-01-01T00:00:00Z by "disrupt". The same seed (default 1) gives the
- * same file. FILE is written in place (FILE.tmp, then renamed). -v prints
+ * same file. The trusted comment to sign the bank with (dz_bank_comment,
+ * for minisign -S -t) is printed on standard output. -q writes Q planted queries to QFILE, one "HEX,100" line
+ * each: query i is entry number i * N / Q with exactly i % 32 of its bits
+ * flipped, so a correct matcher at radius 31 finds every one (and the
+ * distance it reports is i % 32). FILE is written in place (FILE.tmp, then renamed). -v prints
  * the time of each step on standard error. Exit status: 0, 64 usage, 65
  * or 70 from lib/bank, 73 cannot create FILE, 74 write error.
  */
@@ -30,8 +34,8 @@ static const char *prog = "mkbank";
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: %s [-v] [-f dzb|jsonl|csv] [-s seed] N FILE\n",
-	    prog);
+	fprintf(f, "usage: %s [-v] [-f dzb|jsonl|csv] [-s seed] [-q Q QFILE] "
+	    "N FILE\n", prog);
 }
 
 static uint64_t
@@ -60,13 +64,15 @@ main(int argc, char **argv)
 	struct dz_bank_meta meta;
 	struct dz_bank *b;
 	struct dz_err err;
-	uint64_t seed = 1, n;
+	uint64_t seed = 1, n, nq = 0;
+	const char *qfile = NULL;
+	FILE *qf = NULL;
 	uint32_t day0;
 	char *end, tmp[4096];
 	double t0, t1, t2, t3;
 	int c, verbose = 0, fd;
 
-	while ((c = getopt(argc, argv, "f:hs:v")) != -1) {
+	while ((c = getopt(argc, argv, "f:hq:s:v")) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "dzb"))
@@ -95,6 +101,17 @@ main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
+		case 'q':
+			errno = 0;
+			nq = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || optind >= argc) {
+				fprintf(stderr, "%s: bad -q '%s'\n", prog,
+				    optarg);
+				usage(stderr);
+				return EX_USAGE;
+			}
+			qfile = argv[optind++];
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -121,6 +138,16 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	if (nq > n) {
+		fprintf(stderr, "%s: more queries than entries\n", prog);
+		return EX_USAGE;
+	}
+	if (qfile && !(qf = fopen(qfile, "w"))) {
+		fprintf(stderr, "%s: cannot create '%s': %s\n", prog, qfile,
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
+
 	memset(&meta, 0, sizeof meta);
 	meta.seq = 1;
 	meta.kind = DZ_BANK_FULL;
@@ -143,6 +170,21 @@ main(int argc, char **argv)
 		if (dz_bank_add(b, id, &h, 100, DZ_BANK_CAT_ADULT_NCII,
 		    day0 + (uint32_t)(rnd(&seed) % 365), &err))
 			goto fail;
+		/* entry i * n / nq for query i: i <= q * n / nq < i + 1 */
+		if (qf && (i * nq) % n < nq) {
+			uint64_t q = i * nq / n;
+			char hex[65];
+
+			for (uint64_t k = 0; k < q % 32; k++)
+				h.w[k / 64] ^= 1ULL << (k % 64 * 7 % 64);
+			dz_pdq_to_hex(&h, hex);
+			fprintf(qf, "%s,100\n", hex);
+		}
+	}
+	if (qf && fclose(qf)) {
+		fprintf(stderr, "%s: cannot write '%s'\n", prog, qfile);
+		dz_bank_free(b);
+		return EX_IOERR;
 	}
 	t1 = now();
 	if (dz_bank_finish(b, &err))
@@ -168,6 +210,19 @@ main(int argc, char **argv)
 		return EX_IOERR;
 	}
 	t3 = now();
+	{
+		char *tc;
+
+		if (dz_bank_comment(b, &tc, &err))
+			goto fail;
+		printf("%s\n", tc);
+		free(tc);
+		if (fflush(stdout) || ferror(stdout)) {
+			fprintf(stderr, "%s: cannot write the comment\n", prog);
+			dz_bank_free(b);
+			return EX_IOERR;
+		}
+	}
 	if (verbose)
 		fprintf(stderr, "%s: %llu entries: generate %.2f s, finish "
 		    "%.2f s, write %.2f s\n", prog, (unsigned long long)n,

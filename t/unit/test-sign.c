@@ -670,6 +670,48 @@ test_tamper(void)
 	free(sig);
 }
 
+/* dz_sign_verify_comment: the checks of dz_sign_verify but the data's. */
+static void
+test_comment_only(void)
+{
+	struct dz_err e;
+	char *sig, *bad, *tc = NULL, l[200];
+
+	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
+		die("sign");
+	ok(dz_sign_verify_comment(&pub1, sig, strlen(sig), &tc, &e) == 0 &&
+	    tc && strcmp(tc, "bank v1") == 0,
+	    "comment only: a good signature gives its trusted comment");
+	free(tc);
+	tc = NULL;
+	bad = with_blob(sig, flip_sig);
+	ok(fails_with(dz_sign_verify_comment(&pub1, bad, strlen(bad), &tc,
+	    &e), &e, "trusted comment was tampered with") && !tc,
+	    "comment only: the data signature is covered by the global one: "
+	    "%s", e.msg);
+	free(bad);
+	bad = with_line(sig, 2, "trusted comment: bank v2");
+	ok(fails_with(dz_sign_verify_comment(&pub1, bad, strlen(bad), &tc,
+	    &e), &e, "trusted comment was tampered with") && !tc,
+	    "comment only: a tampered trusted comment fails");
+	free(bad);
+	nth_line(sig, 3, l, sizeof l);
+	l[10] = l[10] == 'A' ? 'B' : 'A';
+	bad = with_line(sig, 3, l);
+	ok(fails_with(dz_sign_verify_comment(&pub1, bad, strlen(bad), NULL,
+	    &e), &e, "trusted comment was tampered with"),
+	    "comment only: a tampered global signature fails");
+	free(bad);
+	ok(fails_with(dz_sign_verify_comment(&pub2, sig, strlen(sig), NULL,
+	    &e), &e, "signature was made with another key (key id "),
+	    "comment only: another key is refused by key id");
+	ok(fails_with(dz_sign_verify_comment(&pub1, sig, 20, NULL, &e), &e,
+	    "malformed signature file: "),
+	    "comment only: a truncated signature file is malformed: %s",
+	    e.msg);
+	free(sig);
+}
+
 static void
 test_legacy(void)
 {
@@ -1177,6 +1219,7 @@ main(void)
 	}
 	test_roundtrip();
 	test_tamper();
+	test_comment_only();
 	test_legacy();
 	test_malformed();
 	test_pub_parse();
