@@ -1253,8 +1253,9 @@ write_csv(const struct dz_bank *b, struct out *o)
 		*p++ = ',';
 		p = put_str(p, collab);
 		*p++ = ',';
+		p = put_str(p, "POSITIVE_CLASS,");
 		p = put_str(p, cat_names[a->category]);
-		p = put_str(p, ",dz:id=");
+		p = put_str(p, " dz:id=");
 		p = put_hex(p, b->id[i], ID);
 		p = put_str(p, " dz:quality=");
 		p = put_u64(p, a->quality);
@@ -1273,8 +1274,9 @@ write_csv(const struct dz_bank *b, struct out *o)
 		*p++ = ',';
 		p = put_str(p, collab);
 		*p++ = ',';
+		p = put_str(p, "NEGATIVE_CLASS,");
 		p = put_str(p, cat_names[t->category]);
-		p = put_str(p, ",dz:id=");
+		p = put_str(p, " dz:id=");
 		p = put_hex(p, t->id, ID);
 		p = put_str(p, " dz:withdrawn=");
 		p = put_day(p, t->withdrawn);
@@ -2013,7 +2015,7 @@ static int
 csv_tags(const char *s, size_t len, struct rec *r)
 {
 	const char *e = s + len;
-	int have_id = 0, have_q = 0, have_added = 0, have_wd = 0;
+	int have_id = 0, have_q = 0, have_added = 0, have_wd = 0, have_cat = 0;
 	uint64_t q;
 
 	if (!len)
@@ -2021,10 +2023,15 @@ csv_tags(const char *s, size_t len, struct rec *r)
 	while (s < e) {
 		const char *sp = memchr(s, ' ', (size_t)(e - s));
 		const char *te = sp ? sp : e;
+		int cat;
 
 		if (sp && sp + 1 == e)
 			return -1;	/* a trailing space */
-		if (lit(&s, te, "dz:id=")) {
+		if ((cat = cat_parse(s, (size_t)(te - s))) >= 0) {
+			if (have_cat++)
+				return -1;
+			r->category = cat;
+		} else if (lit(&s, te, "dz:id=")) {
 			if (have_id++ ||
 			    parse_hex(s, (size_t)(te - s), r->id, ID))
 				return -1;
@@ -2045,7 +2052,7 @@ csv_tags(const char *s, size_t len, struct rec *r)
 		}
 		s = sp ? sp + 1 : e;
 	}
-	if (!have_id)
+	if (!have_id || !have_cat)
 		return -1;
 	if (have_wd) {
 		if (have_q)
@@ -2083,7 +2090,7 @@ csv_parse(struct dz_bank *b, const char *buf, size_t len, struct dz_err *err)
 	while (next_line(&pos, e, &line, &ll)) {
 		const char *f[5], *c;
 		size_t fl[5];
-		int nf = 0;
+		int nf = 0, positive;
 
 		lineno++;
 		if (ll > LINE_MAX_BYTES)
@@ -2123,10 +2130,18 @@ csv_parse(struct dz_bank *b, const char *buf, size_t len, struct dz_err *err)
 			return line_err(err, lineno,
 			    "collab differs from the first row");
 		}
-		if ((r.category = cat_parse(f[3], fl[3])) < 0)
+		/* ThreatExchange's opinion: a withdrawal is a negative one */
+		if (fl[3] == 14 && !memcmp(f[3], "POSITIVE_CLASS", 14))
+			positive = 1;
+		else if (fl[3] == 14 && !memcmp(f[3], "NEGATIVE_CLASS", 14))
+			positive = 0;
+		else
 			return line_err(err, lineno, "unknown category");
 		if (csv_tags(f[4], fl[4], &r) < 0)
 			return line_err(err, lineno, "bad tags");
+		if (positive != (r.type == R_ENTRY))
+			return line_err(err, lineno, "category does not fit "
+			    "the tags");
 		if (n + t >= rows)
 			return line_err(err, lineno, "too many rows");
 		if (r.type == R_ENTRY) {

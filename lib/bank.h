@@ -42,9 +42,13 @@
  *
  * CSV (ThreatExchange tooling's layout), a header row then one row each:
  *   signal_type,signal_str,collab,category,tags
- *   pdq,HEX,disrupt,adult_ncii,dz:id=ID dz:quality=Q dz:added=2026-11-23
- *   pdq,HEX,disrupt,adult_ncii,dz:id=ID dz:withdrawn=2026-11-30
- *   Tags are space-separated. A CSV file carries no metadata: meta.seq is
+ *   pdq,HEX,disrupt,POSITIVE_CLASS,adult_ncii dz:id=ID dz:quality=Q dz:added=2026-11-23
+ *   pdq,HEX,disrupt,NEGATIVE_CLASS,adult_ncii dz:id=ID dz:withdrawn=2026-11-30
+ *   The category column is ThreatExchange's opinion (python-threatexchange
+ *   prints SignalOpinionCategory names there): an entry is a positive
+ *   one, a withdrawal a negative one, so that tools that know nothing of
+ *   our tags still do not match a withdrawn hash. Tags are space-separated:
+ *   our category name, then the dz: tags. A CSV file carries no metadata: meta.seq is
  *   0 (and kind 0) after loading until a verified signature supplies it;
  *   meta.collab is the rows' collab (every row must have the same one).
  *

@@ -90,7 +90,7 @@ test_expect_success 'entries carry the store entry ids, values, categories, date
 	jq -se ".[0].type == \"bank\" and .[0].seq == 1 and .[0].prev == null and
 		any(.[]; .type == \"entry\" and .category == \"minor\" and .added == \"2026-01-15\")" full.jsonl &&
 	head -1 full.csv | grep -qx "signal_type,signal_str,collab,category,tags" &&
-	grep -q "^pdq,[0-9a-f]\{64\},disrupt,adult_ncii,dz:id=[0-9a-f]\{32\} dz:quality=[0-9]* dz:added=2026-01-15$" full.csv
+	grep -q "^pdq,[0-9a-f]\{64\},disrupt,POSITIVE_CLASS,adult_ncii dz:id=[0-9a-f]\{32\} dz:quality=[0-9]* dz:added=2026-01-15$" full.csv
 '
 
 test_expect_success 'a delta with nothing new is not written' '
