@@ -30,8 +30,9 @@ static const char usage_text[] =
 "usage: dz-export [-hV] [-c config] cases [--state state] [--contact]\n"
 "       dz-export [-hV] [-c config] items [--state state]\n"
 "       dz-export [-hV] [-c config] media item\n"
-"       dz-export [-hV] [-c config] bank -o file [-o file]... [--since seq|last|full]\n"
-"                 [--format fmt] [-s seckey] [--unsigned] [--collab name] [--allow-empty]\n"
+"       dz-export [-hV] [-c config] bank [-o file]... [--since seq|last|full]\n"
+"                 [--format fmt] [-s seckey] [--signature file] [--unsigned]\n"
+"                 [--collab name] [--allow-empty]\n"
 "       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n";
 
 static const char help_text[] =
@@ -43,20 +44,25 @@ static const char help_text[] =
 "  media ITEM         decrypt one item's media to standard output, which\n"
 "                     must be a pipe (to a viewer), never a file or terminal\n"
 "\n"
-"  bank               the partner bank: verified, active PDQ hashes (quality\n"
-"                     match.min_quality or more), signed; full or a delta\n"
+"  bank               the partner bank: verified, active PDQ hashes of quality\n"
+"                     50 or more, signed; a full snapshot or a delta\n"
 "  keygen             make the key pair that signs banks\n"
 "\n"
 "  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
 "      --state STATE  only records in this state\n"
 "      --contact      add the victim's contact and description (cases)\n"
-"  -o, --output FILE  bank: write FILE (.jsonl, .csv or .dzb) and FILE.minisig;\n"
-"                     %n in FILE stands for the export number\n"
+"  -o, --output FILE  bank: write FILE and FILE.minisig; the format follows the\n"
+"                     name (.csv, .dzb; JSON Lines otherwise); %n in FILE\n"
+"                     stands for the export number; '-' (the default) is\n"
+"                     standard output, in JSON Lines\n"
 "      --since SEQ    bank: a delta since export SEQ ('last': the latest\n"
 "                     export, 'full': the latest full export)\n"
 "      --format FMT   bank: jsonl, csv or dzb, whatever the file names say\n"
-"  -s, --signing-key FILE  secret key (else export.signing_key)\n"
-"  -p, --public-key FILE   keygen: public key file (else export.public_key)\n"
+"  -s, --signing-key FILE  secret key (else export.signing_key; keygen:\n"
+"                     the file to make, else that or dz-bank.key)\n"
+"  -p, --public-key FILE   keygen: public key file (else export.public_key,\n"
+"                     or dz-bank.pub)\n"
+"      --signature FILE  bank on standard output: write its signature here\n"
 "      --unsigned     bank: write no signature (partners need --insecure)\n"
 "      --collab NAME  bank: issuer name in the bank (default disrupt)\n"
 "      --allow-empty  bank: write a delta even when nothing changed\n"
@@ -64,11 +70,12 @@ static const char help_text[] =
 "  -V, --version      show the version\n"
 "\n"
 "Exit status: 0 ok, 64 usage (or media to a file or terminal), 65 no such\n"
-"item or media (or no base export), 73 cannot create a file, 74 I/O error,\n"
-"75 store busy, 78 configuration. See dz-export(1).\n";
+"item or media (or no base export), 66 no store or key file, 70 internal\n"
+"error, 73 cannot create a file, 74 I/O error, 75 store busy or another\n"
+"export running, 78 configuration. See dz-export(1).\n";
 
 enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
-	OPT_COLLAB, OPT_ALLOW_EMPTY };
+	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -80,6 +87,7 @@ static const struct option longopts[] = {
 	{ "signing-key", required_argument, NULL, 's' },
 	{ "public-key", required_argument, NULL, 'p' },
 	{ "unsigned", no_argument, NULL, OPT_UNSIGNED },
+	{ "signature", required_argument, NULL, OPT_SIGNATURE },
 	{ "collab", required_argument, NULL, OPT_COLLAB },
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "help", no_argument, NULL, 'h' },
@@ -154,7 +162,7 @@ valid_state(const char *what, const char *s)
 struct bank_args {
 	struct dz_bankexport_file files[DZ_BANKEXPORT_MAX_FILES];
 	size_t nfiles;
-	const char *since, *format, *seckey, *pubkey, *collab;
+	const char *since, *format, *seckey, *pubkey, *collab, *signature;
 	int unsigned_, allow_empty;
 };
 
@@ -213,7 +221,7 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	o.files = b->files;
 	o.nfiles = b->nfiles;
 	o.collab = b->collab;
-	o.min_quality = cfg->min_quality;
+	o.signature = b->signature;
 	o.allow_empty = b->allow_empty;
 	o.actor = PROG;
 	if (!b->unsigned_) {
@@ -228,7 +236,10 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 		o.key = &key;
 	}
 	if (dz_bankexport_run(store, &o, &rec, &err)) {
-		rc = fail(err.code, "bank", err.msg);
+		rc = err.code == EX_USAGE ? usage_error(err.msg) :
+		    fail(err.code, "bank", err.msg);
+	} else if (b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0) {
+		json_decref(rec);	/* standard output holds the bank */
 	} else {
 		if (dz_record_write(stdout, rec, &err))
 			rc = fail(EX_IOERR, "cannot write output", err.msg);
@@ -291,6 +302,7 @@ main(int argc, char **argv)
 		case OPT_UNSIGNED: bank.unsigned_ = 1; break;
 		case OPT_COLLAB: bank.collab = optarg; break;
 		case OPT_ALLOW_EMPTY: bank.allow_empty = 1; break;
+		case OPT_SIGNATURE: bank.signature = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -307,9 +319,10 @@ main(int argc, char **argv)
 	is_bank = strcmp(what, "bank") == 0;
 	is_keygen = strcmp(what, "keygen") == 0;
 	if (!is_bank && (bank.nfiles || bank.since || bank.format ||
-	    bank.unsigned_ || bank.collab || bank.allow_empty))
-		return usage_error("-o, --since, --format, --unsigned, --collab "
-		    "and --allow-empty go with bank");
+	    bank.unsigned_ || bank.collab || bank.allow_empty ||
+	    bank.signature))
+		return usage_error("-o, --since, --format, --signature, "
+		    "--unsigned, --collab and --allow-empty go with bank");
 	if (!is_bank && !is_keygen && bank.seckey)
 		return usage_error("-s goes with bank and keygen");
 	if (!is_keygen && bank.pubkey)
@@ -320,7 +333,11 @@ main(int argc, char **argv)
 		if (argc != optind || state || contact)
 			return usage_error("bank and keygen take no operands");
 		if (is_bank && bank.nfiles == 0)
-			return usage_error("bank needs an output file: -o FILE");
+			bank.files[bank.nfiles++].path = "-";
+		if (is_bank && bank.signature && (bank.nfiles != 1 ||
+		    strcmp(bank.files[0].path, "-") || bank.unsigned_))
+			return usage_error("--signature goes with a signed bank "
+			    "on standard output");
 		if (is_bank && bank.collab && !valid_collab(bank.collab))
 			return usage_error("--collab: 1 to 31 letters, digits, '.', '_' or '-'");
 		for (i = 0; i < bank.nfiles; i++) {
@@ -332,7 +349,7 @@ main(int argc, char **argv)
 				if (!f)
 					return usage_error("--format: jsonl, csv or dzb");
 			} else if (!(f = dz_bankexport_format_of(bank.files[i].path))) {
-				return usage_error("-o: name the file .jsonl, .csv or .dzb, or give --format");
+				f = DZ_BANK_JSONL;
 			}
 			bank.files[i].format = f;
 		}

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,30 +89,104 @@ tmp_name(char *out, size_t cap, const char *path, const char *suffix)
 }
 
 /*
- * Rename path.tmp and its signature into place. An unsigned export
- * removes a signature left by an earlier one, which would not match.
+ * One output file of a run: its expanded, absolute name (or "-"), where
+ * its signature goes, and for "-" the anonymous in-memory file that holds
+ * the bank until the export is committed.
+ */
+struct output {
+	char path[PATH_MAX_LEN + 1];
+	char sig[PATH_MAX_LEN + 16];
+	int memfd;
+};
+
+static int
+is_stdout(const char *path)
+{
+	return strcmp(path, "-") == 0;
+}
+
+/* An anonymous file in memory (memfd_create), never on a disk. */
+static int
+mem_file(struct dz_err *err)
+{
+	int fd = (int)syscall(SYS_memfd_create, "dz-bank", 1u /* CLOEXEC */);
+
+	if (fd < 0)
+		dz_err_set(err, EX_SOFTWARE, "cannot make a file in memory: %s",
+		    strerror(errno));
+	return fd;
+}
+
+/* The whole content of fd, from its start, in a malloc'd buffer. */
+static int
+fd_slurp(int fd, uint8_t **buf, size_t *len, struct dz_err *err)
+{
+	struct stat st;
+	ssize_t n;
+
+	*buf = NULL;
+	*len = 0;
+	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return dz_err_set(err, EX_IOERR, "cannot read the bank back: %s",
+		    strerror(errno));
+	if (!(*buf = malloc(st.st_size ? (size_t)st.st_size : 1)))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	n = dz_fd_read_full(fd, *buf, (size_t)st.st_size);
+	if (n != st.st_size) {
+		free(*buf);
+		*buf = NULL;
+		return dz_err_set(err, EX_IOERR, "cannot read the bank back");
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/*
+ * Put a written output in place: FILE.tmp renamed to FILE (or, for "-",
+ * the bank copied from memory to standard output), then its signature's
+ * temporary file renamed. An unsigned export removes a signature left by
+ * an earlier one, which would not match.
  */
 static int
-publish(const char *path, int has_sig, struct dz_err *err)
+publish(const struct output *out, int has_sig, struct dz_err *err)
 {
-	char a[PATH_MAX_LEN + 32], b[PATH_MAX_LEN + 32];
+	char a[PATH_MAX_LEN + 32];
+	int std = is_stdout(out->path);
 
-	if (tmp_name(a, sizeof a, path, ".tmp") ||
-	    tmp_name(b, sizeof b, path, ".minisig"))
-		return dz_err_set(err, EX_CANTCREAT, "file name too long");
-	if (rename(a, path) != 0)
-		return dz_err_set(err, EX_CANTCREAT, "cannot rename '%s': %s",
-		    a, strerror(errno));
-	if (has_sig) {
-		tmp_name(a, sizeof a, path, ".minisig.tmp");
-		if (rename(a, b) != 0)
+	if (std) {
+		uint8_t *buf;
+		size_t len;
+		int rc;
+
+		if (fd_slurp(out->memfd, &buf, &len, err))
+			return -1;
+		rc = dz_fd_write_full(STDOUT_FILENO, buf, len);
+		free(buf);
+		if (rc != 0)
+			return dz_err_set(err, EX_IOERR, "cannot write the bank "
+			    "to standard output: %s", strerror(errno));
+	} else {
+		if (tmp_name(a, sizeof a, out->path, ".tmp"))
+			return dz_err_set(err, EX_CANTCREAT,
+			    "file name too long");
+		if (rename(a, out->path) != 0)
 			return dz_err_set(err, EX_CANTCREAT,
 			    "cannot rename '%s': %s", a, strerror(errno));
-	} else if (unlink(b) != 0 && errno != ENOENT) {
-		return dz_err_set(err, EX_CANTCREAT, "cannot remove '%s': %s",
-		    b, strerror(errno));
 	}
-	return dz_fd_sync_parent(path, "the bank", err);
+	if (has_sig) {
+		if (tmp_name(a, sizeof a, out->sig, ".tmp"))
+			return dz_err_set(err, EX_CANTCREAT,
+			    "file name too long");
+		if (rename(a, out->sig) != 0)
+			return dz_err_set(err, EX_CANTCREAT,
+			    "cannot rename '%s': %s", a, strerror(errno));
+	} else if (!std && unlink(out->sig) != 0 && errno != ENOENT) {
+		return dz_err_set(err, EX_CANTCREAT, "cannot remove '%s': %s",
+		    out->sig, strerror(errno));
+	}
+	if (!std)
+		return dz_fd_sync_parent(out->path, "the bank", err);
+	return has_sig ? dz_fd_sync_parent(out->sig, "the signature", err) : 0;
 }
 
 /* Does the file at path have this SHA-256 (hex)? */
@@ -150,25 +226,34 @@ recover(struct dz_store *s, int *recovered, struct dz_err *err)
 		const char *want = json_string_value(json_object_get(f,
 		    "sha256"));
 		int has_sig = json_is_true(json_object_get(f, "signed"));
+		struct output out;
 
-		if (!p || tmp_name(tmp, sizeof tmp, p, ".tmp") ||
-		    tmp_name(sig, sizeof sig, p, ".minisig.tmp"))
+		/* standard output is gone with the run that wrote it */
+		if (!p || is_stdout(p) || strlen(p) > PATH_MAX_LEN ||
+		    tmp_name(tmp, sizeof tmp, p, ".tmp"))
+			continue;
+		memset(&out, 0, sizeof out);
+		out.memfd = -1;
+		snprintf(out.path, sizeof out.path, "%s", p);
+		if (tmp_name(out.sig, sizeof out.sig, p, ".minisig") ||
+		    tmp_name(sig, sizeof sig, out.sig, ".tmp"))
 			continue;
 		if (has_sha256(tmp, want)) {
-			if (publish(p, has_sig, err)) {
+			if (publish(&out, has_sig, err)) {
 				ret = -1;
 				break;
 			}
 			(*recovered)++;
 		} else if (has_sig && access(sig, F_OK) == 0 &&
 		    has_sha256(p, want)) {
-			char final[PATH_MAX_LEN + 32];
-			tmp_name(final, sizeof final, p, ".minisig");
-			if (rename(sig, final) != 0 ||
-			    dz_fd_sync_parent(p, "the bank", err)) {
+			if (rename(sig, out.sig) != 0) {
 				ret = dz_err_set(err, EX_CANTCREAT,
 				    "cannot rename '%s': %s", sig,
 				    strerror(errno));
+				break;
+			}
+			if (dz_fd_sync_parent(p, "the bank", err)) {
+				ret = -1;
 				break;
 			}
 			(*recovered)++;
@@ -244,56 +329,76 @@ add_row(const struct dz_store_bank_row *r, void *arg)
 	return 0;
 }
 
-/* Write one file (FILE.tmp) and its signature; fill its files[] entry. */
+/* Create path for writing, replacing a stale one; -1 with err. */
 static int
-write_file(const struct dz_bank *b, const struct dz_bankexport_file *f,
-    const struct dz_sign_key *key, const char *comment, json_t *list,
-    struct dz_err *err)
+create_tmp(const char *path, struct dz_err *err)
 {
-	/* f->path is the expanded name here */
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd < 0)
+		dz_err_set(err, EX_CANTCREAT, "cannot create '%s': %s", path,
+		    strerror(errno));
+	return fd;
+}
+
+/*
+ * Write one output (FILE.tmp, or for "-" a file in memory kept open in
+ * out->memfd) and its signature (SIG.tmp); add its files[] entry.
+ */
+static int
+write_file(const struct dz_bank *b, struct output *out,
+    enum dz_bank_format format, const struct dz_sign_key *key,
+    const char *comment, json_t *list, struct dz_err *err)
+{
 	char tmp[PATH_MAX_LEN + 32], sum[65];
 	char *sig = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	struct dz_digest d;
 	json_t *ent;
-	int fd;
+	int fd = -1, std = is_stdout(out->path);
 
-	if (strlen(f->path) > PATH_MAX_LEN ||
-	    tmp_name(tmp, sizeof tmp, f->path, ".tmp"))
-		return dz_err_set(err, EX_CANTCREAT, "file name too long");
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	if (fd < 0)
-		return dz_err_set(err, EX_CANTCREAT, "cannot create '%s': %s",
-		    tmp, strerror(errno));
-	if (dz_bank_write(b, f->format, fd, err))
+	if (std) {
+		if ((fd = out->memfd = mem_file(err)) < 0)
+			return -1;
+	} else {
+		if (tmp_name(tmp, sizeof tmp, out->path, ".tmp"))
+			return dz_err_set(err, EX_CANTCREAT,
+			    "file name too long");
+		if ((fd = create_tmp(tmp, err)) < 0)
+			return -1;
+	}
+	if (dz_bank_write(b, format, fd, err))
 		goto fail;
-	if (fsync(fd) != 0) {
+	if (!std && fsync(fd) != 0) {
 		dz_err_set(err, EX_IOERR, "cannot sync '%s': %s", tmp,
 		    strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	if (std) {
+		if (fd_slurp(fd, &buf, &len, err))
+			goto fail;
+	} else {
+		close(fd);
+		if (dz_file_read(tmp, 0, &buf, &len, err))
+			goto fail_closed;
+	}
 	fd = -1;
-	if (dz_file_read(tmp, 0, &buf, &len, err))
-		goto fail;
 	if (dz_digest_buf(buf, len, &d, err))
-		goto fail;
+		goto fail_closed;
 	memcpy(sum, d.sha256, sizeof sum);
 	if (key) {
 		if (dz_sign_buf(key, buf, len, comment, &sig, err))
-			goto fail;
-		tmp_name(tmp, sizeof tmp, f->path, ".minisig.tmp");
-		unlink(tmp);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOFOLLOW, 0644);
-		if (fd < 0) {
-			dz_err_set(err, EX_CANTCREAT, "cannot create '%s': %s",
-			    tmp, strerror(errno));
-			goto fail;
+			goto fail_closed;
+		if (tmp_name(tmp, sizeof tmp, out->sig, ".tmp")) {
+			dz_err_set(err, EX_CANTCREAT, "file name too long");
+			goto fail_closed;
 		}
+		if ((fd = create_tmp(tmp, err)) < 0)
+			goto fail_closed;
 		if (dz_fd_write_full(fd, sig, strlen(sig)) || fsync(fd) != 0) {
 			dz_err_set(err, EX_IOERR, "cannot write '%s': %s", tmp,
 			    strerror(errno));
@@ -304,32 +409,111 @@ write_file(const struct dz_bank *b, const struct dz_bankexport_file *f,
 	}
 	free(buf);
 	free(sig);
-	ent = json_pack("{s:s,s:s,s:s,s:b}", "path", f->path, "format",
-	    f->format == DZ_BANK_DZB ? "dzb" : f->format == DZ_BANK_CSV ?
+	ent = json_pack("{s:s,s:s,s:s,s:b}", "path", out->path, "format",
+	    format == DZ_BANK_DZB ? "dzb" : format == DZ_BANK_CSV ?
 	    "csv" : "jsonl", "sha256", sum, "signed", key != NULL);
+	if (ent && key && std)
+		json_object_set_new(ent, "signature", json_string(out->sig));
 	if (!ent || json_array_append_new(list, ent))
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	return 0;
 fail:
-	if (fd >= 0)
+	if (fd >= 0 && fd != out->memfd)
 		close(fd);
+fail_closed:
 	free(buf);
 	free(sig);
 	return -1;
 }
 
+/* Remove what the outputs wrote before a failure; close memory files. */
 static void
-remove_tmps(char (*paths)[PATH_MAX_LEN + 1], size_t n)
+remove_tmps(struct output *outs, size_t n)
 {
 	char tmp[PATH_MAX_LEN + 32];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (tmp_name(tmp, sizeof tmp, paths[i], ".tmp") == 0)
+		if (!is_stdout(outs[i].path) &&
+		    tmp_name(tmp, sizeof tmp, outs[i].path, ".tmp") == 0)
 			unlink(tmp);
-		if (tmp_name(tmp, sizeof tmp, paths[i], ".minisig.tmp") == 0)
+		if (tmp_name(tmp, sizeof tmp, outs[i].sig, ".tmp") == 0)
 			unlink(tmp);
 	}
+}
+
+static void
+close_outputs(struct output *outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (outs[i].memfd >= 0) {
+			close(outs[i].memfd);
+			outs[i].memfd = -1;
+		}
+}
+
+/*
+ * The outputs of export seq: names expanded, made absolute (so that a
+ * later run recovers them from anywhere) and checked: no name twice, "-"
+ * alone and, when signed, with a signature file.
+ */
+static int
+plan_outputs(const struct dz_bankexport_opts *o, uint64_t seq,
+    struct output *outs, struct dz_err *err)
+{
+	char name[PATH_MAX_LEN + 1], cwd[PATH_MAX_LEN + 1];
+	size_t i, j;
+
+	if (!getcwd(cwd, sizeof cwd))
+		return dz_err_set(err, EX_CANTCREAT, "cannot find the working "
+		    "directory: %s", strerror(errno));
+	for (i = 0; i < o->nfiles; i++) {
+		struct output *out = &outs[i];
+		const char *sig = NULL;
+
+		memset(out, 0, sizeof *out);
+		out->memfd = -1;
+		if (expand_name(o->files[i].path, seq, name, sizeof name, err))
+			return -1;
+		if (is_stdout(name)) {
+			if (o->nfiles != 1)
+				return dz_err_set(err, EX_USAGE, "standard "
+				    "output ('-') must be the only output");
+			if (o->key && !o->signature)
+				return dz_err_set(err, EX_USAGE, "a signed bank "
+				    "on standard output needs a signature "
+				    "file (--signature FILE)");
+			strcpy(out->path, "-");
+			sig = o->signature;
+		} else if ((size_t)snprintf(out->path, sizeof out->path,
+		    "%s%s%s", name[0] == '/' ? "" : cwd,
+		    name[0] == '/' ? "" : "/", name) >= sizeof out->path) {
+			return dz_err_set(err, EX_CANTCREAT,
+			    "file name too long");
+		}
+		if (sig && sig[0] != '/') {
+			if ((size_t)snprintf(out->sig, sizeof out->sig,
+			    "%s/%s", cwd, sig) >= sizeof out->sig)
+				return dz_err_set(err, EX_CANTCREAT,
+				    "file name too long");
+		} else if (sig) {
+			if ((size_t)snprintf(out->sig, sizeof out->sig, "%s",
+			    sig) >= sizeof out->sig)
+				return dz_err_set(err, EX_CANTCREAT,
+				    "file name too long");
+		} else if (tmp_name(out->sig, sizeof out->sig, out->path,
+		    ".minisig")) {
+			return dz_err_set(err, EX_CANTCREAT,
+			    "file name too long");
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(outs[j].path, out->path) ||
+			    !strcmp(outs[j].sig, out->path) ||
+			    !strcmp(outs[j].path, out->sig))
+				return dz_err_set(err, EX_USAGE, "the file '%s' "
+				    "is named twice", out->path);
+	}
+	return 0;
 }
 
 int
@@ -343,9 +527,9 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	json_t *files = NULL;
 	char now[DZ_TIME_LEN], digest[65], *comment = NULL;
 	int64_t rev;
-	char paths[DZ_BANKEXPORT_MAX_FILES][PATH_MAX_LEN + 1];
-	int have_last = 0, have_base = 0, in_tx = 0, recovered = 0;
-	size_t i, written = 0;
+	struct output outs[DZ_BANKEXPORT_MAX_FILES];
+	int have_last = 0, have_base = 0, in_tx = 0, recovered = 0, lock;
+	size_t i, written = 0, planned = 0;
 
 	*rec = NULL;
 	memset(&last, 0, sizeof last);
@@ -357,8 +541,13 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 		return dz_err_set(err, EX_SOFTWARE, "cannot read the clock");
 	if (o->nfiles > DZ_BANKEXPORT_MAX_FILES)
 		return dz_err_set(err, EX_USAGE, "too many output files");
-	if (dz_store_begin(s, err))
+	if ((lock = dz_store_lock(s, "export.lock", "another dz-export bank "
+	    "is running; try again later", err)) < 0)
 		return -1;
+	if (dz_store_begin(s, err)) {
+		close(lock);
+		return -1;
+	}
 	in_tx = 1;
 	if (recover(s, &recovered, err))
 		goto fail;
@@ -417,8 +606,11 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	col.bank = bank;
 	col.err = err;
 	col.failed = 0;
+	if (plan_outputs(o, meta.seq, outs, err))
+		goto fail;
+	planned = o->nfiles;
 	if (dz_store_bank_rows(s, have_base ? base.rev : -1, rev,
-	    o->min_quality, add_row, &col, err) || col.failed)
+	    DZ_BANKEXPORT_MIN_QUALITY, add_row, &col, err) || col.failed)
 		goto fail;
 	if (have_base && bank->n == 0 && bank->ntomb == 0 && !o->allow_empty) {
 		dz_store_rollback(s);
@@ -431,6 +623,7 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 		dz_bank_free(bank);
 		dz_store_export_release(&last);
 		dz_store_export_release(&base);
+		close(lock);
 		return *rec ? 0 : dz_err_set(err, EX_SOFTWARE, "out of memory");
 	}
 	if (dz_bank_finish(bank, err) || dz_bank_comment(bank, &comment, err))
@@ -441,14 +634,9 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 		goto fail;
 	}
 	for (i = 0; i < o->nfiles; i++) {
-		struct dz_bankexport_file f = o->files[i];
-
-		if (expand_name(o->files[i].path, meta.seq, paths[i],
-		    sizeof paths[i], err))
-			goto fail;
-		f.path = paths[i];
 		written = i + 1;
-		if (write_file(bank, &f, o->key, comment, files, err))
+		if (write_file(bank, &outs[i], o->files[i].format, o->key,
+		    comment, files, err))
 			goto fail;
 	}
 
@@ -462,6 +650,7 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	row.entries = (int64_t)bank->n;
 	row.withdrawals = (int64_t)bank->ntomb;
 	snprintf(row.created_at, sizeof row.created_at, "%s", now);
+	row.min_quality = DZ_BANKEXPORT_MIN_QUALITY;
 	if (!(row.files = json_dumps(files, JSON_COMPACT))) {
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		goto fail;
@@ -472,8 +661,10 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	in_tx = 0;
 	written = 0;
 	for (i = 0; i < o->nfiles; i++)
-		if (publish(paths[i], o->key != NULL, err))
+		if (publish(&outs[i], o->key != NULL, err))
 			goto fail;
+	close_outputs(outs, planned);
+	close(lock);
 
 	*rec = json_pack("{s:s,s:I,s:s}", "type", "export", "seq",
 	    (json_int_t)meta.seq, "kind", have_base ? "delta" : "full");
@@ -502,7 +693,9 @@ fail:
 	if (in_tx)
 		dz_store_rollback(s);
 	if (written)
-		remove_tmps(paths, written);
+		remove_tmps(outs, written);
+	close_outputs(outs, planned);
+	close(lock);
 	json_decref(files);
 	free(row.files);
 	free(comment);

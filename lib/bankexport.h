@@ -22,6 +22,14 @@
  *
  * Only hash values, quality, category, opaque entry ids and dates leave:
  * never a case or item id, a URL or personal data.
+ *
+ * One run at a time: a run takes the store's export.lock (EX_TEMPFAIL if
+ * another holds it). File names are recorded as absolute paths, so the
+ * next run recovers them from any working directory. The file "-" is
+ * standard output: the bank is kept in memory (never on disk) until the
+ * export is committed, then written out; its signature goes to the file
+ * o->signature. A run killed while writing standard output cannot be
+ * finished by the next one: make a new full export.
  */
 #ifndef DZ_BANKEXPORT_H
 #define DZ_BANKEXPORT_H
@@ -41,9 +49,13 @@ struct dz_store;
 #define DZ_BANKEXPORT_LAST 0		/* since: the latest export */
 #define DZ_BANKEXPORT_LAST_FULL (-2)	/* since: the latest full export */
 #define DZ_BANKEXPORT_MAX_FILES 16
+/* Only hashes of this quality or more leave, whatever match.min_quality
+ * says: a changing floor would put deltas out of step with snapshots. */
+#define DZ_BANKEXPORT_MIN_QUALITY 50
 
 struct dz_bankexport_file {
-	const char *path;		/* "%n" stands for the export number */
+	const char *path;		/* "%n" stands for the export number;
+					   "-" for standard output */
 	enum dz_bank_format format;
 };
 
@@ -53,7 +65,7 @@ struct dz_bankexport_opts {
 	size_t nfiles;
 	const struct dz_sign_key *key;	/* NULL: unsigned */
 	const char *collab;		/* issuer name, [A-Za-z0-9._-], 1..31 */
-	int min_quality;
+	const char *signature;		/* the signature file of "-" */
 	int allow_empty;		/* write a delta even with no change */
 	const char *actor;
 };
@@ -73,8 +85,9 @@ enum dz_bank_format dz_bankexport_format_of(const char *path);
  * or, for a delta with nothing in it (and no allow_empty),
  *   {"type":"export","empty":true,"since":S} with no export made.
  * EX_DATAERR: no such base export, a delta with no earlier export, a bad
- * row in the store; EX_CANTCREAT / EX_IOERR: the files; EX_TEMPFAIL: the
- * store is busy.
+ * row in the store; EX_USAGE: one file named twice, "-" with other files
+ * or signed without o->signature; EX_CANTCREAT / EX_IOERR: the files;
+ * EX_TEMPFAIL: the store is busy or another export is running.
  */
 int dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
     json_t **rec, struct dz_err *err);

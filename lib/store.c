@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,73 @@ static const char *const migrations[] = {
 	" created_at TEXT NOT NULL,"
 	" files TEXT NOT NULL"
 	") STRICT;",
+	/*
+	 * 3: notices, retention. A hash row may outlive its item (item_id
+	 * NULL once purged: a withdrawn PDQ kept as a tombstone for deltas),
+	 * and remembers whether an export ever gave it to partners (shared):
+	 * only those are sent as tombstones. For rows from before, shared is
+	 * guessed from the exports made since the row last changed.
+	 */
+	"ALTER TABLE items ADD COLUMN removed_at TEXT;"
+	"ALTER TABLE items ADD COLUMN media_purged_at TEXT;"
+	"CREATE TABLE hashes3 ("
+	" entry_id TEXT PRIMARY KEY NOT NULL CHECK (length(entry_id) = 32),"
+	" item_id TEXT REFERENCES items(id),"
+	" signal TEXT NOT NULL CHECK (signal IN ('pdq', 'md5', 'sha256')),"
+	" value TEXT NOT NULL,"
+	" quality INTEGER CHECK (quality IS NULL OR quality BETWEEN 0 AND 100),"
+	" category TEXT NOT NULL"
+	"  CHECK (category IN ('adult_ncii', 'minor', 'other')),"
+	" known_entry TEXT,"
+	" added_at TEXT NOT NULL,"
+	" withdrawn_at TEXT,"
+	" rev INTEGER NOT NULL CHECK (rev > 0),"
+	" shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1)),"
+	" purged_at TEXT,"
+	" UNIQUE (item_id, signal, value),"
+	" CHECK ((item_id IS NULL) = (purged_at IS NOT NULL)),"
+	" CHECK (purged_at IS NULL OR withdrawn_at IS NOT NULL)"
+	") STRICT;"
+	"INSERT INTO hashes3 (entry_id, item_id, signal, value, quality,"
+	" category, known_entry, added_at, withdrawn_at, rev, shared)"
+	" SELECT entry_id, item_id, signal, value, quality, category,"
+	" known_entry, added_at, withdrawn_at, rev,"
+	" signal = 'pdq' AND EXISTS (SELECT 1 FROM exports"
+	"  WHERE exports.rev >= hashes.rev"
+	"  OR (hashes.withdrawn_at IS NOT NULL"
+	"  AND exports.created_at >= hashes.added_at))"
+	" FROM hashes;"
+	"DROP TABLE hashes;"
+	"ALTER TABLE hashes3 RENAME TO hashes;"
+	"CREATE INDEX hashes_rev ON hashes(rev);"
+	"CREATE INDEX hashes_item ON hashes(item_id);"
+	"CREATE TABLE notices ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
+	" kind TEXT NOT NULL CHECK (kind IN ('provider', 'reminder', 'victim')),"
+	" provider TEXT,"
+	" recipient TEXT,"
+	" case_id TEXT REFERENCES cases(id),"
+	" language TEXT NOT NULL,"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" in_reply_to TEXT,"
+	" created_at TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (state IN ('pending', 'sent', 'cancelled')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" sent_at TEXT,"
+	" delivery TEXT,"
+	" CHECK ((state = 'sent') = (sent_at IS NOT NULL)),"
+	" CHECK ((kind = 'victim') = (case_id IS NOT NULL)),"
+	" CHECK ((kind = 'victim') = (recipient IS NULL))"
+	") STRICT;"
+	"CREATE INDEX notices_state ON notices(state);"
+	"CREATE TABLE notice_items ("
+	" notice_id TEXT NOT NULL REFERENCES notices(id),"
+	" item_id TEXT NOT NULL REFERENCES items(id),"
+	" PRIMARY KEY (notice_id, item_id)"
+	") STRICT;"
+	"CREATE INDEX notice_items_item ON notice_items(item_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -135,8 +203,17 @@ enum {
 	S_HASHABLE_IDS, S_HASHABLE_GET, S_HASH_INSERT, S_HASH_FIND,
 	S_ITEM_MEDIA_GONE, S_LIST_PDQ, S_HASH_WITHDRAW_ITEM, S_HASH_WITHDRAW_CASE,
 	S_HASH_REINSTATE_ITEM, S_EXPORT_GET, S_EXPORT_NEXT, S_EXPORT_INSERT,
-	S_HASH_REV, S_BANK_FULL, S_BANK_DELTA, S_EXPORT_LAST_FULL, S_COUNT
+	S_HASH_REV, S_BANK_FULL, S_BANK_DELTA, S_BANK_SHARED, S_EXPORT_LAST_FULL,
+	S_COUNT
 };
+
+/*
+ * The next hash revision: above every hash row's and every export's, so
+ * that a purge deleting rows can never make a number come back that an
+ * export has already covered.
+ */
+#define NEXT_REV "(SELECT max(coalesce((SELECT max(rev) FROM hashes), 0)," \
+	" coalesce((SELECT max(rev) FROM exports), 0)) + 1)"
 
 static const char *const sql_text[S_COUNT] = {
 	[S_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = ?1",
@@ -187,8 +264,7 @@ static const char *const sql_text[S_COUNT] = {
 	    " AND items.media_key IS NOT NULL AND cases.withdrawn_at IS NULL",
 	[S_HASH_INSERT] = "INSERT INTO hashes (entry_id, item_id, signal,"
 	    " value, quality, category, known_entry, added_at, rev)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " (SELECT coalesce(max(rev), 0) + 1 FROM hashes))"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " NEXT_REV ")"
 	    " ON CONFLICT (item_id, signal, value) DO NOTHING",
 	[S_HASH_FIND] = "SELECT entry_id FROM hashes WHERE item_id = ?1"
 	    " AND signal = ?2 AND value = ?3",
@@ -198,14 +274,14 @@ static const char *const sql_text[S_COUNT] = {
 	[S_LIST_PDQ] = "SELECT entry_id, value, quality FROM hashes"
 	    " WHERE signal = 'pdq' AND withdrawn_at IS NULL ORDER BY rowid",
 	[S_HASH_WITHDRAW_ITEM] = "UPDATE hashes SET withdrawn_at = ?2,"
-	    " rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " rev = " NEXT_REV
 	    " WHERE item_id = ?1 AND withdrawn_at IS NULL",
 	[S_HASH_WITHDRAW_CASE] = "UPDATE hashes SET withdrawn_at = ?2,"
-	    " rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " rev = " NEXT_REV
 	    " WHERE withdrawn_at IS NULL"
 	    " AND item_id IN (SELECT id FROM items WHERE case_id = ?1)",
 	[S_HASH_REINSTATE_ITEM] = "UPDATE hashes SET withdrawn_at = NULL,"
-	    " category = ?2, rev = (SELECT max(rev) + 1 FROM hashes)"
+	    " category = ?2, rev = " NEXT_REV
 	    " WHERE item_id = ?1"
 	    " AND (withdrawn_at IS NOT NULL OR category <> ?2)",
 	[S_EXPORT_GET] = "SELECT seq, kind, coalesce(since, 0), rev, digest,"
@@ -216,7 +292,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_EXPORT_INSERT] = "INSERT INTO exports (seq, kind, since, rev,"
 	    " digest, entries, withdrawals, created_at, files)"
 	    " VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8, ?9)",
-	[S_HASH_REV] = "SELECT coalesce(max(rev), 0) FROM hashes",
+	[S_HASH_REV] = "SELECT " NEXT_REV " - 1",
 	[S_EXPORT_LAST_FULL] = "SELECT coalesce(max(seq), 0) FROM exports"
 	    " WHERE kind = 'full'",
 	[S_BANK_FULL] = "SELECT entry_id, value, quality, category, added_at,"
@@ -224,13 +300,18 @@ static const char *const sql_text[S_COUNT] = {
 	    " AND quality >= ?1 ORDER BY entry_id",
 	[S_BANK_DELTA] = "SELECT entry_id, value, quality, category, added_at,"
 	    " withdrawn_at FROM hashes WHERE signal = 'pdq'"
-	    " AND rev > ?1 AND rev <= ?2 AND quality >= ?3 ORDER BY entry_id",
+	    " AND rev > ?1 AND rev <= ?2 AND quality >= ?3"
+	    " AND (withdrawn_at IS NULL OR shared = 1) ORDER BY entry_id",
+	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE signal = 'pdq'"
+	    " AND withdrawn_at IS NULL AND quality >= ?1 AND rev <= ?2"
+	    " AND shared = 0",
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
 struct dz_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
+	char *dir;
 	char *blob_dir;
 	int version;
 };
@@ -553,7 +634,8 @@ open_db(struct dz_store *s, const char *dir, struct dz_err *err)
 	created = make_dir(dir, "store directory", err);
 	if (created < 0)
 		return -1;
-	if (!(s->blob_dir = path_join(dir, "blobs")))
+	if (!(s->dir = path_join(dir, NULL)) ||
+	    !(s->blob_dir = path_join(dir, "blobs")))
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	blobs_created = make_dir(s->blob_dir, "blob directory", err);
 	if (blobs_created < 0)
@@ -621,6 +703,7 @@ dz_store_close(struct dz_store *s)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);	/* rolls back an open transaction */
+	free(s->dir);
 	free(s->blob_dir);
 	free(s);
 }
@@ -629,6 +712,32 @@ const char *
 dz_store_blob_dir(const struct dz_store *s)
 {
 	return s->blob_dir;
+}
+
+int
+dz_store_lock(struct dz_store *s, const char *name, const char *busy,
+    struct dz_err *err)
+{
+	char *path = path_join(s->dir, name);
+	int fd;
+
+	if (!path)
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (fd < 0)
+		return dz_err_set(err, EX_CANTCREAT, "cannot open the lock "
+		    "'%s': %s", name, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return dz_err_set(err, EX_TEMPFAIL, "%s", busy);
+		return dz_err_set(err, EX_IOERR, "cannot lock '%s': %s", name,
+		    strerror(e));
+	}
+	return fd;
 }
 
 int
@@ -1724,6 +1833,13 @@ dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
 	sqlite3_bind_int64(st, 7, e->withdrawals);
 	bind_text(st, 8, e->created_at);
 	bind_text(st, 9, e->files ? e->files : "[]");
+	if (run(s, st, err, "cannot record the export"))
+		return -1;
+	/* what partners now hold: later withdrawals become tombstones */
+	if (!(st = stmt(s, S_BANK_SHARED, err)))
+		return -1;
+	sqlite3_bind_int(st, 1, e->min_quality);
+	sqlite3_bind_int64(st, 2, e->rev);
 	if (run(s, st, err, "cannot record the export"))
 		return -1;
 	snprintf(detail, sizeof detail, "bank %lld %s", (long long)e->seq,

@@ -37,6 +37,14 @@ int dz_store_open(const char *dir, struct dz_store **s, struct dz_err *err);
 void dz_store_close(struct dz_store *s);
 /* The blobs directory (owned by the store). */
 const char *dz_store_blob_dir(const struct dz_store *s);
+/*
+ * Take the exclusive lock file name (created 0600 in the store
+ * directory) without waiting: the open descriptor, which holds the lock
+ * until closed, or -1 with EX_TEMPFAIL and the message busy when another
+ * process holds it.
+ */
+int dz_store_lock(struct dz_store *s, const char *name, const char *busy,
+    struct dz_err *err);
 int dz_store_schema_version(struct dz_store *s);
 
 int dz_store_begin(struct dz_store *s, struct dz_err *err);
@@ -243,6 +251,7 @@ struct dz_store_export {
 	int64_t entries, withdrawals;
 	char created_at[40];
 	char *files;			/* malloc'd JSON array text */
+	int min_quality;		/* insert: the quality floor it used */
 };
 void dz_store_export_release(struct dz_store_export *e);
 /* 1 and *e for export seq (seq 0: the latest one), 0 if there is none. */
@@ -251,18 +260,25 @@ int dz_store_export_get(struct dz_store *s, int64_t seq,
 /* The number of the latest full export: EX_DATAERR if there is none. */
 int dz_store_export_last_full(struct dz_store *s, int64_t *seq,
     struct dz_err *err);
-/* Within a transaction; EX_DATAERR if seq is not the next number. */
+/*
+ * Within a transaction; EX_DATAERR if seq is not the next number. Also
+ * marks every active PDQ row the export covers (quality >= e->min_quality,
+ * rev <= e->rev) as shared with partners: only shared rows are ever sent
+ * as tombstones, so a hash withdrawn before any export gave it out is
+ * never published by its withdrawal.
+ */
 int dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
     const char *actor, struct dz_err *err);
-/* The highest hash revision (0 when there are no hashes). */
+/* The highest hash revision, or the latest export's if higher (0 when
+ * there is neither). */
 int dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err);
 
 /*
  * The PDQ rows of a bank: with since_rev < 0, every active row of
  * quality >= min_quality (a full snapshot); otherwise every row changed
  * after since_rev and at most upto_rev: active ones of quality >=
- * min_quality as entries, withdrawn ones as tombstones (withdrawn_at
- * set). Rows come in entry id order.
+ * min_quality as entries, withdrawn ones that an export shared as
+ * tombstones (withdrawn_at set). Rows come in entry id order.
  */
 struct dz_store_bank_row {
 	const char *entry_id;

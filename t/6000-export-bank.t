@@ -29,7 +29,7 @@ verdict() {	# verdict ITEM illegal|not_illegal [CATEGORY]
 
 test_expect_success 'setup: two cases, four images judged illegal and hashed' '
 	dz-ingest --init 2>/dev/null &&
-	printf "%s\n" "{\"type\":\"submission\",\"submission\":\"s-1\",\"age\":25,\"urls\":[\"https://example.com/u\"],\"files\":[\"a.jpg\",\"flat.png\"]}" \
+	printf "%s\n" "{\"type\":\"submission\",\"submission\":\"s-1\",\"age\":25,\"urls\":[\"https://example.com/u\"],\"files\":[\"a.jpg\",\"flat.png\"],\"contact\":{\"email\":\"canary-7f3a@example.org\",\"name\":\"Canary Name\"},\"description\":\"canary description 51c2\"}" \
 		"{\"type\":\"submission\",\"submission\":\"s-2\",\"age\":16,\"files\":[\"b.jpg\",\"c.jpg\"]}" >sub.jsonl &&
 	dz-ingest sub.jsonl >acks &&
 	c1=$(jq -r "select(.submission == \"s-1\") | .case" acks) &&
@@ -74,9 +74,9 @@ test_expect_success 'the stock minisign tool verifies every file' '
 	done
 '
 
-test_expect_success 'only hashes leave: no case, item, URL, digest of a file or low quality hash' '
-	! grep -q -e "$c1" -e "$c2" -e example.com full.jsonl full.csv &&
-	! grep -a -q -e "$c1" -e "$c2" full.dzb &&
+test_expect_success 'only hashes leave: no case, item, URL, personal data, digest of a file or low quality hash' '
+	! grep -q -e "$c1" -e "$c2" -e example.com -e canary -e Canary full.jsonl full.csv &&
+	! grep -a -q -e "$c1" -e "$c2" -e example.com -e canary -e Canary full.dzb &&
 	md5=$(jq -r "select(.item == \"$c1-2\") | .md5" hashes.jsonl) &&
 	! grep -q "$md5" full.jsonl &&
 	low=$(jq -r "select(.low_quality) | .pdq" hashes.jsonl) && test -n "$low" &&
@@ -134,12 +134,51 @@ test_expect_success '--since an export that does not exist: exit 65' '
 	test ! -e x.jsonl
 '
 
-test_expect_success 'usage errors: no -o, unknown suffix, bad --since, stray options' '
-	expect_exit 64 dz-export bank 2>err &&
-	expect_exit 64 dz-export bank -o bank.txt 2>err &&
+test_expect_success 'usage errors: bad --since, stray options, a file named twice' '
 	expect_exit 64 dz-export bank --since soon -o a.jsonl 2>err &&
 	expect_exit 64 dz-export items -o a.jsonl 2>err &&
-	expect_exit 64 dz-export bank -o a.jsonl --collab "two words" 2>err
+	expect_exit 64 dz-export bank -o a.jsonl --collab "two words" 2>err &&
+	expect_exit 64 dz-export items --signature s.minisig 2>err &&
+	expect_exit 64 dz-export bank -o a.jsonl --signature s.minisig 2>err &&
+	before=$(sqlite3 store/store.db "SELECT count(*) FROM exports") &&
+	expect_exit 64 dz-export bank -o same.jsonl -o same.jsonl 2>err &&
+	grep -q "named twice" err &&
+	expect_exit 64 dz-export bank -o "e-%n.jsonl" -o "e-$((before + 1)).jsonl" 2>err &&
+	expect_exit 64 dz-export bank -o - -o x.jsonl 2>err &&
+	test "$(sqlite3 store/store.db "SELECT count(*) FROM exports")" = "$before" &&
+	! ls same.jsonl* e-* 2>/dev/null | grep -q .
+'
+
+test_expect_success 'a name with another suffix is JSON Lines' '
+	dz-export bank -o bank.txt >rec &&
+	jq -e ".files[0].format == \"jsonl\"" rec &&
+	head -1 bank.txt | jq -e ".type == \"bank\"" &&
+	minisign -Vm bank.txt -p k.pub >/dev/null
+'
+
+test_expect_success 'no -o: JSON Lines on standard output, the signature in --signature' '
+	expect_exit 64 dz-export bank >out 2>err && grep -q -- "--signature" err &&
+	! test -s out &&
+	dz-export bank --signature std.minisig >std.jsonl &&
+	head -1 std.jsonl | jq -e ".type == \"bank\" and .kind == \"full\"" &&
+	minisign -Vm std.jsonl -x std.minisig -p k.pub >/dev/null &&
+	dz-export bank --unsigned --format csv >std.csv &&
+	head -1 std.csv | grep -qx "signal_type,signal_str,collab,category,tags"
+'
+
+test_expect_success 'a relative name is recorded absolute: recovered from another directory' '
+	mkdir -p wd1 wd2 &&
+	(cd wd1 && dz-export bank -o rel.jsonl >../rec) &&
+	jq -e ".files[0].path == \"$TRASH/wd1/rel.jsonl\"" rec &&
+	mv wd1/rel.jsonl wd1/rel.jsonl.tmp && mv wd1/rel.jsonl.minisig wd1/rel.jsonl.minisig.tmp &&
+	(cd wd2 && dz-export bank --since last -o x.jsonl >../rec2) &&
+	jq -e ".recovered == 1" rec2 &&
+	minisign -Vm wd1/rel.jsonl -p k.pub >/dev/null
+'
+
+test_expect_success 'one export at a time: a second run exits 75' '
+	expect_exit 75 flock store/export.lock dz-export bank -o busy.jsonl 2>err &&
+	grep -q "another dz-export bank is running" err && test ! -e busy.jsonl
 '
 
 test_expect_success 'a crash between commit and rename: the next run publishes the files' '
@@ -163,7 +202,7 @@ test_expect_success 'a crash between the bank and its signature: the signature i
 test_expect_success '%n in a file name is the export number; --since full' '
 	dz-export bank -o "n-%n.jsonl" >rec && n=$(jq .seq rec) &&
 	test -s n-$n.jsonl && test -s n-$n.jsonl.minisig &&
-	jq -e ".files[0].path == \"n-$n.jsonl\"" rec &&
+	jq -e ".files[0].path == \"$TRASH/n-$n.jsonl\"" rec &&
 	{ printf "{\"type\":\"withdraw\",\"case\":\"%s\"}\n" $c1; } >w2.jsonl && dz-ingest w2.jsonl >/dev/null &&
 	dz-export bank --since last -o "n-%n.jsonl" >rec && test $(jq .seq rec) = $((n + 1)) &&
 	dz-export bank --since full -o "cum-%n.jsonl" >rec &&

@@ -274,7 +274,7 @@ test_open(struct dz_store **sp)
 		diag("cannot go on without a store");
 		exit(tap_done() | 1);
 	}
-	OKE(dz_store_schema_version(s) == 2, "schema version is 2");
+	OKE(dz_store_schema_version(s) == 3, "schema version is 3");
 	OKE(mode_of(dir) == 0700, "store directory is 0700 (%o)", mode_of(dir));
 	OKE(mode_of(path_of("blobs")) == 0700, "blobs/ is 0700 (%o)",
 	    mode_of(path_of("blobs")));
@@ -755,7 +755,7 @@ test_reopen(struct dz_store **sp)
 	OKE(dz_store_open(dir, sp, &err) == 0, "reopen");
 	if (!*sp)
 		exit(tap_done() | 1);
-	OKE(dz_store_schema_version(*sp) == 2, "still schema version 2");
+	OKE(dz_store_schema_version(*sp) == 3, "still schema version 3");
 	OKE(dz_store_case_by_submission(*sp, "form-0002", id, &err) == 1 &&
 	    strcmp(id, case_b) == 0 && ncases(*sp, NULL) == 3 &&
 	    nitems(*sp, NULL) == 3 &&
@@ -785,26 +785,29 @@ test_reopen(struct dz_store **sp)
 	OKE(dz_store_open(dir, &s2, &err) == -1 && err.code == EX_CONFIG && !s2,
 	    "a newer schema is refused: %s", err.msg);
 	if (sqlite3_open(path_of("store.db"), &raw) == SQLITE_OK) {
-		sqlite3_exec(raw, "PRAGMA user_version = 2", NULL, NULL, NULL);
+		sqlite3_exec(raw, "PRAGMA user_version = 3", NULL, NULL, NULL);
 		sqlite3_close(raw);
 	}
-	OKE(dz_store_open(dir, sp, &err) == 0, "and opens again at version 2");
+	OKE(dz_store_open(dir, sp, &err) == 0, "and opens again at version 3");
 
 	/* a version 1 store (before hashes and exports) is upgraded */
 	dz_store_close(*sp);
 	*sp = NULL;
 	if (sqlite3_open(path_of("store.db"), &raw) == SQLITE_OK) {
-		sqlite3_exec(raw, "DROP TABLE hashes; DROP TABLE exports;"
+		sqlite3_exec(raw, "DROP TABLE notice_items; DROP TABLE notices;"
+		    "ALTER TABLE items DROP COLUMN removed_at;"
+		    "ALTER TABLE items DROP COLUMN media_purged_at;"
+		    "DROP TABLE hashes; DROP TABLE exports;"
 		    "ALTER TABLE items DROP COLUMN hashed_at;"
 		    "PRAGMA user_version = 1", NULL, NULL, NULL);
 		sqlite3_close(raw);
 	}
 	OKE(dz_store_open(dir, sp, &err) == 0 && *sp &&
-	    dz_store_schema_version(*sp) == 2 &&
+	    dz_store_schema_version(*sp) == 3 &&
 	    count(*sp, "SELECT count(*) FROM hashes") == 0 &&
 	    count(*sp, "SELECT count(*) FROM items WHERE hashed_at IS NULL") ==
 	    nitems(*sp, NULL) && dz_store_check(*sp, &err) == 0,
-	    "a version 1 store is upgraded to version 2 (%s)", err.msg);
+	    "a version 1 store is upgraded to version 3 (%s)", err.msg);
 }
 
 static void
