@@ -46,7 +46,9 @@ PKGS_ALL = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
 
-LIB_SRC = $(sort $(wildcard lib/*.c))
+# share/dz/ (provider directory, templates) compiled in: lib/builtin.c.
+DATA = $(sort $(wildcard share/dz/*.yaml share/dz/templates/*.txt))
+LIB_SRC = $(sort $(wildcard lib/*.c) lib/builtin.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 LIB_HDR = $(wildcard lib/*.h)
 PROGS = dz-hash dz-ingest dz-export dz-match
@@ -61,6 +63,9 @@ all: $(PROG_BIN)
 BUILD_FLAGS_NOW = $(CC) $(CFLAGS) $(DZ_CFLAGS) $(LDFLAGS) $(DZ_LDFLAGS)
 .build-flags: FORCE
 	@echo '$(BUILD_FLAGS_NOW)' | cmp -s - $@ || echo '$(BUILD_FLAGS_NOW)' > $@
+
+lib/builtin.c: scripts/embed $(DATA)
+	sh scripts/embed share/dz $(DATA:share/dz/%=%) > $@.tmp && mv $@.tmp $@
 
 lib/%.o: lib/%.c $(LIB_HDR) .build-flags
 	$(CC) $(CFLAGS) $(DZ_OPT) $(DZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -111,7 +116,7 @@ install: all
 	done
 
 clean:
-	rm -f lib/*.o lib/libdz.a $(PROG_BIN) $(UNIT_BIN) .build-flags \
+	rm -f lib/*.o lib/libdz.a lib/builtin.c $(PROG_BIN) $(UNIT_BIN) .build-flags \
 		scripts/bench/matchbench scripts/bench/mkbank
 	rm -rf t/trash.*
 

@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "yamlev.h"
 
 #define SYSTEM_CONFIG "/etc/dz/dz.yaml"
 #define MAX_FILE_BYTES (1024 * 1024)	/* dz.yaml(5) says 1 MiB */
@@ -99,12 +100,7 @@ static const struct key keys[] = {
 
 /* The walk over the events of one file. */
 struct walk {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int have_ev;		/* ev must be deleted */
-	const char *name;	/* for messages */
-	const char *text;	/* for the line of a reader error */
-	size_t len;
+	struct dz_yaml y;
 	struct dz_config *c;
 	struct dz_err *err;
 	unsigned char seen[NKEYS];
@@ -114,105 +110,6 @@ static char **
 str_field(struct dz_config *c, const struct key *k)
 {
 	return (char **)((char *)c + k->off);
-}
-
-static unsigned long
-ev_line(const yaml_event_t *ev)
-{
-	return (unsigned long)ev->start_mark.line + 1;
-}
-
-/* Line (from 1) of byte off of the text: for reader errors, which have
- * an offset but no mark. */
-static unsigned long
-offset_line(const char *text, size_t len, size_t off)
-{
-	unsigned long line = 1;
-	size_t i;
-
-	if (off > len)
-		off = len;
-	for (i = 0; i < off; i++)
-		if (text[i] == '\n')
-			line++;
-	return line;
-}
-
-/*
- * Fetch the next event into w->ev. Syntax errors, anchors, aliases and
- * tags stop the walk here, whatever the event was for.
- */
-static int
-next(struct walk *w)
-{
-	yaml_parser_t *p = &w->parser;
-	const char *anchor = NULL, *tag = NULL;
-
-	if (w->have_ev) {
-		yaml_event_delete(&w->ev);
-		w->have_ev = 0;
-	}
-	if (!yaml_parser_parse(p, &w->ev)) {
-		unsigned long line;
-
-		if (p->error == YAML_MEMORY_ERROR)
-			return dz_err_set(w->err, EX_SOFTWARE, "%s: out of memory",
-			    w->name);
-		if (p->error == YAML_READER_ERROR)
-			line = offset_line(w->text, w->len, p->problem_offset);
-		else
-			line = (unsigned long)p->problem_mark.line + 1;
-		/* libyaml's problem texts are fixed strings, not content. */
-		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: YAML syntax error: %s", w->name, line,
-		    p->problem ? p->problem : "unknown problem");
-	}
-	w->have_ev = 1;
-
-	switch (w->ev.type) {
-	case YAML_ALIAS_EVENT:
-		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: YAML aliases are not allowed", w->name,
-		    ev_line(&w->ev));
-	case YAML_SCALAR_EVENT:
-		anchor = (const char *)w->ev.data.scalar.anchor;
-		tag = (const char *)w->ev.data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = (const char *)w->ev.data.sequence_start.anchor;
-		tag = (const char *)w->ev.data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = (const char *)w->ev.data.mapping_start.anchor;
-		tag = (const char *)w->ev.data.mapping_start.tag;
-		break;
-	default:
-		break;
-	}
-	if (anchor)
-		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: YAML anchors are not allowed", w->name,
-		    ev_line(&w->ev));
-	if (tag)
-		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: YAML tags are not allowed", w->name,
-		    ev_line(&w->ev));
-	return 0;
-}
-
-/* A plain empty, "~" or "null" scalar: YAML's null. */
-static int
-is_null(const yaml_event_t *ev)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-
-	if (ev->type != YAML_SCALAR_EVENT ||
-	    ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
-	return n == 0 || (n == 1 && v[0] == '~') ||
-	    (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
-	    !memcmp(v, "NULL", 4)));
 }
 
 /*
@@ -291,7 +188,7 @@ parse_decimal(const char *s, size_t n, uint64_t *v)
 static int
 set_value(struct walk *w, const struct key *k, unsigned long line)
 {
-	const yaml_event_t *ev = &w->ev;
+	const yaml_event_t *ev = &w->y.ev;
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length, i;
 	char kp[MAX_KEY * 2 + 2];
@@ -305,7 +202,7 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 		    parse_decimal(v, n, &x) || x < k->min || x > k->max)
 			return dz_err_set(w->err, EX_CONFIG,
 			    "%s:%lu: %s: expected %s from %llu to %llu",
-			    w->name, line, kp, k->what,
+			    w->y.name, line, kp, k->what,
 			    (unsigned long long)k->min,
 			    (unsigned long long)k->max);
 		if (k->kind == K_INT)
@@ -317,20 +214,20 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 
 	/* K_STR, K_OPTSTR */
 	field = str_field(w->c, k);
-	if (ev->type != YAML_SCALAR_EVENT || (k->kind == K_STR && is_null(ev)))
+	if (ev->type != YAML_SCALAR_EVENT || (k->kind == K_STR && dz_yaml_is_null(ev)))
 		return dz_err_set(w->err, EX_CONFIG, "%s:%lu: %s: expected %s",
-		    w->name, line, kp, k->what);
-	if (is_null(ev)) {
+		    w->y.name, line, kp, k->what);
+	if (dz_yaml_is_null(ev)) {
 		free(*field);
 		*field = NULL;
 		return 0;
 	}
 	if (n == 0)
 		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: %s: must not be empty", w->name, line, kp);
+		    "%s:%lu: %s: must not be empty", w->y.name, line, kp);
 	if (n > MAX_STRING)
 		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: %s: longer than %d bytes", w->name, line, kp,
+		    "%s:%lu: %s: longer than %d bytes", w->y.name, line, kp,
 		    MAX_STRING);
 	/* Control characters (NUL, newline...) have no business in a path,
 	 * a command or a mail header, where they could do harm. */
@@ -338,7 +235,7 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f)
 			return dz_err_set(w->err, EX_CONFIG,
 			    "%s:%lu: %s: must not contain control characters",
-			    w->name, line, kp);
+			    w->y.name, line, kp);
 	if (!(s = malloc(n + 1)))
 		return dz_err_set(w->err, EX_SOFTWARE, "out of memory");
 	memcpy(s, v, n);
@@ -355,7 +252,7 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 static int
 walk_mapping(struct walk *w, const char *section)
 {
-	if (w->ev.type == YAML_SCALAR_EVENT)	/* null: no settings */
+	if (w->y.ev.type == YAML_SCALAR_EVENT)	/* null: no settings */
 		return 0;
 
 	for (;;) {
@@ -364,28 +261,28 @@ walk_mapping(struct walk *w, const char *section)
 		unsigned long line;
 		size_t n;
 
-		if (next(w))
+		if (dz_yaml_next(&w->y))
 			return -1;
-		if (w->ev.type == YAML_MAPPING_END_EVENT)
+		if (w->y.ev.type == YAML_MAPPING_END_EVENT)
 			return 0;
-		line = ev_line(&w->ev);
-		if (w->ev.type != YAML_SCALAR_EVENT) {
+		line = dz_yaml_line(&w->y.ev);
+		if (w->y.ev.type != YAML_SCALAR_EVENT) {
 			if (section)
 				return dz_err_set(w->err, EX_CONFIG,
-				    "%s:%lu: %s: expected a key name", w->name,
+				    "%s:%lu: %s: expected a key name", w->y.name,
 				    line, section);
 			return dz_err_set(w->err, EX_CONFIG,
-			    "%s:%lu: expected a key name", w->name, line);
+			    "%s:%lu: expected a key name", w->y.name, line);
 		}
-		name = (const char *)w->ev.data.scalar.value;
-		n = w->ev.data.scalar.length;
+		name = (const char *)w->y.ev.data.scalar.value;
+		n = w->y.ev.data.scalar.length;
 		if (!(k = find_key(section, name, n))) {
 			if (!show_key(name, n))
 				return dz_err_set(w->err, EX_CONFIG,
-				    "%s:%lu: unknown key in %s", w->name, line,
+				    "%s:%lu: unknown key in %s", w->y.name, line,
 				    section ? section : "the top level");
 			return dz_err_set(w->err, EX_CONFIG,
-			    "%s:%lu: unknown key '%s%s%.*s'", w->name, line,
+			    "%s:%lu: unknown key '%s%s%.*s'", w->y.name, line,
 			    section ? section : "", section ? "." : "",
 			    (int)n, name);
 		}
@@ -393,17 +290,17 @@ walk_mapping(struct walk *w, const char *section)
 			char kp[MAX_KEY * 2 + 2];
 
 			return dz_err_set(w->err, EX_CONFIG,
-			    "%s:%lu: duplicate key '%s'", w->name, line,
+			    "%s:%lu: duplicate key '%s'", w->y.name, line,
 			    key_path(kp, sizeof kp, k));
 		}
 
-		if (next(w))
+		if (dz_yaml_next(&w->y))
 			return -1;
 		if (k->kind == K_SECTION) {
-			if (w->ev.type != YAML_MAPPING_START_EVENT &&
-			    !is_null(&w->ev))
+			if (w->y.ev.type != YAML_MAPPING_START_EVENT &&
+			    !dz_yaml_is_null(&w->y.ev))
 				return dz_err_set(w->err, EX_CONFIG,
-				    "%s:%lu: %s: expected %s", w->name, line,
+				    "%s:%lu: %s: expected %s", w->y.name, line,
 				    k->name, k->what);
 			if (walk_mapping(w, k->name))
 				return -1;
@@ -415,37 +312,18 @@ walk_mapping(struct walk *w, const char *section)
 static int
 walk_stream(struct walk *w)
 {
-	if (next(w))
-		return -1;
-	if (w->ev.type != YAML_STREAM_START_EVENT)
-		return dz_err_set(w->err, EX_SOFTWARE,
-		    "%s: libyaml: no stream start", w->name);
-	if (next(w))
-		return -1;
-	if (w->ev.type == YAML_STREAM_END_EVENT)	/* empty, or comments */
-		return 0;
-	if (w->ev.type != YAML_DOCUMENT_START_EVENT)
-		return dz_err_set(w->err, EX_SOFTWARE,
-		    "%s: libyaml: no document start", w->name);
+	int r = dz_yaml_begin(&w->y);
 
-	if (next(w))
-		return -1;
-	if (w->ev.type != YAML_MAPPING_START_EVENT && !is_null(&w->ev))
+	if (r)
+		return r < 0 ? -1 : 0;	/* empty, or comments: defaults */
+	if (w->y.ev.type != YAML_MAPPING_START_EVENT &&
+	    !dz_yaml_is_null(&w->y.ev))
 		return dz_err_set(w->err, EX_CONFIG,
 		    "%s:%lu: expected a mapping of settings at the top level",
-		    w->name, ev_line(&w->ev));
+		    w->y.name, dz_yaml_line(&w->y.ev));
 	if (walk_mapping(w, NULL))
 		return -1;
-
-	if (next(w))				/* document end */
-		return -1;
-	if (next(w))
-		return -1;
-	if (w->ev.type != YAML_STREAM_END_EVENT)
-		return dz_err_set(w->err, EX_CONFIG,
-		    "%s:%lu: more than one YAML document", w->name,
-		    ev_line(&w->ev));
-	return 0;
+	return dz_yaml_end(&w->y);
 }
 
 int
@@ -491,21 +369,15 @@ dz_config_load_text(struct dz_config *c, const char *name, const char *text,
 	}
 
 	memset(&w, 0, sizeof w);
-	w.name = name;
-	w.text = text;
-	w.len = len;
 	w.c = c;
 	w.err = err;
-	if (!yaml_parser_initialize(&w.parser)) {
+	if (dz_yaml_open(&w.y, name, text, len, err)) {
+		dz_yaml_close(&w.y);
 		dz_config_release(c);
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+		return -1;
 	}
-	yaml_parser_set_input_string(&w.parser, (const unsigned char *)text,
-	    len);
 	rc = walk_stream(&w);
-	if (w.have_ev)
-		yaml_event_delete(&w.ev);
-	yaml_parser_delete(&w.parser);
+	dz_yaml_close(&w.y);
 	if (rc)
 		dz_config_release(c);
 	return rc;

@@ -1,0 +1,132 @@
+/*
+ * t/unit/test-template: lib/template, the Mustache subset of dz-notify's
+ * messages: variables, dotted names, sections over booleans, strings,
+ * objects and arrays, inverted sections, standalone tag lines, and every
+ * malformed template refused with its line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "tap.h"
+#include "template.h"
+
+static json_t *data;
+
+/* Render tpl; compare with want (NULL: must fail with a message that
+ * contains err_part). */
+static void
+check(const char *tpl, const char *want, const char *err_part,
+    const char *what)
+{
+	struct dz_err err;
+	char *out = NULL;
+	size_t len = 0;
+	int rc = dz_template_render("t", tpl, strlen(tpl), data, &out, &len,
+	    &err);
+
+	if (want) {
+		ok(rc == 0 && out && strcmp(out, want) == 0 &&
+		    len == strlen(want), "%s", what);
+		if (rc || strcmp(out, want))
+			diag("got [%s] (%s)", rc ? "" : out,
+			    rc ? err.msg : "");
+	} else {
+		ok(rc == -1 && err.code == EX_CONFIG && !out &&
+		    strstr(err.msg, err_part), "%s: %s", what,
+		    rc ? err.msg : "rendered");
+	}
+	free(out);
+}
+
+int
+main(void)
+{
+	json_error_t je;
+
+	data = json_loads("{\"name\":\"Discord\",\"n\":3,\"yes\":true,"
+	    "\"no\":false,\"nul\":null,\"empty\":\"\",\"none\":[],"
+	    "\"hotline\":{\"name\":\"PdC\",\"addr\":{\"city\":\"Paris\"}},"
+	    "\"urls\":[{\"url\":\"https://a.example/1\",\"minor\":true},"
+	    "{\"url\":\"https://b.example/2\",\"minor\":false}]}", 0, &je);
+	if (!data) {
+		diag("bad test data: %s", je.text);
+		return 1;
+	}
+	check("plain text\n", "plain text\n", NULL, "text passes through");
+	check("", "", NULL, "an empty template renders empty");
+	check("Dear {{name}} team", "Dear Discord team", NULL, "a variable");
+	check("{{ name }}", "Discord", NULL, "blanks inside a tag");
+	check("{{n}} urls", "3 urls", NULL, "a number");
+	check("[{{missing}}{{nul}}{{no}}]", "[]", NULL,
+	    "missing, null and false render nothing");
+	check("{{hotline.name}} {{hotline.addr.city}}", "PdC Paris", NULL,
+	    "dotted names");
+	check("{{hotline.nothing.deeper}}.", ".", NULL,
+	    "a dotted name that leads nowhere");
+	check("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}", "Y", NULL,
+	    "sections on booleans");
+	check("{{^no}}not{{/no}}{{^yes}}X{{/yes}}", "not", NULL,
+	    "inverted sections");
+	check("{{#empty}}E{{/empty}}{{^empty}}e{{/empty}}"
+	    "{{#none}}A{{/none}}{{^none}}a{{/none}}"
+	    "{{#missing}}M{{/missing}}{{^missing}}m{{/missing}}", "eam", NULL,
+	    "empty string, empty list and missing names are false");
+	check("{{#urls}}- {{url}}{{#minor}} (minor){{/minor}} [{{name}}]\n"
+	    "{{/urls}}", "- https://a.example/1 (minor) [Discord]\n"
+	    "- https://b.example/2 [Discord]\n", NULL,
+	    "a list: elements' names and outer names");
+	check("{{#hotline}}{{name}}/{{addr.city}}{{/hotline}}", "PdC/Paris",
+	    NULL, "an object section opens its names");
+	check("a\n{{#yes}}\nin\n{{/yes}}\nb\n", "a\nin\nb\n", NULL,
+	    "standalone section lines disappear");
+	check("a\n  {{#no}}  \nin\n  {{/no}}\nb\n", "a\nb\n", NULL,
+	    "standalone lines with blanks disappear");
+	check("a\n{{! a comment }}\nb", "a\nb", NULL,
+	    "a standalone comment disappears");
+	check("x {{#yes}}y{{/yes}} z\n", "x y z\n", NULL,
+	    "tags inside a line stay inline");
+	check("{{#yes}}{{/yes}}\nnext", "\nnext", NULL,
+	    "two tags on one line are not standalone");
+	check("{{#urls}}\n{{url}}\n{{/urls}}", "https://a.example/1\n"
+	    "https://b.example/2\n", NULL, "a standalone list");
+	/* malformed templates */
+	check("a\n{{#yes}}\nb\n", NULL, "line 2: a section is not closed",
+	    "an unclosed section");
+	check("{{#yes}}{{/no}}", NULL, "does not match",
+	    "a mismatched close");
+	check("a\nb {{/yes}}", NULL, "line 2: a close without a section",
+	    "a close without a section");
+	check("x {{name", NULL, "line 1: a tag is not closed",
+	    "a tag not closed");
+	check("x {{name\n}}", NULL, "not closed on its line",
+	    "a tag across lines");
+	check("{{}}", NULL, "a tag needs a name", "an empty tag");
+	check("{{#}}{{/}}", NULL, "a tag needs a name", "an empty section");
+	check("{{na me}}", NULL, "a name is letters", "a blank in a name");
+	check("{{&name}}", NULL, "a name is letters", "unknown tag kinds");
+	{
+		char deep[16 * 16 + 64];
+		size_t o = 0;
+
+		for (int i = 0; i < 17; i++)
+			o += (size_t)sprintf(deep + o, "{{#yes}}");
+		for (int i = 0; i < 17; i++)
+			o += (size_t)sprintf(deep + o, "{{/yes}}");
+		check(deep, NULL, "nest too deep", "17 nested sections");
+	}
+	{
+		char deep[16 * 16 + 64];
+		size_t o = 0;
+
+		for (int i = 0; i < 16; i++)
+			o += (size_t)sprintf(deep + o, "{{#yes}}");
+		o += (size_t)sprintf(deep + o, "ok");
+		for (int i = 0; i < 16; i++)
+			o += (size_t)sprintf(deep + o, "{{/yes}}");
+		check(deep, "ok", NULL, "16 nested sections render");
+	}
+	json_decref(data);
+	return tap_done();
+}
