@@ -58,6 +58,16 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+static unsigned long
+lines_in(const char *a, const char *b)
+{
+	unsigned long n = 0;
+
+	for (; a < b; a++)
+		n += *a == '\n';
+	return n;
+}
+
 /* Cut the text into tokens; trim standalone tag lines. */
 static int
 tokenize(struct tpl *p, const char *s, size_t len)
@@ -80,8 +90,9 @@ tokenize(struct tpl *p, const char *s, size_t len)
 			break;
 		}
 		close = NULL;
+		/* a comment may run over lines; any other tag may not */
 		for (const char *q = open + 2; q + 1 < e; q++) {
-			if (*q == '\n')
+			if (*q == '\n' && open[2] != '!')
 				break;
 			if (q[0] == '}' && q[1] == '}') {
 				close = q;
@@ -146,8 +157,8 @@ tokenize(struct tpl *p, const char *s, size_t len)
 				if (push_tok(p, type, name, (size_t)(ne - name),
 				    line))
 					return -1;
+				line += lines_in(open, close) + 1;
 				pos = le < e ? le + 1 : e;
-				line++;
 				continue;
 			}
 		}
@@ -156,6 +167,7 @@ tokenize(struct tpl *p, const char *s, size_t len)
 			return -1;
 		if (push_tok(p, type, name, (size_t)(ne - name), line))
 			return -1;
+		line += lines_in(open, close);
 		pos = close + 2;
 	}
 	return 0;

@@ -85,6 +85,11 @@ main(void)
 	    "standalone lines with blanks disappear");
 	check("a\n{{! a comment }}\nb", "a\nb", NULL,
 	    "a standalone comment disappears");
+	check("{{! a comment\n  over lines }}\nb {{name}}", "b Discord",
+	    NULL, "a comment over lines");
+	check("{{! two\nlines }}\n{{#yes}}\n{{/no}}\n", NULL,
+	    "line 4: the close does not match the section of line 3",
+	    "lines are counted through a comment");
 	check("x {{#yes}}y{{/yes}} z\n", "x y z\n", NULL,
 	    "tags inside a line stay inline");
 	check("{{#yes}}{{/yes}}\nnext", "\nnext", NULL,
