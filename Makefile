@@ -42,7 +42,8 @@ PKGS_dz-hash = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-ingest = libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-export = libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-match = $(PKGS_IMAGE) libcrypto jansson yaml-0.1
-PKGS_ALL = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
+PKGS_dz-notify = libssl libcrypto jansson yaml-0.1 sqlite3
+PKGS_ALL = $(PKGS_IMAGE) libssl libcrypto jansson yaml-0.1 sqlite3
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
 
@@ -51,7 +52,7 @@ DATA = $(sort $(wildcard share/dz/*.yaml share/dz/templates/*.txt))
 LIB_SRC = $(sort $(wildcard lib/*.c) lib/builtin.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 LIB_HDR = $(wildcard lib/*.h)
-PROGS = dz-hash dz-ingest dz-export dz-match
+PROGS = dz-hash dz-ingest dz-export dz-match dz-notify
 PROG_BIN = $(addprefix cmd/,$(PROGS))
 UNIT_SRC = $(sort $(wildcard t/unit/*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -86,7 +86,18 @@ static const struct key keys[] = {
 	{ "notify", "from", K_OPTSTR, F(notice_from), 0, 0, "a mail address" },
 	{ "notify", "mta", K_STR, F(mta), 0, 0, "a command" },
 	{ "notify", "providers", K_OPTSTR, F(providers), 0, 0,
-	    "a directory name" },
+	    "a file name" },
+	{ "notify", "hotline", K_OPTSTR, F(hotline), 0, 0, "a name" },
+	{ "notify", "contact", K_OPTSTR, F(notice_contact), 0, 0,
+	    "a mail address" },
+	{ "notify", "address", K_OPTSTR, F(hotline_address), 0, 0,
+	    "a postal address" },
+	{ "notify", "trusted_flagger", K_OPTSTR, F(trusted_flagger), 0, 0,
+	    "a sentence" },
+	{ "notify", "help", K_OPTSTR, F(victim_help), 0, 0, "a sentence" },
+	{ "notify", "language", K_STR, F(notice_language), 0, 0,
+	    "a language code (fr or en)" },
+	{ "notify", "rdap", K_STR, F(rdap), 0, 0, "an RDAP service URL" },
 	{ "notify", "templates", K_OPTSTR, F(templates), 0, 0,
 	    "a directory name" },
 
@@ -340,7 +351,9 @@ dz_config_default(struct dz_config *c, struct dz_err *err)
 	c->min_quality = 50;
 	if (!(c->store = strdup("./dz-data")) ||
 	    !(c->master_key = strdup("./dz-master.key")) ||
-	    !(c->mta = strdup("sendmail -t -oi"))) {
+	    !(c->mta = strdup("sendmail -t -oi")) ||
+	    !(c->notice_language = strdup("fr")) ||
+	    !(c->rdap = strdup("https://rdap.org"))) {
 		dz_config_release(c);
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	}
@@ -474,6 +487,13 @@ dz_config_release(struct dz_config *c)
 	free(c->mta);
 	free(c->providers);
 	free(c->templates);
+	free(c->hotline);
+	free(c->notice_contact);
+	free(c->hotline_address);
+	free(c->trusted_flagger);
+	free(c->victim_help);
+	free(c->notice_language);
+	free(c->rdap);
 	free(c->signing_key);
 	free(c->public_key);
 	free(c->match_public_key);

@@ -33,11 +33,18 @@ struct dz_config {
 	char *match_public_key;		/* match.public_key (NULL) */
 	char *match_state;		/* match.state (NULL: dz-match's default) */
 
-	/* For dz-notify and dz-export (later programs); read and checked now. */
+	/* dz-notify */
 	char *notice_from;		/* notify.from (NULL) */
 	char *mta;			/* notify.mta ("sendmail -t -oi") */
 	char *providers;		/* notify.providers (NULL: built in) */
 	char *templates;		/* notify.templates (NULL: built in) */
+	char *hotline;			/* notify.hotline (NULL) */
+	char *notice_contact;		/* notify.contact (NULL: from's) */
+	char *hotline_address;		/* notify.address (NULL) */
+	char *trusted_flagger;		/* notify.trusted_flagger (NULL) */
+	char *victim_help;		/* notify.help (NULL) */
+	char *notice_language;		/* notify.language ("fr") */
+	char *rdap;			/* notify.rdap ("https://rdap.org") */
 	char *signing_key;		/* export.signing_key (NULL) */
 	char *public_key;		/* export.public_key (NULL) */
 };

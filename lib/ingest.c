@@ -26,6 +26,7 @@
 #include "ingest.h"
 #include "media.h"
 #include "store.h"
+#include "storenotice.h"
 
 #define MAX_ID 128
 #define MAX_URL 2048
@@ -824,7 +825,7 @@ out:
 	return a;
 }
 
-/* verdict, close, withdraw: one transaction each. */
+/* verdict, removed, notified, close, withdraw: one transaction each. */
 static json_t *
 do_operator(struct dz_ingest *in, json_t *rec, const char *type,
     struct dz_err *err)
@@ -860,6 +861,25 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			return NULL;
 		r = dz_store_item_verdict(in->store, item, json_is_true(il) ?
 		    DZ_VERDICT_ILLEGAL : DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+	} else if (strcmp(type, "removed") == 0 ||
+	    strcmp(type, "notified") == 0) {
+		const char *prov = json_string_value(json_object_get(rec,
+		    "provider"));
+
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a %s record needs an \"item\"", type), NULL;
+		if (type[0] == 'n' && (!prov || !*prov || strlen(prov) > 100 ||
+		    strcspn(prov, "\n\r\t") != strlen(prov)))
+			return dz_err_set(err, EX_DATAERR, "a notified record "
+			    "needs a \"provider\" (a name of 1 to 100 bytes)"),
+			    NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = type[0] == 'r' ?
+		    dz_store_item_removed(in->store, item, actor, now, err) :
+		    dz_store_notice_manual(in->store, item, prov, actor, now,
+		    err);
 	} else {
 		json_t *row = NULL;
 		const char *state;
@@ -915,7 +935,8 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
 	if (strcmp(type, "submission") == 0)
 		return do_submission(in, rec, base_dir, in_spool, remove_files, err);
 	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
-	    strcmp(type, "withdraw") == 0)
+	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
+	    strcmp(type, "notified") == 0)
 		return do_operator(in, rec, type, err);
 	return json_incref(rec);
 }

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "store.h"
+#include "storeint.h"
 
 /*
  * Schema, version 1. Times are RFC 3339 text as the caller gives them.
@@ -308,9 +309,12 @@ static const char *const sql_text[S_COUNT] = {
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
+#define EXT_STMT_MAX 64	/* statements of lib/store*.c beyond this file */
+
 struct dz_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
+	struct { const char *sql; sqlite3_stmt *st; } ext[EXT_STMT_MAX];
 	char *dir;
 	char *blob_dir;
 	int version;
@@ -446,6 +450,78 @@ need_now(const char *now, struct dz_err *err)
 	if (!now || !*now)
 		return dz_err_set(err, EX_SOFTWARE, "no time given");
 	return 0;
+}
+
+/* ---------- for the other lib/store*.c files (storeint.h) ---------- */
+
+sqlite3_stmt *
+dzs_stmt(struct dz_store *s, const char *sql, struct dz_err *err)
+{
+	int i, rc;
+
+	for (i = 0; i < EXT_STMT_MAX && s->ext[i].sql; i++)
+		if (s->ext[i].sql == sql)
+			break;
+	if (i == EXT_STMT_MAX) {
+		dz_err_set(err, EX_SOFTWARE, "too many store statements");
+		return NULL;
+	}
+	if (!s->ext[i].st) {
+		rc = sqlite3_prepare_v3(s->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->ext[i].st, NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(s, rc, err, "cannot prepare a statement");
+			return NULL;
+		}
+		s->ext[i].sql = sql;
+	} else if (sqlite3_stmt_busy(s->ext[i].st)) {
+		dz_err_set(err, EX_SOFTWARE, "store statement used re-entrantly");
+		return NULL;
+	}
+	return s->ext[i].st;
+}
+
+void
+dzs_done(sqlite3_stmt *st)
+{
+	done(st);
+}
+
+void
+dzs_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	bind_text(st, i, v);
+}
+
+int
+dzs_run(struct dz_store *s, sqlite3_stmt *st, struct dz_err *err,
+    const char *what)
+{
+	return run(s, st, err, what);
+}
+
+int
+dzs_fail(struct dz_store *s, int rc, struct dz_err *err, const char *what)
+{
+	return db_fail(s, rc, err, what);
+}
+
+int
+dzs_need_tx(struct dz_store *s, struct dz_err *err)
+{
+	return need_tx(s, err);
+}
+
+int
+dzs_changes(struct dz_store *s)
+{
+	return sqlite3_changes(s->db);
+}
+
+int
+dzs_random(unsigned char *buf, int n)
+{
+	return store_random(buf, n);
 }
 
 static int
@@ -702,6 +778,8 @@ dz_store_close(struct dz_store *s)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < EXT_STMT_MAX; i++)
+		sqlite3_finalize(s->ext[i].st);
 	sqlite3_close(s->db);	/* rolls back an open transaction */
 	free(s->dir);
 	free(s->blob_dir);

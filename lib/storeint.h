@@ -1,0 +1,37 @@
+/*
+ * lib/storeint.h: what lib/store.c lends the other files of the store
+ * module (lib/storenotice.c, lib/storepurge.c), which own the SQL of
+ * their part of the schema. Not for use outside lib/store*.c.
+ */
+#ifndef DZ_STOREINT_H
+#define DZ_STOREINT_H
+
+#include <sqlite3.h>
+
+struct dz_err;
+struct dz_store;
+
+/*
+ * The prepared statement for sql, which must be a string constant: it is
+ * cached by its address for the life of the store. NULL with err.
+ */
+sqlite3_stmt *dzs_stmt(struct dz_store *s, const char *sql,
+    struct dz_err *err);
+/* Reset a statement and drop its bindings. */
+void dzs_done(sqlite3_stmt *st);
+/* Bind text (NULL binds NULL); the text must outlive the step. */
+void dzs_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Step a statement that returns no row, then reset it: 0 or -1. */
+int dzs_run(struct dz_store *s, sqlite3_stmt *st, struct dz_err *err,
+    const char *what);
+/* Fill err from SQLite's result code rc: always -1. */
+int dzs_fail(struct dz_store *s, int rc, struct dz_err *err,
+    const char *what);
+/* -1 with EX_SOFTWARE outside a transaction. */
+int dzs_need_tx(struct dz_store *s, struct dz_err *err);
+/* Rows changed by the last statement. */
+int dzs_changes(struct dz_store *s);
+/* The store's random source (RAND_bytes; tests may replace it). */
+int dzs_random(unsigned char *buf, int n);
+
+#endif
