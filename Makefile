@@ -41,6 +41,7 @@ PKGS_IMAGE = libjpeg libpng libavformat libavcodec libavutil libswscale
 PKGS_dz-hash = $(PKGS_IMAGE) libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-ingest = libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-export = libcrypto jansson yaml-0.1 sqlite3
+PKGS_dz-purge = libcrypto jansson yaml-0.1 sqlite3
 PKGS_dz-match = $(PKGS_IMAGE) libcrypto jansson yaml-0.1
 PKGS_dz-notify = libssl libcrypto jansson yaml-0.1 sqlite3
 PKGS_ALL = $(PKGS_IMAGE) libssl libcrypto jansson yaml-0.1 sqlite3
@@ -52,7 +53,7 @@ DATA = $(sort $(wildcard share/dz/*.yaml share/dz/templates/*.txt))
 LIB_SRC = $(sort $(wildcard lib/*.c) lib/builtin.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 LIB_HDR = $(wildcard lib/*.h)
-PROGS = dz-hash dz-ingest dz-export dz-match dz-notify
+PROGS = dz-hash dz-ingest dz-export dz-match dz-notify dz-purge
 PROG_BIN = $(addprefix cmd/,$(PROGS))
 UNIT_SRC = $(sort $(wildcard t/unit/*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -73,6 +73,10 @@ static const struct key keys[] = {
 	    1, 3650, "a whole number of days" },
 	{ "retention", "unverified_media_days", K_INT,
 	    F(unverified_media_days), 1, 3650, "a whole number of days" },
+	{ "retention", "withdrawn_hash_days", K_INT, F(withdrawn_hash_days),
+	    0, 3650, "a whole number of days" },
+	{ "retention", "rejected_days", K_INT, F(rejected_days), 0, 3650,
+	    "a whole number of days" },
 
 	{ "match", "pdq_threshold", K_INT, F(pdq_threshold), 0, 256,
 	    "a whole number of bits" },
@@ -347,6 +351,8 @@ dz_config_default(struct dz_config *c, struct dz_err *err)
 	c->max_description_bytes = 8192;
 	c->personal_data_days = 14;
 	c->unverified_media_days = 30;
+	c->withdrawn_hash_days = 30;
+	c->rejected_days = 7;
 	c->pdq_threshold = 31;
 	c->min_quality = 50;
 	if (!(c->store = strdup("./dz-data")) ||

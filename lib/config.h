@@ -27,6 +27,8 @@ struct dz_config {
 
 	int personal_data_days;		/* retention.personal_data_days (14) */
 	int unverified_media_days;	/* retention.unverified_media_days (30) */
+	int withdrawn_hash_days;	/* retention.withdrawn_hash_days (30) */
+	int rejected_days;		/* retention.rejected_days (7) */
 
 	int pdq_threshold;		/* match.pdq_threshold (31, 0-256) */
 	int min_quality;		/* match.min_quality (50, 0-100) */

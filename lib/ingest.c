@@ -949,22 +949,24 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Remove what is left of a spool entry, then the entry itself. */
-static void
-remove_entry(const char *path)
+int
+dz_ingest_spool_entry_remove(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
-	int dfd;
+	int dfd, rc = 0;
 
 	if (!d)
-		return;
+		return -1;
 	dfd = dirfd(d);
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dfd, e->d_name, 0);
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    unlinkat(dfd, e->d_name, 0) != 0)
+			rc = -1;
 	closedir(d);
-	rmdir(path);
+	if (rmdir(path) != 0)
+		rc = -1;
+	return rc;
 }
 
 static int
@@ -1058,7 +1060,7 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 		}
 		json_decref(rec);
 		if (out) {
-			remove_entry(entry);
+			dz_ingest_spool_entry_remove(entry);
 			json_object_set_new(out, "spool", json_string(names[i]));
 			if (emit(out, ctx))
 				break;

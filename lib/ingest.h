@@ -71,4 +71,11 @@ typedef int (*dz_ingest_emit_fn)(json_t *rec, void *ctx);
 int dz_ingest_spool(struct dz_ingest *in, const char *dir,
     dz_ingest_emit_fn emit, void *ctx, int *bad, struct dz_err *err);
 
+/*
+ * Remove a spool entry directory and the files in it (an entry holds no
+ * subdirectory; an entry the sweep cannot empty is left). 0, or -1 with
+ * errno when something could not be removed.
+ */
+int dz_ingest_spool_entry_remove(const char *path);
+
 #endif

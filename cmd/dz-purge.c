@@ -1,0 +1,150 @@
+/*
+ * dz-purge: retention. Options and the exit code; the work is in
+ * lib/purge.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "err.h"
+#include "proc.h"
+#include "purge.h"
+#include "record.h"
+#include "store.h"
+
+#define PROG "dz-purge"
+#ifndef DZ_VERSION
+#define DZ_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+"usage: dz-purge [-hnqV] [-c config] [--spool dir]\n";
+
+static const char help_text[] =
+"\n"
+"Delete what the hotline promised to forget, when its time has come, from\n"
+"the dates in the store: the media of items never judged illegal, contact\n"
+"data and descriptions after a case is closed, withdrawn hashes (keeping\n"
+"tombstones for partners), and rejected spool entries. One purge record per\n"
+"deletion on standard output; nothing deleted stays in the database, its\n"
+"write-ahead log or the blob directory.\n"
+"\n"
+"  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
+"  -n, --dry-run      list what would go, delete nothing\n"
+"      --spool DIR    also remove DIR/rejected/ entries (dz-ingest --spool)\n"
+"                     older than retention.rejected_days\n"
+"  -q, --quiet        no diagnostics on stderr\n"
+"  -h, --help         show this help\n"
+"  -V, --version      show the version\n"
+"\n"
+"Exit status: 0 done, 64 usage, 66 no store, 74 I/O error, 75 another\n"
+"dz-purge running or the store busy (try again), 78 configuration.\n"
+"See dz-purge(1).\n";
+
+enum { OPT_SPOOL = 256 };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct out {
+	struct dz_err err;
+	int failed;
+};
+
+static int
+fail(int code, const char *what, const char *msg)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, msg);
+	return code;
+}
+
+static int
+emit(json_t *rec, void *arg)
+{
+	struct out *o = arg;
+	int rc = dz_record_write(stdout, rec, &o->err);
+
+	if (rc)
+		o->failed = 1;
+	json_decref(rec);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dz_purge_opts po;
+	struct dz_config cfg;
+	struct dz_store *store = NULL;
+	struct dz_err err;
+	struct out out = { { 0, "" }, 0 };
+	const char *cfg_path = NULL, *spool = NULL;
+	int c, dry = 0, quiet = 0, rc = 0;
+
+	if (dz_proc_harden(&err))
+		return fail(EX_SOFTWARE, "cannot start", err.msg);
+	while ((c = getopt_long(argc, argv, "c:hnqV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'n': dry = 1; break;
+		case OPT_SPOOL: spool = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return 0;
+		case 'V':
+			puts(PROG " " DZ_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, PROG ": dz-purge takes no operands\n%s",
+		    usage_text);
+		return EX_USAGE;
+	}
+	if (dz_config_load(&cfg, cfg_path, &err))
+		return fail(err.code, "configuration", err.msg);
+	if (access(cfg.store, F_OK) != 0) {
+		rc = quiet ? EX_NOINPUT : fail(EX_NOINPUT, "no store",
+		    "create one with dz-ingest --init");
+		goto done;
+	}
+	if (dz_store_open(cfg.store, &store, &err)) {
+		rc = fail(err.code, "cannot open the store", err.msg);
+		goto done;
+	}
+	memset(&po, 0, sizeof po);
+	po.cfg = &cfg;
+	po.spool = spool;
+	po.dry_run = dry;
+	po.actor = PROG;
+	dz_out_init(stdout);
+	if (dz_purge_run(store, &po, emit, &out, &err)) {
+		if (out.failed)
+			rc = fail(EX_IOERR, "cannot write output", out.err.msg);
+		else
+			rc = fail(err.code, "purge", err.msg);
+	}
+	if (dz_out_close(stdout, &err) && !rc)
+		rc = fail(EX_IOERR, "cannot write output", err.msg);
+done:
+	dz_store_close(store);
+	dz_config_release(&cfg);
+	return rc;
+}
