@@ -189,9 +189,9 @@ long_date(const char *rfc3339, const char *lang, char *out, size_t n)
 	static const char *const en[] = { "January", "February", "March",
 	    "April", "May", "June", "July", "August", "September", "October",
 	    "November", "December" };
-	static const char *const fr[] = { "janvier", "f\xc3\xa9vrier", "mars",
-	    "avril", "mai", "juin", "juillet", "ao\xc3\xbbt", "septembre",
-	    "octobre", "novembre", "d\xc3\xa9" "cembre" };
+	static const char *const fr[] = { "janvier", "f\u00e9vrier", "mars",
+	    "avril", "mai", "juin", "juillet", "ao\u00fbt", "septembre",
+	    "octobre", "novembre", "d\u00e9cembre" };
 	int y, m, d;
 	size_t mi;
 
