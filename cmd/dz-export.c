@@ -269,12 +269,12 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return 0;
+			return dz_out_text(stdout, usage_text, help_text, &err) ?
+			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
 		case 'V':
-			puts(PROG " " DZ_VERSION);
-			return 0;
+			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
+			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
+			    0;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;
@@ -304,9 +304,8 @@ main(int argc, char **argv)
 		case OPT_ALLOW_EMPTY: bank.allow_empty = 1; break;
 		case OPT_SIGNATURE: bank.signature = optarg; break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return 0;
+			return dz_out_text(stdout, usage_text, help_text, &err) ?
+			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;

@@ -207,14 +207,15 @@ static int
 emit_error(struct state *st, const char *path, long line, json_t *orig,
     const char *reason)
 {
+	char tn[256];
 	json_t *e;
 
 	st->status = st->status ? st->status : EX_DATAERR;
 	if (!st->cfg->quiet) {
 		dz_progress_clear(&st->prog);
 		if (path)
-			fprintf(stderr, PROG ": cannot hash '%s': %s\n", path,
-			    reason);
+			fprintf(stderr, PROG ": cannot hash '%s': %s\n",
+			    dz_term_name(path, tn, sizeof tn), reason);
 		else
 			fprintf(stderr, PROG ": line %ld: %s\n", line, reason);
 	}
@@ -439,12 +440,13 @@ main(int argc, char **argv)
 		case 'j': jobs = (int)parse_count(optarg, "-j", 256); break;
 		case 'q': cfg.quiet = 1; break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return 0;
+			return dz_out_text(stdout, usage_text, help_text, &err) ?
+			    (fprintf(stderr, PROG ": cannot write output: %s\n",
+			    err.msg), EX_IOERR) : 0;
 		case 'V':
-			puts(PROG " " DZ_VERSION);
-			return 0;
+			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
+			    &err) ? (fprintf(stderr, PROG ": cannot write "
+			    "output: %s\n", err.msg), EX_IOERR) : 0;
 		case OPT_RECORDS: cfg.records = 1; break;
 		case OPT_DIHEDRAL: cfg.hash.dihedral = 1; break;
 		case OPT_EXACT: cfg.hash.exact = 1; break;

@@ -188,12 +188,12 @@ main(int argc, char **argv)
 		case 'c': cfg_path = optarg; break;
 		case 'q': st.quiet = 1; break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return 0;
+			return dz_out_text(stdout, usage_text, help_text, &err) ?
+			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
 		case 'V':
-			puts(PROG " " DZ_VERSION);
-			return 0;
+			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
+			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
+			    0;
 		case OPT_SPOOL: spool = optarg; break;
 		case OPT_REMOVE: remove_files = 1; break;
 		case OPT_BY: by = optarg; break;

@@ -3,11 +3,13 @@
  * Options, the input loop and the exit code; the work is in lib/match
  * (banks, trust, queries, records) and lib/hash.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,6 +129,7 @@ struct job {
 	int kind;
 	char *path;		/* JOB_MEDIA: the file */
 	long line;		/* JOB_LINE (and its errors): line number */
+	const char *file;	/* JOB_LINE: the operand it is in; NULL: stdin */
 	struct dz_match_in in;	/* JOB_LINE: the parsed line */
 	int failed;		/* err says why */
 	int below;		/* quality below the floor: not matched */
@@ -288,6 +291,7 @@ emit(struct state *st, json_t *rec)
 static int
 emit_error(struct state *st, const struct job *j)
 {
+	char tn[256];
 	json_t *e;
 
 	st->failed = 1;
@@ -295,16 +299,22 @@ emit_error(struct state *st, const struct job *j)
 		dz_progress_clear(&st->prog);
 		if (j->path)
 			fprintf(stderr, PROG ": cannot match '%s': %s\n",
-			    j->path, j->err.msg);
+			    dz_term_name(j->path, tn, sizeof tn), j->err.msg);
 		else if (j->line > 0 && strncmp(j->err.msg, "line ", 5) != 0)
-			fprintf(stderr, PROG ": line %ld: %s\n", j->line,
+			fprintf(stderr, PROG ": %s%s%sline %ld: %s\n",
+			    j->file ? "'" : "", j->file ? dz_term_name(j->file,
+			    tn, sizeof tn) : "", j->file ? "': " : "", j->line,
 			    j->err.msg);
 		else
-			fprintf(stderr, PROG ": %s\n", j->err.msg);
+			fprintf(stderr, PROG ": %s%s%s%s\n", j->file ? "'" : "",
+			    j->file ? dz_term_name(j->file, tn, sizeof tn) : "",
+			    j->file ? "': " : "", j->err.msg);
 	}
 	e = dz_record_error(PROG, j->err.msg);
 	if (e && j->path)
 		dz_record_set_path(e, "path", j->path);
+	if (e && j->file)
+		dz_record_set_path(e, "file", j->file);
 	if (e && j->line > 0)
 		json_object_set_new(e, "line", json_integer(j->line));
 	if (e && j->in.rec)
@@ -329,16 +339,21 @@ set_input(json_t *rec, const struct job *j)
 		return ph && json_is_string(ph) ?
 		    json_object_set(rec, "path_hex", ph) : 0;
 	}
+	if (j->file && dz_record_set_path(rec, "file", j->file))
+		return -1;
 	return json_object_set_new(rec, "line", json_integer(j->line));
 }
 
 static void
 say_below(struct state *st, const struct job *j)
 {
+	char tn[256];
+
 	dz_progress_clear(&st->prog);
 	if (j->path)
 		fprintf(stderr, PROG ": '%s': quality %d is below %d: not "
-		    "matched\n", j->path, j->quality, st->cfg->min_quality);
+		    "matched\n", dz_term_name(j->path, tn, sizeof tn),
+		    j->quality, st->cfg->min_quality);
 	else
 		fprintf(stderr, PROG ": line %ld: quality %d is below %d: not "
 		    "matched\n", j->line, j->quality, st->cfg->min_quality);
@@ -427,12 +442,14 @@ run_names(struct dz_pool *pool, struct state *st, char **names, int n,
 
 /* --hashes: lines of one stream. */
 static void
-run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
+run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
+    const char *file)
 {
 	struct dz_err err;
 	struct dz_reader *rd = dz_reader_new(in, '\n', 1 << 20,
 	    DZ_READER_STRIP_CR, &err);
 	const char *line;
+	char tn[256];
 	size_t len;
 	int rc;
 
@@ -442,8 +459,8 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
 		struct job *j;
 
 		if (rc == -2) {
-			fprintf(stderr, PROG ": cannot read '%s': %s\n", src,
-			    err.msg);
+			fprintf(stderr, PROG ": cannot read '%s': %s\n",
+			    dz_term_name(src, tn, sizeof tn), err.msg);
 			st->ioerr = 1;
 			break;
 		}
@@ -451,6 +468,7 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
 			continue;
 		j = job_new(JOB_LINE);
 		j->line = (long)dz_reader_lineno(rd);
+		j->file = file;
 		if (rc == -1) {
 			j->failed = 1;
 			j->err = err;
@@ -562,13 +580,14 @@ main(int argc, char **argv)
 		case 'q': cfg.quiet = 1; break;
 		case 'v': cfg.verbose = 1; break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			rc = 0;
+			rc = dz_out_text(stdout, usage_text, help_text, &err) ?
+			    (fprintf(stderr, PROG ": cannot write output: %s\n",
+			    err.msg), EX_IOERR) : 0;
 			goto out;
 		case 'V':
-			puts(PROG " " DZ_VERSION);
-			rc = 0;
+			rc = dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
+			    &err) ? (fprintf(stderr, PROG ": cannot write "
+			    "output: %s\n", err.msg), EX_IOERR) : 0;
 			goto out;
 		case OPT_INSECURE: mo.insecure = 1; break;
 		case OPT_STATE: state_path = optarg; break;
@@ -641,6 +660,7 @@ main(int argc, char **argv)
 	}
 	mo.keys = keys;
 	mo.nkeys = nkeys;
+	mo.max_bank_bytes = DZ_MATCH_BANK_MAX;
 	mo.state = no_state ? NULL : state_path;
 	mo.no_index = verify_only;
 
@@ -708,18 +728,28 @@ main(int argc, char **argv)
 	if (!cfg.hashes) {
 		run_names(pool, &st, argv, argc, delim);
 	} else if (argc == 0) {
-		run_lines(pool, &st, stdin, "standard input");
+		run_lines(pool, &st, stdin, "standard input", NULL);
 	} else {
 		for (int i = 0; i < argc && !st.fatal; i++) {
 			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
+			struct stat sb;
+			char tn[256];
 
+			if (f && fstat(fileno(f), &sb) == 0 &&
+			    S_ISDIR(sb.st_mode)) {
+				fclose(f);
+				f = NULL;
+				errno = EISDIR;
+			}
 			if (!f) {
-				fprintf(stderr, PROG ": cannot open '%s'\n",
-				    argv[i]);
+				fprintf(stderr, PROG ": cannot open '%s': %s\n",
+				    dz_term_name(argv[i], tn, sizeof tn),
+				    strerror(errno));
 				rc = EX_NOINPUT;
 				continue;
 			}
-			run_lines(pool, &st, f, argv[i]);
+			run_lines(pool, &st, f, argv[i], f == stdin ? NULL :
+			    argv[i]);
 			if (f != stdin)
 				fclose(f);
 		}

@@ -56,6 +56,9 @@ struct dz_sign_pub;
 #define DZ_MATCH_THRESHOLD 31		/* default per-bank PDQ threshold */
 #define DZ_MATCH_MIN_QUALITY 50		/* default quality floor */
 #define DZ_MATCH_SIG_MAX (64 * 1024)	/* a larger .minisig is refused */
+/* A JSON Lines or CSV bank (or one read from a pipe) larger than this is
+ * refused: 10 million entries take about 2.2 GB as JSON Lines. */
+#define DZ_MATCH_BANK_MAX ((uint64_t)4 << 30)
 
 struct dz_match_opts {
 	const struct dz_sign_pub *keys;	/* nkeys trusted issuer keys */

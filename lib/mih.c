@@ -960,7 +960,8 @@ dz_mih_view(const void *buf, size_t len, const struct dz_pdq *hashes,
 	for (uint32_t k = 0; k < ndup; k++) {
 		uint32_t r = m->dup_rep[k], i = m->dup_idx[k];
 
-		if (r >= i || i >= n || !(m->dupmap[r / 64] >> (r % 64) & 1))
+		if (r >= i || i >= n || !(m->dupmap[r / 64] >> (r % 64) & 1) ||
+		    memcmp(&hashes[r], &hashes[i], sizeof hashes[r]) != 0)
 			return bad_image(m, err, "bad duplicate");
 		if (k && (r < m->dup_rep[k - 1] ||
 		    (r == m->dup_rep[k - 1] && i <= m->dup_idx[k - 1])))

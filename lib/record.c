@@ -499,3 +499,26 @@ dz_out_close(FILE *out, struct dz_err *err)
 		    errstr(e, eb, sizeof eb));
 	return dz_err_set(err, EX_IOERR, "write error");
 }
+
+const char *
+dz_term_name(const char *name, char *out, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return out;
+	for (i = 0; name[i] && i + 1 < n; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ?
+		    '?' : name[i];
+	out[i] = '\0';
+	return out;
+}
+
+int
+dz_out_text(FILE *out, const char *a, const char *b, struct dz_err *err)
+{
+	fputs(a, out);
+	if (b)
+		fputs(b, out);
+	return dz_out_close(out, err);
+}

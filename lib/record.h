@@ -114,6 +114,19 @@ int dz_record_set_path(json_t *rec, const char *key, const char *path);
  */
 json_t *dz_record_error(const char *program, const char *reason);
 
+/*
+ * A file name fit for a terminal, into out[n]: every control character
+ * (and DEL) becomes '?', so that a name cannot move the cursor or change
+ * colours on the operator's screen; cut at n - 1 bytes. Returns out.
+ */
+const char *dz_term_name(const char *name, char *out, size_t n);
+
+/*
+ * Write the texts a and b (b may be NULL) to out and close it, as -h and
+ * -V do: 0, or -1 with EX_IOERR when the writing failed (>/dev/full).
+ */
+int dz_out_text(FILE *out, const char *a, const char *b, struct dz_err *err);
+
 /*** Output stream policy ***/
 
 /*

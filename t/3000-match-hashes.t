@@ -42,8 +42,8 @@ test_expect_success 'planted distances 0..32: matched exactly up to 31' '
 
 test_expect_success 'a match record has every field, "type" first' '
 	head -1 out >first &&
-	jq -e "(keys_unsorted == [\"type\",\"line\",\"entry\",\"signal\",\"distance\",\"category\",\"bank\",\"bank_seq\",\"quality\"]) and
-		.type == \"match\" and .line == 1 and .distance == 0 and
+	jq -e "(keys_unsorted == [\"type\",\"file\",\"line\",\"entry\",\"signal\",\"distance\",\"category\",\"bank\",\"bank_seq\",\"quality\"]) and
+		.type == \"match\" and .file == \"q.txt\" and .line == 1 and .distance == 0 and
 		(.entry | test(\"^[0-9a-f]{32}$\")) and .signal == \"pdq\" and
 		.category == \"adult_ncii\" and .bank == \"b.dzb\" and
 		.bank_seq == 1 and .quality == 100" first
@@ -192,7 +192,7 @@ test_expect_success 'bad lines become error records with their line number; exit
 	jq -r "select(.type == \"match\") | .line" out >got &&
 	printf "1\n8\n" >expect && test_cmp expect got &&
 	sed -n 4p out | jq -e ".reason == \"malformed pdq\" and .record.pdq == \"xyz\"" &&
-	grep -q "^dz-match: line 3: not a hash record nor a PDQ hash$" err &&
+	grep -q "^dz-match: .in.txt.: line 3: not a hash record nor a PDQ hash$" err &&
 	test $(wc -l <err) = 5
 '
 
@@ -207,7 +207,7 @@ test_expect_success 'an over-long line is an error record, and the next line is 
 	expect_exit 65 dz-match -p pub --no-state --bank b.dzb --hashes long.txt >out 2>err &&
 	jq -se "length == 2 and .[0].type == \"error\" and .[0].line == 1 and
 		(.[0].reason | test(\"too long\")) and .[1].type == \"match\" and .[1].line == 2" out &&
-	grep -q "^dz-match: line 1: too long" err
+	grep -q "^dz-match: .long.txt.: line 1: too long" err
 '
 
 test_expect_success 'inputs below the quality floor are not matched; -v says so' '
@@ -269,6 +269,28 @@ test_expect_success 'exit 0 when something matched, 1 when nothing did' '
 test_expect_success 'a file of hashes that cannot be opened: exit 66, the others still read' '
 	expect_exit 66 dz-match -p pub --no-state --bank b.dzb --hashes nosuch.txt m.txt >out 2>err &&
 	grep -q "cannot open .nosuch.txt." err && test $(wc -l <out) = 1
+'
+
+test_expect_success 'a directory as a file of hashes: exit 66, said why' '
+	mkdir -p adir &&
+	expect_exit 66 dz-match -p pub --no-state --bank b.dzb --hashes adir m.txt >out 2>err &&
+	grep -q "cannot open .adir.: Is a directory" err && test $(wc -l <out) = 1
+'
+
+test_expect_success 'two files of hashes: each record names its file and line' '
+	head -1 q.txt >one.txt && head -1 q.txt >two.txt &&
+	dz-match -p pub --no-state --bank b.dzb --hashes one.txt two.txt >out &&
+	jq -r "[.file, .line] | @tsv" out >got &&
+	printf "one.txt\t1\ntwo.txt\t1\n" >expect && test_cmp expect got &&
+	head -1 q.txt | dz-match -p pub --no-state --bank b.dzb --hashes >out &&
+	jq -e "has(\"file\") | not" out
+'
+
+test_expect_success 'a file name with control characters is shown without them' '
+	name=$(printf "esc\033[31mred\ttab") && echo "not a hash" >"$name" &&
+	expect_exit 65 dz-match -p pub --no-state --bank b.dzb --hashes "$name" >out 2>err &&
+	! grep -q "$(printf "\033")" err && grep -q "esc?\[31mred?tab" err &&
+	jq -e ".file | (startswith(\"esc\") and endswith(\"tab\") and length == 15)" out
 '
 
 test_expect_success 'output to a full device: exit 74' '

@@ -616,6 +616,28 @@ test_hostile(struct rng *r, struct dz_mih_scratch *s)
 		wrong += v || err.code != EX_DATAERR;
 		dz_mih_free(v);
 		ok(!wrong, "hostile: bad duplicates refused with EX_DATAERR");
+
+		/* a duplicate that is not a copy of its representative: the
+		 * index would report it at the representative's distance */
+		{
+			uint32_t rep, c;
+			size_t ndup = n - st.unique;
+			size_t dup_idx = dup_rep + ((4 * ndup + 63) & ~(size_t)63);
+
+			memcpy(buf, img, len);
+			memcpy(&rep, (char *)buf + dup_rep, 4);
+			for (c = rep + 1; c < n && !memcmp(&bank[c], &bank[rep],
+			    sizeof bank[rep]); c++)
+				;
+			memcpy((char *)buf + dup_idx, &c, 4);
+			reseal(buf, len);
+			v = dz_mih_view(buf, len, bank, n, &err);
+			ok(!v && err.code == EX_DATAERR &&
+			    strstr(err.msg, "duplicate"), "hostile: a duplicate "
+			    "that is not a copy of its representative is refused "
+			    "(%s)", err.msg);
+			dz_mih_free(v);
+		}
 	}
 
 	/*
