@@ -28,8 +28,9 @@ static const char usage_text[] =
 static const char help_text[] =
 "\n"
 "Take reports (submission records) and analysts' and operators' records\n"
-"(verdict, close, withdraw) into the store: media encrypted, one case per\n"
-"submission, one ack record per input on standard output.\n"
+"(verdict, close, withdraw, removed, notified) into the store: media\n"
+"encrypted, one case per submission, one ack record per input on standard\n"
+"output.\n"
 "\n"
 "  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
 "      --spool DIR    ingest the submissions waiting in DIR/new/\n"

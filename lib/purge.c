@@ -19,7 +19,10 @@
 #include "store.h"
 #include "storepurge.h"
 
-#define CHECKPOINT_TRIES 40		/* 0.25 s apart: 10 s */
+/* Up to 40 tries of 0.2 s each, 0.3 s apart: about 20 s in all, and no
+ * writer held back for more than 0.2 s at a time. */
+#define CHECKPOINT_TRIES 40
+#define CHECKPOINT_WAIT_MS 200
 
 struct due {
 	char what[16];
@@ -287,10 +290,11 @@ purge_rejected(struct run *r)
 static int
 checkpoint(struct run *r)
 {
-	struct timespec ts = { 0, 250000000 };
+	struct timespec ts = { 0, 300000000 };
 
 	for (int i = 0; i < CHECKPOINT_TRIES; i++) {
-		if (dz_store_checkpoint(r->s, r->err) == 0)
+		if (dz_store_checkpoint_wait(r->s, CHECKPOINT_WAIT_MS,
+		    r->err) == 0)
 			return 0;
 		if (r->err->code != EX_TEMPFAIL)
 			return -1;

@@ -1268,6 +1268,17 @@ dz_store_case_purge_personal(struct dz_store *s, const char *case_id,
 }
 
 int
+dz_store_checkpoint_wait(struct dz_store *s, int wait_ms, struct dz_err *err)
+{
+	int rc;
+
+	sqlite3_busy_timeout(s->db, wait_ms);
+	rc = dz_store_checkpoint(s, err);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	return rc;
+}
+
+int
 dz_store_checkpoint(struct dz_store *s, struct dz_err *err)
 {
 	int rc, log = 0, copied = 0;

@@ -122,8 +122,12 @@ int dz_store_case_purge_personal(struct dz_store *s, const char *case_id,
 /*
  * Copy the WAL into the database and truncate it to zero bytes (outside
  * a transaction). EX_TEMPFAIL when readers kept it from finishing.
+ * dz_store_checkpoint_wait waits at most wait_ms for them (then
+ * EX_TEMPFAIL), so that writers it holds back meanwhile wait no longer.
  */
 int dz_store_checkpoint(struct dz_store *s, struct dz_err *err);
+int dz_store_checkpoint_wait(struct dz_store *s, int wait_ms,
+    struct dz_err *err);
 /* Free-form audit entry (no personal data in detail); in or out of a
  * transaction. */
 int dz_store_audit(struct dz_store *s, const char *actor, const char *action,

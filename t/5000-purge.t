@@ -175,6 +175,27 @@ test_expect_success 'beside running ingests: nothing lost, nothing failed' '
 	sqlite3 store/store.db "PRAGMA integrity_check" >ic && echo ok >want && test_cmp want ic
 '
 
+test_expect_success 'a reader holding the log: deletions made, exit 75; an ingest meanwhile is not failed' '
+	cz=$(submit s-z a.png) && rec "{\"type\":\"withdraw\",\"case\":\"$cz\"}" || exit 1
+	(echo "BEGIN; SELECT count(*) FROM cases;"; sleep 25) | sqlite3 store/store.db >/dev/null &
+	reader=$!
+	sleep 1
+	(DZ_NOW=2026-09-01T10:00:00Z dz-purge >p9 2>e9; echo $? >rc9) &
+	purge=$!
+	sleep 2
+	printf "{\"type\":\"submission\",\"submission\":\"during\",\"age\":30,\"urls\":[\"https://x.example/1\"]}\n" |
+		dz-ingest >ack-during
+	ingest=$?
+	wait $purge
+	kill $reader 2>/dev/null
+	wait
+	test $ingest = 0 && jq -e ".type == \"ack\"" ack-during &&
+	test "$(cat rc9)" = 75 && grep -q "write-ahead log is still in use" e9 &&
+	has p9 ".what == \"media\" and .item == \"$cz-1\"" &&
+	DZ_NOW=2026-09-01T10:00:00Z dz-purge >p10 && ! test -s p10 &&
+	! test -s store/store.db-wal
+'
+
 test_expect_success 'usage, lock and no store' '
 	expect_exit 64 dz-purge extra 2>err &&
 	expect_exit 64 dz-purge --bogus 2>err &&
