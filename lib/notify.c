@@ -893,7 +893,6 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 {
 	struct run r;
 	int lock = -1, rc = -1, dry = o->delivery == DZ_NOTIFY_DRY_RUN;
-	size_t planned;
 
 	memset(&r, 0, sizeof r);
 	r.s = s;
@@ -930,7 +929,6 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	}
 	if (dz_store_cases_to_answer(s, plan_victim, &r, err) || r.stop)
 		goto plan_fail;
-	planned = r.njobs;
 	if (!dry) {
 		if (record_plan(&r) || dz_store_commit(s, err))
 			goto plan_fail;
@@ -939,7 +937,6 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 			job_release(&r.jobs[i]);
 		r.njobs = 0;
 	}
-	(void)planned;
 	if (dz_store_notices_pending(s, pending_job, &r, err) || r.stop ||
 	    complete_jobs(&r))
 		goto out;
