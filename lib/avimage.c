@@ -2,10 +2,11 @@
  * lib/avimage: WebP, GIF, BMP and TIFF stills through FFmpeg, from memory,
  * into a luma sink. Only the first frame is decoded.
  *
- * FFmpeg never sees a file name: it reads through our own AVIOContext over
- * the buffer, the demuxer is chosen by us from the magic bytes, and the
- * format, codec and protocol whitelists name nothing else, so no demuxer
- * can be talked into opening another file or a URL.
+ * FFmpeg never sees a file name: it reads through lib/avio, our own
+ * AVIOContext over the buffer, the demuxer is chosen by us from the magic
+ * bytes, the format, codec and protocol whitelists name nothing else, and
+ * every nested open is refused, so no demuxer can be talked into opening
+ * another file or a URL.
  *
  * FFmpeg holds the decoded frame whole; before it gets to allocate it we
  * check the dimensions in the file's header against lim.max_pixels (and
@@ -33,13 +34,13 @@
 #include <libswscale/swscale.h>
 
 #include "avimage.h"
+#include "avio.h"
 #include "err.h"
 #include "exif.h"
 #include "luma.h"
 
 enum {
 	CHUNK_ROWS = 16,
-	IO_BUF = 16 * 1024,
 	MAX_PACKETS = 64,	/* packets read while waiting for a frame */
 };
 
@@ -278,55 +279,6 @@ header_size(const struct kind *k, const uint8_t *b, size_t len,
 	default:
 		return -1;
 	}
-}
-
-struct mem {
-	const uint8_t *buf;
-	size_t len, pos;
-};
-
-static int
-mem_read(void *opaque, uint8_t *out, int n)
-{
-	struct mem *m = opaque;
-	size_t left = m->len - m->pos;
-
-	if (left == 0)
-		return AVERROR_EOF;
-	if (n < 0)
-		return AVERROR(EINVAL);
-	if ((size_t)n > left)
-		n = (int)left;
-	memcpy(out, m->buf + m->pos, (size_t)n);
-	m->pos += (size_t)n;
-	return n;
-}
-
-static int64_t
-mem_seek(void *opaque, int64_t off, int whence)
-{
-	struct mem *m = opaque;
-	int64_t base;
-
-	switch (whence & ~AVSEEK_FORCE) {
-	case AVSEEK_SIZE:
-		return (int64_t)m->len;
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = (int64_t)m->pos;
-		break;
-	case SEEK_END:
-		base = (int64_t)m->len;
-		break;
-	default:
-		return AVERROR(EINVAL);
-	}
-	if (off < -base || off > (int64_t)m->len - base)
-		return AVERROR(EINVAL);
-	m->pos = (size_t)(base + off);
-	return (int64_t)m->pos;
 }
 
 /* What every FFmpeg failure becomes. */
@@ -606,8 +558,7 @@ is_grey(enum AVPixelFormat fmt)
 }
 
 struct av {
-	struct mem mem;
-	AVIOContext *io;
+	struct dz_avio in;
 	AVFormatContext *fmt;
 	AVCodecContext *dec;
 	AVPacket *pkt;
@@ -616,41 +567,24 @@ struct av {
 };
 
 static int
-decode_first_frame(struct av *a, const struct kind *k,
-    const struct dz_image_opts *o, struct dz_err *err)
+decode_first_frame(struct av *a, const uint8_t *buf, size_t len,
+    const struct kind *k, const struct dz_image_opts *o, struct dz_err *err)
 {
 	const AVInputFormat *ifmt = av_find_input_format(k->demuxer);
 	const AVCodec *codec;
-	unsigned char *iobuf;
+	AVDictionary *opts = NULL;
 	int ret;
 
 	if (!ifmt || !(codec = avcodec_find_decoder(k->codec)))
 		return dz_err_set(err, EX_SOFTWARE,
 		    "this FFmpeg cannot decode %s", k->name);
 
-	iobuf = av_malloc(IO_BUF);
-	if (!iobuf)
+	if (av_dict_set(&opts, "probesize", "32", 0) < 0)
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	a->io = avio_alloc_context(iobuf, IO_BUF, 0, &a->mem, mem_read, NULL,
-	    mem_seek);
-	if (!a->io) {
-		av_free(iobuf);
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	}
-	a->fmt = avformat_alloc_context();
-	if (!a->fmt)
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	a->fmt->pb = a->io;
-	a->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-	a->fmt->probesize = 32;
-	a->fmt->format_whitelist = av_strdup(format_whitelist);
-	a->fmt->codec_whitelist = av_strdup(codec_whitelist);
-	a->fmt->protocol_whitelist = av_strdup("");
-	if (!a->fmt->format_whitelist || !a->fmt->codec_whitelist ||
-	    !a->fmt->protocol_whitelist)
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	/* On failure this frees a->fmt, though not our AVIOContext. */
-	ret = avformat_open_input(&a->fmt, "", ifmt, NULL);
+	ret = dz_avio_open(&a->in, buf, len, ifmt, format_whitelist,
+	    codec_whitelist, &opts);
+	av_dict_free(&opts);
+	a->fmt = a->in.fmt;
 	if (ret < 0)
 		return av_fail(err, ret, k, o);
 	if (a->fmt->nb_streams < 1)
@@ -723,11 +657,8 @@ av_release(struct av *a)
 	av_frame_free(&a->frame);
 	av_packet_free(&a->pkt);
 	avcodec_free_context(&a->dec);
-	avformat_close_input(&a->fmt);
-	if (a->io) {
-		av_freep(&a->io->buffer);
-		avio_context_free(&a->io);
-	}
+	dz_avio_close(&a->in);
+	a->fmt = NULL;
 	sws_freeContext(a->conv.sws);
 	free(a->conv.pix);
 	free(a->conv.u);
@@ -786,9 +717,7 @@ decode(struct av *a, const uint8_t *buf, size_t len,
 		}
 	}
 
-	a->mem.buf = buf;
-	a->mem.len = len;
-	if (decode_first_frame(a, k, o, err) < 0)
+	if (decode_first_frame(a, buf, len, k, o, err) < 0)
 		return -1;
 	f = a->frame;
 	w = f->width;
