@@ -28,16 +28,18 @@
 
 static const char usage_text[] =
 "usage: dz-hash [-0hqV] [--dihedral] [--exact] [--no-orient] [--format json|csv]\n"
-"               [-j jobs] [--max-pixels n] [--max-bytes n] [--progress|--no-progress] [file ...]\n"
+"               [-j jobs] [--max-pixels n] [--max-bytes n] [--max-duration s]\n"
+"               [--progress|--no-progress] [file ...]\n"
 "       dz-hash --records [options] [file ...]\n"
 "       dz-hash --store [-q] [-c config] [--item id] [--dihedral] [--exact]\n";
 
 static const char help_text[] =
 "\n"
-"Hash images (JPEG, PNG, WebP, GIF, BMP, TIFF) into PDQ, MD5 and SHA-256.\n"
-"Files come from the operands, else one name per line on standard input;\n"
-"'-' reads the image itself from standard input. One JSON Lines record per\n"
-"input on standard output.\n"
+"Hash images (JPEG, PNG, WebP, GIF, BMP, TIFF) into PDQ, MD5 and SHA-256,\n"
+"and videos (MP4, MOV, Matroska, WebM, AVI, ...) into a vPDQ signature (a\n"
+"PDQ hash per second), MD5 and SHA-256. Files come from the operands, else\n"
+"one name per line on standard input; '-' reads the file itself from\n"
+"standard input. One JSON Lines record per input on standard output.\n"
 "\n"
 "  -0, --null         names on standard input are NUL-separated (find -print0)\n"
 "      --records      read JSON Lines records and hash the file in each \"path\"\n"
@@ -48,6 +50,7 @@ static const char help_text[] =
 "  -j, --jobs N       hash with N threads; output stays in input order\n"
 "      --max-pixels N refuse images with more than N pixels (100000000)\n"
 "      --max-bytes N  refuse files larger than N bytes (268435456)\n"
+"      --max-duration S  refuse videos longer than S seconds (14400)\n"
 "      --progress     show progress on stderr (default: if it is a terminal)\n"
 "      --no-progress  never show progress\n"
 "      --store        hash the store's items judged illegal, then destroy\n"
@@ -63,7 +66,8 @@ static const char help_text[] =
 "See dz-hash(1).\n";
 
 enum { OPT_DIHEDRAL = 256, OPT_EXACT, OPT_NO_ORIENT, OPT_FORMAT, OPT_RECORDS,
-	OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_STORE,
+	OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_MAX_DURATION, OPT_PROGRESS,
+	OPT_NO_PROGRESS, OPT_STORE,
 	OPT_ITEM };
 
 static const struct option longopts[] = {
@@ -75,6 +79,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -146,7 +151,7 @@ work(void *arg, void *ctx)
 	if (!j->path || j->failed)
 		return;
 	if (dz_file_read(j->path, cfg->max_bytes, &buf, &len, &j->err) ||
-	    dz_hash_image(buf, len, &cfg->hash, &j->res, &j->err))
+	    dz_hash_media(buf, len, &cfg->hash, &j->res, &j->err))
 		j->failed = 1;
 	free(buf);
 }
@@ -154,6 +159,7 @@ work(void *arg, void *ctx)
 static void
 job_free(struct job *j)
 {
+	dz_hash_result_release(&j->res);
 	free(j->path);
 	json_decref(j->rec);
 	free(j);
@@ -183,7 +189,13 @@ emit_csv(struct state *st, const struct job *j)
 	const struct dz_hash_result *r = &j->res;
 	char hex[65];
 
-	if (st->cfg->hash.dihedral)
+	if (r->video) {		/* a line for each frame of the signature */
+		for (size_t i = 0; i < r->vpdq.n; i++) {
+			dz_pdq_to_hex(&r->vpdq.v[i].hash, hex);
+			fprintf(st->out, "%s,%d,%s\n", hex,
+			    r->vpdq.v[i].quality, j->path);
+		}
+	} else if (st->cfg->hash.dihedral)
 		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
 			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
 			fprintf(st->out, "%s,", hex);
@@ -192,7 +204,8 @@ emit_csv(struct state *st, const struct job *j)
 		dz_pdq_to_hex(&r->pdq.hash, hex);
 		fprintf(st->out, "%s,", hex);
 	}
-	fprintf(st->out, "%d,%s\n", r->pdq.quality, j->path);
+	if (!r->video)
+		fprintf(st->out, "%d,%s\n", r->pdq.quality, j->path);
 	if (ferror(st->out)) {
 		fprintf(stderr, PROG ": cannot write output\n");
 		st->fatal = 1;
@@ -466,6 +479,10 @@ main(int argc, char **argv)
 		case OPT_MAX_BYTES:
 			cfg.max_bytes = parse_count(optarg, "--max-bytes",
 			    (uint64_t)SIZE_MAX / 2);
+			break;
+		case OPT_MAX_DURATION:
+			cfg.hash.vpdq.lim.max_seconds = (double)parse_count(
+			    optarg, "--max-duration", 1000000);
 			break;
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;

@@ -1,15 +1,74 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "hash.h"
 #include "luma.h"
+#include "media.h"
 
 void
 dz_hash_opts_default(struct dz_hash_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	dz_image_opts_default(&o->img);
+	dz_vpdq_opts_default(&o->vpdq);
+}
+
+int
+dz_hash_media(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
+    struct dz_hash_result *r, struct dz_err *err)
+{
+	const char *mime = dz_media_sniff(buf, len);
+
+	if (!dz_media_is_video(mime))
+		return dz_hash_image(buf, len, o, r, err);
+	memset(r, 0, sizeof *r);
+	r->video = mime;
+	if (dz_digest_buf(buf, len, &r->digest, err))
+		return -1;
+	return dz_vpdq_hash(buf, len, &o->vpdq, &r->vpdq, &r->vinfo, err);
+}
+
+void
+dz_hash_result_release(struct dz_hash_result *r)
+{
+	dz_vpdq_release(&r->vpdq);
+}
+
+/* "mp4" of "video/mp4", "matroska" of "video/x-matroska". */
+static const char *
+short_format(const char *mime)
+{
+	const char *s = strchr(mime, '/');
+
+	s = s ? s + 1 : mime;
+	return strncmp(s, "x-", 2) ? s : s + 2;
+}
+
+static int
+video_fields(json_t *rec, const struct dz_hash_result *r)
+{
+	const struct dz_video_info *v = &r->vinfo;
+	json_t *sig = dz_vpdq_to_json(&r->vpdq);
+	int bad = 0;
+
+	bad |= json_object_set_new(rec, "format",
+	    json_string(short_format(r->video)));
+	bad |= json_object_set_new(rec, "codec", json_string(v->codec));
+	bad |= json_object_set_new(rec, "width", json_integer(v->width));
+	bad |= json_object_set_new(rec, "height", json_integer(v->height));
+	bad |= json_object_set_new(rec, "fps",
+	    json_real(round(v->fps * 1000) / 1000));
+	bad |= json_object_set_new(rec, "duration",
+	    json_real(round(v->duration * 1000) / 1000));
+	bad |= json_object_set_new(rec, "frames",
+	    json_integer((json_int_t)(v->frames + v->skipped)));
+	bad |= json_object_set_new(rec, "vpdq", sig);
+	bad |= json_object_set_new(rec, "md5", json_string(r->digest.md5));
+	bad |= json_object_set_new(rec, "sha256",
+	    json_string(r->digest.sha256));
+	return bad ? -1 : 0;
 }
 
 /*
@@ -202,6 +261,8 @@ dz_hash_record_fields(json_t *rec, const struct dz_hash_result *r,
 	json_t *d;
 	int k, bad = 0;
 
+	if (r->video)
+		return video_fields(rec, r);
 	bad |= json_object_set_new(rec, "format",
 	    json_string(dz_image_format_name(r->info.format)));
 	bad |= json_object_set_new(rec, "width", json_integer(r->width));

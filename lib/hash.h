@@ -17,6 +17,8 @@
 #include "digest.h"
 #include "image.h"
 #include "pdq.h"
+#include "video.h"
+#include "vpdq.h"
 
 struct dz_err;
 
@@ -29,6 +31,7 @@ struct dz_err;
 
 struct dz_hash_opts {
 	struct dz_image_opts img;
+	struct dz_vpdq_opts vpdq;	/* videos */
 	int exact;		/* full-resolution decode, reference-identical */
 	int dihedral;		/* also the eight dihedral hashes */
 };
@@ -38,6 +41,10 @@ struct dz_hash_result {
 	int width, height;	/* as displayed: after orientation */
 	struct dz_pdq_result pdq;
 	struct dz_digest digest;
+	/* a video: the rest is for images */
+	const char *video;	/* "video/mp4", ...; NULL for an image */
+	struct dz_vpdq vpdq;	/* owned: dz_hash_result_release */
+	struct dz_video_info vinfo;
 };
 
 void dz_hash_opts_default(struct dz_hash_opts *o);
@@ -51,10 +58,21 @@ int dz_hash_image(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
     struct dz_hash_result *r, struct dz_err *err);
 
 /*
+ * Hash what buf holds, an image (dz_hash_image) or a video (MD5, SHA-256
+ * and the vPDQ signature, lib/vpdq), as its first bytes say. Release r
+ * with dz_hash_result_release either way.
+ */
+int dz_hash_media(const uint8_t *buf, size_t len,
+    const struct dz_hash_opts *o, struct dz_hash_result *r,
+    struct dz_err *err);
+void dz_hash_result_release(struct dz_hash_result *r);
+
+/*
  * Add a hash record's fields for r to rec (see dz-records(5)): format,
  * width, height, pdq, quality, md5, sha256, and pdq_dihedral (an object
- * of the eight transforms) when dihedral is set. 0, or -1 when out of
- * memory.
+ * of the eight transforms) when dihedral is set; for a video, format,
+ * codec, width, height, fps, duration, frames, vpdq, md5 and sha256. 0,
+ * or -1 when out of memory.
  */
 int dz_hash_record_fields(json_t *rec, const struct dz_hash_result *r,
     int dihedral);

@@ -380,7 +380,8 @@ dz_record_write(FILE *out, const json_t *rec, struct dz_err *err)
 		obj = copy;
 	}
 	errno = 0;
-	rc = json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(obj, out, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(12));
 	if (rc == 0 && putc('\n', out) == EOF)
 		rc = -1;
 	json_decref(copy);

@@ -1,0 +1,3 @@
+#!/bin/bash
+# lib/vpdq: signatures in JSON and matching (C unit test).
+exec "$(dirname "$0")/unit/test-vpdq"
