@@ -100,10 +100,11 @@ scripts/bench/mkbank: scripts/bench/mkbank.c lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 
-bench: all scripts/bench/matchbench scripts/bench/mkbank
+bench: all scripts/bench/matchbench scripts/bench/mkbank t/unit/test-vpdq-tool
 	scripts/bench/run
 	scripts/bench/match
 	scripts/bench/matchfile
+	scripts/bench/video
 
 # Debian packages for building, testing and benchmarking: scripts/deps.
 deps:
