@@ -54,7 +54,7 @@ _Static_assert(sizeof(struct dz_bank_tomb) == 56, "struct dz_bank_tomb");
 #define SEQ_MAX ((uint64_t)INT64_MAX)	/* JSON integers are signed */
 #define MAX_TOMBS DZ_BANK_MAX_ENTRIES
 /* No valid entry or withdrawal line (CSV or JSON Lines) is shorter. */
-#define MIN_RECORD 128
+#define MIN_RECORD 120
 
 /* .dzb header field offsets. */
 enum {
@@ -278,6 +278,53 @@ static int
 valid_cat(int c)
 {
 	return c >= DZ_BANK_CAT_ADULT_NCII && c <= DZ_BANK_CAT_OTHER;
+}
+
+/* Signals: their names in JSON Lines and the digest, and in CSV. */
+static const char *const signal_names[] = { NULL, "pdq", "md5", "vpdq" };
+static const char *const csv_signal_names[] = { NULL, "pdq", "video_md5",
+	"vpdq" };
+
+static int
+valid_signal(int s)
+{
+	return s == DZ_BANK_PDQ || s == DZ_BANK_MD5 || s == DZ_BANK_VPDQ;
+}
+
+static int
+signal_parse(const char *const *names, const char *s, size_t len)
+{
+	for (int i = 1; i <= DZ_BANK_VPDQ; i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], s, len))
+			return i;
+	return -1;
+}
+
+/* Hex digits of a signal's value: an MD5 is 32, a PDQ 64. */
+static size_t
+value_digits(int signal)
+{
+	return signal == DZ_BANK_MD5 ? 32 : 64;
+}
+
+/* The value of a signal, in the 32 bytes of a struct dz_pdq: a PDQ as
+ * its words, an MD5 as its 16 bytes then zeros. */
+static int
+parse_value(int signal, const char *s, size_t len, struct dz_pdq *v)
+{
+	if (signal != DZ_BANK_MD5)
+		return parse_pdq(s, len, v);
+	memset(v, 0, sizeof *v);
+	return len == 32 ? parse_hex(s, 32, (uint8_t *)v, 16) : -1;
+}
+
+static char *
+put_value(char *p, int signal, const struct dz_pdq *v)
+{
+	if (signal == DZ_BANK_MD5)
+		return put_hex(p, (const uint8_t *)v, 16);
+	dz_pdq_to_hex(v, p);
+	return p + 64;
 }
 
 /* ---------- days ---------- */
@@ -764,6 +811,15 @@ int
 dz_bank_add(struct dz_bank *b, const uint8_t id[ID], const struct dz_pdq *pdq,
     int quality, int category, uint32_t added, struct dz_err *err)
 {
+	return dz_bank_add_signal(b, id, DZ_BANK_PDQ, pdq, quality, category,
+	    added, err);
+}
+
+int
+dz_bank_add_signal(struct dz_bank *b, const uint8_t id[ID], int signal,
+    const struct dz_pdq *pdq, int quality, int category, uint32_t added,
+    struct dz_err *err)
+{
 	struct dz_bank_priv *p;
 	struct dz_bank_attr *a;
 
@@ -777,6 +833,9 @@ dz_bank_add(struct dz_bank *b, const uint8_t id[ID], const struct dz_pdq *pdq,
 		return dz_err_set(err, EX_DATAERR, "bad quality");
 	if (!valid_cat(category))
 		return dz_err_set(err, EX_DATAERR, "unknown category");
+	if (!valid_signal(signal) ||
+	    (signal == DZ_BANK_MD5 && !all_zero((const uint8_t *)pdq + 16, 16)))
+		return dz_err_set(err, EX_DATAERR, "unknown signal");
 	if (added > MAX_DAY)
 		return dz_err_set(err, EX_DATAERR, "bad date");
 	if (b->n >= DZ_BANK_MAX_ENTRIES)
@@ -791,7 +850,7 @@ dz_bank_add(struct dz_bank *b, const uint8_t id[ID], const struct dz_pdq *pdq,
 	memset(a, 0, sizeof *a);
 	a->quality = (uint8_t)quality;
 	a->category = (uint8_t)category;
-	a->signal = DZ_BANK_PDQ;
+	a->signal = (uint8_t)signal;
 	a->added = added;
 	b->n++;
 	bank_expose(b);
@@ -800,6 +859,15 @@ dz_bank_add(struct dz_bank *b, const uint8_t id[ID], const struct dz_pdq *pdq,
 
 int
 dz_bank_add_tomb(struct dz_bank *b, const uint8_t id[ID],
+    const struct dz_pdq *pdq, int category, uint32_t withdrawn,
+    struct dz_err *err)
+{
+	return dz_bank_add_tomb_signal(b, id, DZ_BANK_PDQ, pdq, category,
+	    withdrawn, err);
+}
+
+int
+dz_bank_add_tomb_signal(struct dz_bank *b, const uint8_t id[ID], int signal,
     const struct dz_pdq *pdq, int category, uint32_t withdrawn,
     struct dz_err *err)
 {
@@ -814,6 +882,9 @@ dz_bank_add_tomb(struct dz_bank *b, const uint8_t id[ID],
 		return dz_err_set(err, EX_SOFTWARE, "bank already finished");
 	if (!valid_cat(category))
 		return dz_err_set(err, EX_DATAERR, "unknown category");
+	if (!valid_signal(signal) ||
+	    (signal == DZ_BANK_MD5 && !all_zero((const uint8_t *)pdq + 16, 16)))
+		return dz_err_set(err, EX_DATAERR, "unknown signal");
 	if (withdrawn > MAX_DAY)
 		return dz_err_set(err, EX_DATAERR, "bad date");
 	if (b->ntomb >= MAX_TOMBS)
@@ -827,7 +898,7 @@ dz_bank_add_tomb(struct dz_bank *b, const uint8_t id[ID],
 	memcpy(t->id, id, ID);
 	t->pdq = *pdq;
 	t->category = (uint8_t)category;
-	t->signal = DZ_BANK_PDQ;
+	t->signal = (uint8_t)signal;
 	t->withdrawn = withdrawn;
 	b->ntomb++;
 	bank_expose(b);
@@ -999,6 +1070,16 @@ sort_bank(struct dz_bank *b)
 	return 0;
 }
 
+/* Are rows x (id xi) then y (id yi) two frames of one video? */
+static int
+same_frames(const struct dz_bank_attr *x, const struct dz_bank_attr *y,
+    const uint8_t xi[ID], const uint8_t yi[ID])
+{
+	return x->signal == DZ_BANK_VPDQ && y->signal == DZ_BANK_VPDQ &&
+	    x->category == y->category && x->added == y->added &&
+	    !memcmp(xi, yi, ID);
+}
+
 /*
  * Sorted ids: no id twice among the entries, among the tombstones, or in
  * both. 0, or -1 with EX_DATAERR. what: "duplicate entry id" or the like.
@@ -1008,10 +1089,13 @@ check_unique(const struct dz_bank *b, struct dz_err *err)
 {
 	uint64_t i, j;
 
-	for (i = 1; i < b->n; i++)
-		if (memcmp(b->id[i - 1], b->id[i], ID) >= 0)
+	for (i = 1; i < b->n; i++) {
+		if (memcmp(b->id[i - 1], b->id[i], ID) >= 0 &&
+		    !same_frames(&b->attr[i - 1], &b->attr[i], b->id[i - 1],
+		    b->id[i]))
 			return dz_err_set(err, EX_DATAERR,
 			    "duplicate entry id");
+	}
 	for (i = 1; i < b->ntomb; i++)
 		if (memcmp(b->tomb[i - 1].id, b->tomb[i].id, ID) >= 0)
 			return dz_err_set(err, EX_DATAERR,
@@ -1083,9 +1167,10 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		*p++ = '+';
 		*p++ = ' ';
 		p = put_hex(p, b->id[i], ID);
-		p = put_str(p, " pdq ");
-		dz_pdq_to_hex(&b->pdq[i], p);
-		p += 64;
+		*p++ = ' ';
+		p = put_str(p, signal_names[a->signal]);
+		*p++ = ' ';
+		p = put_value(p, a->signal, &b->pdq[i]);
 		*p++ = ' ';
 		p = put_u64(p, a->quality);
 		*p++ = ' ';
@@ -1102,9 +1187,10 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		*p++ = '-';
 		*p++ = ' ';
 		p = put_hex(p, t->id, ID);
-		p = put_str(p, " pdq ");
-		dz_pdq_to_hex(&t->pdq, p);
-		p += 64;
+		*p++ = ' ';
+		p = put_str(p, signal_names[t->signal]);
+		*p++ = ' ';
+		p = put_value(p, t->signal, &t->pdq);
 		*p++ = ' ';
 		p = put_str(p, cat_names[t->category]);
 		*p++ = ' ';
@@ -1204,9 +1290,10 @@ write_jsonl(const struct dz_bank *b, struct out *o)
 		p = out_room(o, 256);
 		p = put_str(p, "{\"type\":\"entry\",\"id\":\"");
 		p = put_hex(p, b->id[i], ID);
-		p = put_str(p, "\",\"signal\":\"pdq\",\"value\":\"");
-		dz_pdq_to_hex(&b->pdq[i], p);
-		p += 64;
+		p = put_str(p, "\",\"signal\":\"");
+		p = put_str(p, signal_names[a->signal]);
+		p = put_str(p, "\",\"value\":\"");
+		p = put_value(p, a->signal, &b->pdq[i]);
 		p = put_str(p, "\",\"quality\":");
 		p = put_u64(p, a->quality);
 		p = put_str(p, ",\"category\":\"");
@@ -1222,9 +1309,10 @@ write_jsonl(const struct dz_bank *b, struct out *o)
 		p = out_room(o, 256);
 		p = put_str(p, "{\"type\":\"withdrawal\",\"id\":\"");
 		p = put_hex(p, t->id, ID);
-		p = put_str(p, "\",\"signal\":\"pdq\",\"value\":\"");
-		dz_pdq_to_hex(&t->pdq, p);
-		p += 64;
+		p = put_str(p, "\",\"signal\":\"");
+		p = put_str(p, signal_names[t->signal]);
+		p = put_str(p, "\",\"value\":\"");
+		p = put_value(p, t->signal, &t->pdq);
 		p = put_str(p, "\",\"category\":\"");
 		p = put_str(p, cat_names[t->category]);
 		p = put_str(p, "\",\"withdrawn\":\"");
@@ -1247,9 +1335,9 @@ write_csv(const struct dz_bank *b, struct out *o)
 		const struct dz_bank_attr *a = &b->attr[i];
 
 		p = out_room(o, 256);
-		p = put_str(p, "pdq,");
-		dz_pdq_to_hex(&b->pdq[i], p);
-		p += 64;
+		p = put_str(p, csv_signal_names[a->signal]);
+		*p++ = ',';
+		p = put_value(p, a->signal, &b->pdq[i]);
 		*p++ = ',';
 		p = put_str(p, collab);
 		*p++ = ',';
@@ -1268,9 +1356,9 @@ write_csv(const struct dz_bank *b, struct out *o)
 		const struct dz_bank_tomb *t = &b->tomb[i];
 
 		p = out_room(o, 256);
-		p = put_str(p, "pdq,");
-		dz_pdq_to_hex(&t->pdq, p);
-		p += 64;
+		p = put_str(p, csv_signal_names[t->signal]);
+		*p++ = ',';
+		p = put_value(p, t->signal, &t->pdq);
 		*p++ = ',';
 		p = put_str(p, collab);
 		*p++ = ',';
@@ -1522,11 +1610,16 @@ dzb_parse(struct dz_bank *b, const uint8_t *p, size_t len, struct dz_err *err)
 		const struct dz_bank_attr *a = &b->attr[i];
 
 		if (a->quality > 100 || !valid_cat(a->category) ||
-		    a->signal != DZ_BANK_PDQ || a->zero || a->added > MAX_DAY)
+		    !valid_signal(a->signal) || a->zero || a->added > MAX_DAY)
 			return dz_err_set(err, EX_DATAERR,
 			    "bad bank file: entry %" PRIu64 ": bad attributes",
 			    i + 1);
-		if (i && memcmp(b->id[i - 1], b->id[i], ID) >= 0)
+		if (a->signal == DZ_BANK_MD5 &&
+		    !all_zero((const uint8_t *)&b->pdq[i] + 16, 16))
+			return dz_err_set(err, EX_DATAERR,
+			    "bad bank file: entry %" PRIu64 ": bad MD5", i + 1);
+		if (i && memcmp(b->id[i - 1], b->id[i], ID) >= 0 &&
+		    !same_frames(&b->attr[i - 1], a, b->id[i - 1], b->id[i]))
 			return dz_err_set(err, EX_DATAERR,
 			    "bad bank file: entry %" PRIu64 ": %s", i + 1,
 			    memcmp(b->id[i - 1], b->id[i], ID) ?
@@ -1536,8 +1629,10 @@ dzb_parse(struct dz_bank *b, const uint8_t *p, size_t len, struct dz_err *err)
 	for (uint64_t i = 0; i < t; i++) {
 		const struct dz_bank_tomb *w = &b->tomb[i];
 
-		if (!valid_cat(w->category) || w->signal != DZ_BANK_PDQ ||
-		    w->zero[0] || w->zero[1] || w->withdrawn > MAX_DAY)
+		if (!valid_cat(w->category) || !valid_signal(w->signal) ||
+		    w->zero[0] || w->zero[1] || w->withdrawn > MAX_DAY ||
+		    (w->signal == DZ_BANK_MD5 &&
+		    !all_zero((const uint8_t *)&w->pdq + 16, 16)))
 			return dz_err_set(err, EX_DATAERR,
 			    "bad bank file: withdrawal %" PRIu64
 			    ": bad attributes", i + 1);
@@ -1562,6 +1657,7 @@ enum { R_ENTRY = 1, R_TOMB = 2 };
 
 struct rec {
 	int type;
+	int signal;
 	uint8_t id[ID];
 	struct dz_pdq pdq;
 	int quality, category;
@@ -1631,8 +1727,11 @@ fast_record(const char *p, size_t len, struct rec *r)
 	else
 		return 0;
 	if (!fixed(&p, e, 2 * ID, &s) || parse_hex(s, 2 * ID, r->id, ID) ||
-	    !lit(&p, e, ",\"signal\":\"pdq\",\"value\":\"") ||
-	    !fixed(&p, e, 64, &s) || parse_pdq(s, 64, &r->pdq))
+	    !lit(&p, e, ",\"signal\":\"") || !plain(&p, e, &s, &n) ||
+	    (r->signal = signal_parse(signal_names, s, n)) < 0 ||
+	    !lit(&p, e, ",\"value\":\"") ||
+	    !fixed(&p, e, value_digits(r->signal), &s) ||
+	    parse_value(r->signal, s, value_digits(r->signal), &r->pdq))
 		return 0;
 	if (r->type == R_ENTRY) {
 		if (!lit(&p, e, ",\"quality\":"))
@@ -1723,12 +1822,15 @@ slow_record(const char *line, size_t len, size_t lineno, struct rec *r,
 		line_err(err, lineno, "bad id");
 		goto out;
 	}
-	if (!(s = jstr(o, "signal", &n)) || n != 3 || memcmp(s, "pdq", 3)) {
+	if (!(s = jstr(o, "signal", &n)) ||
+	    (r->signal = signal_parse(signal_names, s, n)) < 0) {
 		line_err(err, lineno, "unsupported signal type");
 		goto out;
 	}
-	if (!(s = jstr(o, "value", &n)) || parse_pdq(s, n, &r->pdq)) {
-		line_err(err, lineno, "bad PDQ hash");
+	if (!(s = jstr(o, "value", &n)) || parse_value(r->signal, s, n,
+	    &r->pdq)) {
+		line_err(err, lineno, r->signal == DZ_BANK_MD5 ? "bad MD5" :
+		    "bad PDQ hash");
 		goto out;
 	}
 	if (r->type == R_ENTRY) {
@@ -1924,7 +2026,7 @@ store_entry(struct dz_bank_priv *p, size_t i, const struct rec *r)
 	memset(a, 0, sizeof *a);
 	a->quality = (uint8_t)r->quality;
 	a->category = (uint8_t)r->category;
-	a->signal = DZ_BANK_PDQ;
+	a->signal = (uint8_t)r->signal;
 	a->added = r->day;
 }
 
@@ -1937,7 +2039,7 @@ store_tomb(struct dz_bank_priv *p, size_t i, const struct rec *r)
 	memcpy(w->id, r->id, ID);
 	w->pdq = r->pdq;
 	w->category = (uint8_t)r->category;
-	w->signal = DZ_BANK_PDQ;
+	w->signal = (uint8_t)r->signal;
 	w->withdrawn = r->day;
 }
 
@@ -1978,12 +2080,15 @@ jsonl_parse(struct dz_bank *b, const char *buf, size_t len,
 			if (n >= p->cap)
 				return line_err(err, lineno,
 				    "more entries than the bank line says");
-			if (n && memcmp(p->id[n - 1], r.id, ID) >= 0)
+			store_entry(p, n, &r);
+			if (n && memcmp(p->id[n - 1], r.id, ID) >= 0 &&
+			    !same_frames(&p->attr[n - 1], &p->attr[n],
+			    p->id[n - 1], r.id))
 				return line_err(err, lineno,
 				    memcmp(p->id[n - 1], r.id, ID) ?
 				    "entries not in ascending id order" :
 				    "duplicate entry id");
-			store_entry(p, n++, &r);
+			n++;
 		} else {
 			if (t >= p->tcap)
 				return line_err(err, lineno,
@@ -2116,10 +2221,11 @@ csv_parse(struct dz_bank *b, const char *buf, size_t len, struct dz_err *err)
 		if (nf != 5 || f[4] + fl[4] != line + ll)
 			return line_err(err, lineno, "not 5 fields");
 		memset(&r, 0, sizeof r);
-		if (fl[0] != 3 || memcmp(f[0], "pdq", 3))
+		if ((r.signal = signal_parse(csv_signal_names, f[0], fl[0])) < 0)
 			return line_err(err, lineno, "unsupported signal type");
-		if (parse_pdq(f[1], fl[1], &r.pdq))
-			return line_err(err, lineno, "bad PDQ hash");
+		if (parse_value(r.signal, f[1], fl[1], &r.pdq))
+			return line_err(err, lineno, r.signal == DZ_BANK_MD5 ?
+			    "bad MD5" : "bad PDQ hash");
 		if (!valid_collab(f[2], fl[2]))
 			return line_err(err, lineno, "bad collab");
 		if (!collab_len) {
@@ -2332,18 +2438,33 @@ dz_bank_find(const struct dz_bank *b, const uint8_t id[ID])
 	if (!b || !id)
 		return -1;
 	hi = b->n;
-	while (lo < hi) {
+	while (lo < hi) {	/* the first row with an id >= this one */
 		uint64_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(b->id[mid], id, ID);
 
-		if (!c)
-			return (int64_t)mid;
-		if (c < 0)
+		if (memcmp(b->id[mid], id, ID) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	if (lo < b->n && !memcmp(b->id[lo], id, ID))
+		return (int64_t)lo;
 	return -1;
+}
+
+uint64_t
+dz_bank_run(const struct dz_bank *b, uint64_t i)
+{
+	uint64_t e = i + 1;
+
+	if (!b || i >= b->n)
+		return 0;
+	if (b->attr[i].signal != DZ_BANK_VPDQ)
+		return 1;
+	while (i > 0 && !memcmp(b->id[i - 1], b->id[i], ID))
+		i--;
+	while (e < b->n && !memcmp(b->id[e], b->id[i], ID))
+		e++;
+	return e - i;
 }
 
 /* ---------- the signed comment ---------- */

@@ -5,8 +5,9 @@
  * A bank is one export of the hotline's hashes: a full snapshot, or a
  * delta since an earlier export that adds (or replaces) entries and
  * withdraws others (tombstones). It holds no case id, URL or personal
- * data: an entry is an opaque random id, the signal (PDQ for now), its
- * quality, a category and the day it was added.
+ * data: an entry is an opaque random id, the signal (an image's PDQ, a
+ * video's MD5, or a video's vPDQ: one row per frame), its quality, a
+ * category and the day it was added.
  *
  * Metadata (struct dz_bank_meta) travels in two places: in the file's own
  * header (JSON Lines and .dzb; the CSV layout has no room for it) and in
@@ -18,12 +19,14 @@
  * file format: SHA-256 of the canonical text
  *	"disrupt-bank-v1\n"
  *	"seq=N kind=full|delta since=S prev=HEX|- base=HEX|- created=C\n"
- *	for each entry, by ascending id bytes:
- *	  "+ ID pdq VALUE QUALITY CATEGORY ADDED\n"
+ *	for each entry row, by ascending id bytes (a video's frames in
+ *	their order):
+ *	  "+ ID SIGNAL VALUE QUALITY CATEGORY ADDED\n"
  *	for each tombstone, by ascending id bytes:
- *	  "- ID pdq VALUE CATEGORY WITHDRAWN\n"
- * (ID 32 lowercase hex digits, VALUE 64, QUALITY decimal, CATEGORY its
- * name, dates YYYY-MM-DD). prev is the digest of export seq - 1, base (a
+ *	  "- ID SIGNAL VALUE CATEGORY WITHDRAWN\n"
+ * (ID 32 lowercase hex digits, SIGNAL "pdq", "md5" or "vpdq", VALUE 64
+ * hex digits (32 for an MD5), QUALITY decimal, CATEGORY its name, dates
+ * YYYY-MM-DD). prev is the digest of export seq - 1, base (a
  * delta only) the digest of export `since`: partners chain exports with
  * them.
  *
@@ -37,8 +40,10 @@
  *    "category":"adult_ncii","added":"2026-11-23"}      (N of them)
  *   {"type":"withdrawal","id":ID,"signal":"pdq","value":HEX,
  *    "category":"adult_ncii","withdrawn":"2026-11-30"}  (M of them)
+ *   signal is "pdq", "md5" (value 32 hex digits) or "vpdq" (one line per
+ *   frame, the frames of a video on consecutive lines with the same id).
  *   The bank line comes first, then entries, then withdrawals, each in
- *   ascending id order; counts must agree.
+ *   ascending id order; counts (of lines) must agree.
  *
  * CSV (ThreatExchange tooling's layout), a header row then one row each:
  *   signal_type,signal_str,collab,category,tags
@@ -48,7 +53,9 @@
  *   prints SignalOpinionCategory names there): an entry is a positive
  *   one, a withdrawal a negative one, so that tools that know nothing of
  *   our tags still do not match a withdrawn hash. Tags are space-separated:
- *   our category name, then the dz: tags. A CSV file carries no metadata: meta.seq is
+ *   our category name, then the dz: tags. The signal_type column is
+ *   "pdq", "video_md5" (ThreatExchange's name for it) or "vpdq" (one row
+ *   per frame, consecutive, same id). A CSV file carries no metadata: meta.seq is
  *   0 (and kind 0) after loading until a verified signature supplies it;
  *   meta.collab is the rows' collab (every row must have the same one).
  *
@@ -65,7 +72,8 @@
  *	192 char collab[32], NUL-padded
  *	224 u64 offset of the index image, 232 u64 its size (0: none)
  *	240 zero
- *	pdq:   struct dz_pdq[n]          (4 u64 words each, word 0 first)
+ *	pdq:   struct dz_pdq[n]          (4 u64 words each, word 0 first;
+ *	                                 an MD5's 16 bytes then 16 zero)
  *	id:    u8[n][16]
  *	attr:  struct dz_bank_attr[n]    (8 bytes each)
  *	tomb:  struct dz_bank_tomb[t]    (56 bytes each)
@@ -105,7 +113,14 @@ struct dz_mih;
 
 enum dz_bank_kind { DZ_BANK_FULL = 1, DZ_BANK_DELTA = 2 };
 enum dz_bank_format { DZ_BANK_JSONL = 1, DZ_BANK_CSV = 2, DZ_BANK_DZB = 3 };
-enum dz_bank_signal { DZ_BANK_PDQ = 1 };
+/*
+ * What an entry's 32-byte value holds. PDQ: an image's hash. MD5: a
+ * video file's MD5 in the first 16 bytes, the rest zero. VPDQ: one frame
+ * of a video's vPDQ signature; a video is a run of such rows, one per
+ * kept frame, which share its id, category and day (the only rows that
+ * may share an id) and stay in the order they were added or read.
+ */
+enum dz_bank_signal { DZ_BANK_PDQ = 1, DZ_BANK_MD5 = 2, DZ_BANK_VPDQ = 3 };
 /* Same numbers as lib/store's enum dz_category. */
 enum dz_bank_category {
 	DZ_BANK_CAT_ADULT_NCII = 1, DZ_BANK_CAT_MINOR = 2, DZ_BANK_CAT_OTHER = 3
@@ -168,6 +183,16 @@ int dz_bank_add(struct dz_bank *b, const uint8_t id[DZ_BANK_ID_BYTES],
 int dz_bank_add_tomb(struct dz_bank *b, const uint8_t id[DZ_BANK_ID_BYTES],
     const struct dz_pdq *pdq, int category, uint32_t withdrawn,
     struct dz_err *err);
+/* The same for any signal (dz_bank_add is DZ_BANK_PDQ): for DZ_BANK_MD5
+ * the value's last 16 bytes must be zero; a video's vPDQ is one call per
+ * frame with the same id, category and day. A withdrawn video is one
+ * tombstone (any one of its frames, or its MD5). */
+int dz_bank_add_signal(struct dz_bank *b, const uint8_t id[DZ_BANK_ID_BYTES],
+    int signal, const struct dz_pdq *value, int quality, int category,
+    uint32_t added, struct dz_err *err);
+int dz_bank_add_tomb_signal(struct dz_bank *b,
+    const uint8_t id[DZ_BANK_ID_BYTES], int signal, const struct dz_pdq *value,
+    int category, uint32_t withdrawn, struct dz_err *err);
 /*
  * Sort by id, refuse duplicate ids (EX_DATAERR "duplicate entry id"; an id
  * may not be both entry and tombstone) and compute meta.digest. Required
@@ -215,11 +240,14 @@ const uint8_t *dz_bank_raw(const struct dz_bank *b, size_t *len);
 const struct dz_mih *dz_bank_index(struct dz_bank *b, struct dz_err *err);
 
 /*
- * Index of the entry with this id, or -1 (binary search: ids are sorted
- * in a finished or loaded bank). Tombstones are not searched.
+ * Index of the (first) entry with this id, or -1 (binary search: ids are
+ * sorted in a finished or loaded bank). Tombstones are not searched.
  */
 int64_t dz_bank_find(const struct dz_bank *b,
     const uint8_t id[DZ_BANK_ID_BYTES]);
+/* How many rows the entry at row i spans: 1, or a video's frame count
+ * (from its first row; any row of it gives the whole run). 0 if i >= n. */
+uint64_t dz_bank_run(const struct dz_bank *b, uint64_t i);
 
 void dz_bank_free(struct dz_bank *b);
 

@@ -198,6 +198,9 @@ fill_meta(struct rng *r, struct dz_bank_meta *m, int delta)
 	strcpy(m->collab, below(r, 2) ? "disrupt" : "Hot.Line_2-x");
 }
 
+/* Banks built with md5 and vpdq entries too (1) or PDQ only (0). */
+static int mixed;
+
 /* n entries (some sharing hashes), t tombstones, meta; finished. */
 static struct dz_bank *
 meta_bank(struct rng *r, uint32_t n, uint32_t t, const struct dz_bank_meta *m)
@@ -209,32 +212,46 @@ meta_bank(struct rng *r, uint32_t n, uint32_t t, const struct dz_bank_meta *m)
 		diag("dz_bank_new: %s", err.msg);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n;) {
 		uint8_t id[16];
 		struct dz_pdq h;
 		uint32_t day = below(r, 4) ? 20000 + below(r, 2000) :
-		    below(r, MAX_DAY + 1);
+		    below(r, MAX_DAY + 1), frames = 1;
+		int sig = mixed ? 1 + (int)below(r, 3) : DZ_BANK_PDQ;
+		int cat = 1 + (int)below(r, 3);
 
 		random_bytes(r, id, 16);
-		if (i && below(r, 10) == 0)
-			h = b->pdq[below(r, i)];	/* a copy */
-		else
-			random_hash(r, &h);
-		if (dz_bank_add(b, id, &h, (int)below(r, 101),
-		    1 + (int)below(r, 3), day, &err) < 0) {
-			diag("dz_bank_add: %s", err.msg);
-			dz_bank_free(b);
-			return NULL;
+		if (sig == DZ_BANK_VPDQ)
+			frames = 1 + below(r, 6);
+		for (uint32_t f = 0; f < frames && i < n; f++, i++) {
+			if (sig == DZ_BANK_MD5) {
+				memset(&h, 0, sizeof h);
+				random_bytes(r, (uint8_t *)&h, 16);
+			} else if (i && below(r, 10) == 0 &&
+			    b->attr[i - 1].signal != DZ_BANK_MD5) {
+				h = b->pdq[i - 1];	/* a copy */
+			} else {
+				random_hash(r, &h);
+			}
+			if (dz_bank_add_signal(b, id, sig, &h,
+			    (int)below(r, 101), cat, day, &err) < 0) {
+				diag("dz_bank_add: %s", err.msg);
+				dz_bank_free(b);
+				return NULL;
+			}
 		}
 	}
 	for (uint32_t i = 0; i < t; i++) {
 		uint8_t id[16];
 		struct dz_pdq h;
+		int sig = mixed ? 1 + (int)below(r, 3) : DZ_BANK_PDQ;
 
 		random_bytes(r, id, 16);
 		random_hash(r, &h);
-		if (dz_bank_add_tomb(b, id, &h, 1 + (int)below(r, 3),
-		    below(r, MAX_DAY + 1), &err) < 0) {
+		if (sig == DZ_BANK_MD5)
+			memset((uint8_t *)&h + 16, 0, 16);
+		if (dz_bank_add_tomb_signal(b, id, sig, &h,
+		    1 + (int)below(r, 3), below(r, MAX_DAY + 1), &err) < 0) {
 			diag("dz_bank_add_tomb: %s", err.msg);
 			dz_bank_free(b);
 			return NULL;
@@ -280,12 +297,14 @@ redigest(const struct dz_bank *a, const struct dz_bank_meta *meta,
 	if (!(b = dz_bank_new(meta, &err)))
 		return -1;
 	for (uint64_t i = 0; i < a->n; i++)
-		if (dz_bank_add(b, a->id[i], &a->pdq[i], a->attr[i].quality,
-		    a->attr[i].category, a->attr[i].added, &err) < 0)
+		if (dz_bank_add_signal(b, a->id[i], a->attr[i].signal,
+		    &a->pdq[i], a->attr[i].quality, a->attr[i].category,
+		    a->attr[i].added, &err) < 0)
 			goto fail;
 	for (uint64_t i = 0; i < a->ntomb; i++)
-		if (dz_bank_add_tomb(b, a->tomb[i].id, &a->tomb[i].pdq,
-		    a->tomb[i].category, a->tomb[i].withdrawn, &err) < 0)
+		if (dz_bank_add_tomb_signal(b, a->tomb[i].id,
+		    a->tomb[i].signal, &a->tomb[i].pdq, a->tomb[i].category,
+		    a->tomb[i].withdrawn, &err) < 0)
 			goto fail;
 	if (dz_bank_finish(b, &err) < 0)
 		goto fail;
@@ -372,6 +391,20 @@ index_agrees(struct dz_bank *b, struct rng *r)
 
 /* ---------- the canonical text, built here ---------- */
 
+static const char *const sig_name[] = { "?", "pdq", "md5", "vpdq" };
+
+/* A value as the canonical text spells it: 64 hex digits, an MD5 32. */
+static void
+value_hex(int signal, const struct dz_pdq *v, char out[65])
+{
+	if (signal != DZ_BANK_MD5) {
+		dz_pdq_to_hex(v, out);
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", ((const uint8_t *)v)[i]);
+}
+
 static void
 canon_digest(const struct dz_bank *b, uint8_t out[32])
 {
@@ -395,17 +428,18 @@ canon_digest(const struct dz_bank *b, uint8_t out[32])
 	    m->created);
 	for (uint64_t i = 0; i < b->n; i++) {
 		dz_bank_id_hex(b->id[i], idh);
-		dz_pdq_to_hex(&b->pdq[i], vh);
+		value_hex(b->attr[i].signal, &b->pdq[i], vh);
 		dz_bank_day_format(b->attr[i].added, day);
-		len += (size_t)sprintf(t + len, "+ %s pdq %s %d %s %s\n", idh,
-		    vh, b->attr[i].quality,
+		len += (size_t)sprintf(t + len, "+ %s %s %s %d %s %s\n", idh,
+		    sig_name[b->attr[i].signal], vh, b->attr[i].quality,
 		    dz_bank_category_name(b->attr[i].category), day);
 	}
 	for (uint64_t i = 0; i < b->ntomb; i++) {
 		dz_bank_id_hex(b->tomb[i].id, idh);
-		dz_pdq_to_hex(&b->tomb[i].pdq, vh);
+		value_hex(b->tomb[i].signal, &b->tomb[i].pdq, vh);
 		dz_bank_day_format(b->tomb[i].withdrawn, day);
-		len += (size_t)sprintf(t + len, "- %s pdq %s %s %s\n", idh, vh,
+		len += (size_t)sprintf(t + len, "- %s %s %s %s %s\n", idh,
+		    sig_name[b->tomb[i].signal], vh,
 		    dz_bank_category_name(b->tomb[i].category), day);
 	}
 	if (dz_digest_buf((const uint8_t *)t, len, &d, &err) < 0)
@@ -756,9 +790,15 @@ round_trip(struct rng *r, uint32_t n, uint32_t t, int delta)
 		ok(redigest(l, &l->meta, rd) == 0 &&
 		    !memcmp(rd, b->meta.digest, 32),
 		    "%s: same digest recomputed from the loaded bank", nm);
-		for (uint64_t i = 0; i < l->n; i++)
-			if (dz_bank_find(l, b->id[i]) != (int64_t)i)
+		for (uint64_t i = 0; i < l->n; i++) {
+			int64_t at = dz_bank_find(l, b->id[i]);
+
+			/* a video's frames: its first row, which spans i */
+			if (at < 0 || (uint64_t)at > i ||
+			    (uint64_t)at + dz_bank_run(l, (uint64_t)at) <= i ||
+			    (at && !memcmp(l->id[at - 1], b->id[i], 16)))
 				found = 0;
+		}
 		for (uint64_t i = 0; i < l->ntomb; i++)
 			if (dz_bank_find(l, l->tomb[i].id) != -1)
 				found = 0;
@@ -1375,7 +1415,8 @@ test_dzb_hostile(struct rng *r)
 		} a[] = {
 			{ 0, 101, "quality" }, { 0, 255, "quality" },
 			{ 1, 0, "category" }, { 1, 4, "category" },
-			{ 2, 0, "signal" }, { 2, 2, "signal" },
+			{ 2, 0, "signal" }, { 2, 4, "signal" },
+			{ 2, 2, "MD5 tail" },
 			{ 3, 1, "zero" },
 			{ 7, 0xff, "added" },
 		};
@@ -1581,7 +1622,8 @@ test_jsonl_hostile(struct rng *r)
 		{ "\"value\":\"", "\"value\":1, \"x\":\"", "bad PDQ hash" },
 		{ "\"id\":\"", "\"id\":\"0", "bad id" },
 		{ "\"id\":\"", "\"id\":\"A", "bad id" },
-		{ "\"signal\":\"pdq\"", "\"signal\":\"md5\"", "signal" },
+		{ "\"signal\":\"pdq\"", "\"signal\":\"md5\"", "bad MD5" },
+		{ "\"signal\":\"pdq\"", "\"signal\":\"tmk\"", "signal" },
 		{ "\"signal\":\"pdq\",", "", "signal" },
 		{ "\"quality\":", "\"quality\":1000", "quality" },
 		{ "\"quality\":", "\"quality\":-", "quality" },
@@ -2022,6 +2064,169 @@ test_fuzz(struct rng *r)
 	ok(bad == 0, "600 garbage files refused");
 }
 
+/* ---------- video entries: MD5 rows and vPDQ runs ---------- */
+
+/* Replace the first occurrence of from in text (in place, room enough). */
+static int
+edit(char *text, const char *from, const char *to)
+{
+	char *at = strstr(text, from);
+	size_t fl = strlen(from), tl = strlen(to);
+
+	if (!at)
+		return -1;
+	memmove(at + tl, at + fl, strlen(at + fl) + 1);
+	memcpy(at, to, tl);
+	return 0;
+}
+
+/* Load text edited (from -> to): refused with a message containing what. */
+static int
+edit_refused(const char *good, const char *from, const char *to, const char *what)
+{
+	char *text = malloc(strlen(good) + strlen(to) + 1);
+	struct dz_bank *l = NULL;
+	struct dz_err err = { 0 };
+	int rc;
+
+	if (!text)
+		abort();
+	strcpy(text, good);
+	if (edit(text, from, to) < 0) {
+		diag("edit: no %s", from);
+		free(text);
+		return 0;
+	}
+	rc = load_str(text, &l, &err);
+	free(text);
+	if (rc == 0 || err.code != EX_DATAERR || !strstr(err.msg, what)) {
+		diag("%s -> %s: %s", from, to, rc ? err.msg : "loaded");
+		dz_bank_free(l);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_video_signals(struct rng *r)
+{
+	struct dz_bank_meta m;
+	struct dz_bank *b, *l;
+	struct dz_err err = { 0 };
+	uint8_t a[16] = { 0xaa }, c[16] = { 0xcc }, d[16] = { 0x0d };
+	struct dz_pdq f[3], md5 = { { 0 } }, h;
+	const char *path;
+	uint8_t *text;
+	size_t len;
+	int64_t i;
+	int ok_frames = 1;
+
+	fill_meta(r, &m, 0);
+	for (int k = 0; k < 3; k++)
+		random_hash(r, &f[k]);
+	random_hash(r, &h);
+	memcpy(&md5, "0123456789abcdef", 16);
+	b = dz_bank_new(&m, &err);
+	/* the frames of video c added among other entries */
+	ok(b && dz_bank_add_signal(b, c, DZ_BANK_VPDQ, &f[0], 90, 1, 20000,
+	    &err) == 0 &&
+	    dz_bank_add(b, a, &h, 80, 1, 20000, &err) == 0 &&
+	    dz_bank_add_signal(b, c, DZ_BANK_VPDQ, &f[1], 70, 1, 20000,
+	    &err) == 0 &&
+	    dz_bank_add_signal(b, d, DZ_BANK_MD5, &md5, 100, 2, 20001,
+	    &err) == 0 &&
+	    dz_bank_add_signal(b, c, DZ_BANK_VPDQ, &f[2], 60, 1, 20000,
+	    &err) == 0 &&
+	    dz_bank_add_tomb_signal(b, (const uint8_t[16]){ 0xee },
+	    DZ_BANK_VPDQ, &f[0], 1, 20002, &err) == 0 &&
+	    dz_bank_finish(b, &err) == 0 && b->n == 5,
+	    "a bank with an image, a video's MD5 and a 3-frame vPDQ");
+	if (!b || b->n != 5) {
+		diag("%s", err.msg);
+		dz_bank_free(b);
+		return;
+	}
+	i = dz_bank_find(b, c);
+	for (int k = 0; k < 3; k++)
+		if (i < 0 || memcmp(&b->pdq[i + k], &f[k], sizeof f[k]) ||
+		    b->attr[i + k].signal != DZ_BANK_VPDQ)
+			ok_frames = 0;
+	ok(i == 2 && ok_frames, "frames grouped under their id, in order");
+	ok(dz_bank_run(b, 2) == 3 && dz_bank_run(b, 3) == 3 &&
+	    dz_bank_run(b, 4) == 3 && dz_bank_run(b, 0) == 1 &&
+	    dz_bank_run(b, 1) == 1 && dz_bank_run(b, 5) == 0 &&
+	    dz_bank_find(b, a) == 1,
+	    "dz_bank_run: a video's frames, 1 for anything else");
+	ok(dz_bank_find(b, d) == 0 && b->attr[0].signal == DZ_BANK_MD5,
+	    "the MD5 entry");
+
+	/* the three formats keep them, and the CSV names ThreatExchange's */
+	path = write_bank(b, DZ_BANK_CSV, &err);
+	text = get_file(path, &len);
+	ok(strstr((char *)text, "\nvideo_md5,30313233343536373839616263646566,")
+	    && strstr((char *)text, "\nvpdq,"),
+	    "CSV: video_md5 and vpdq rows");
+	ok(edit_refused((char *)text, "video_md5,", "md5,", "line 2: unsupported "
+	    "signal type"), "CSV: md5 is not a CSV signal name");
+	ok(edit_refused((char *)text, "video_md5,3031", "video_md5,303", "line 2: "
+	    "bad MD5"), "CSV: a short MD5 refused");
+	ok(edit_refused((char *)text, "video_md5,30313233343536373839616263646566",
+	    "video_md5,3031323334353637383961626364656630313233343536373839616"
+	    "263646566", "line 2: bad MD5"), "CSV: a 64-digit MD5 refused");
+	ok(edit_refused((char *)text, "\nvpdq,", "\ntmk,", "unsupported signal"),
+	    "CSV: an unknown signal refused");
+	free(text);
+
+	path = write_bank(b, DZ_BANK_JSONL, &err);
+	text = get_file(path, &len);
+	ok(strstr((char *)text, "\"signal\":\"md5\",\"value\":"
+	    "\"30313233343536373839616263646566\"") &&
+	    strstr((char *)text, "\"signal\":\"vpdq\""),
+	    "JSON Lines: md5 and vpdq lines");
+	ok(edit_refused((char *)text, "\"signal\":\"md5\",\"value\":\"3031",
+	    "\"signal\":\"md5\",\"value\":\"303", "line 2: bad MD5"),
+	    "JSON Lines: a short MD5 refused");
+	ok(edit_refused((char *)text, "\"signal\":\"md5\"", "\"signal\":\"pdq\"",
+	    "line 2: bad PDQ hash"), "JSON Lines: an MD5 is no PDQ");
+	ok(edit_refused((char *)text, "\"signal\":\"vpdq\"", "\"signal\":\"tmk\"",
+	    "unsupported signal type"), "JSON Lines: unknown signal refused");
+	ok(edit_refused((char *)text, "\"quality\":70,\"category\":\"adult_ncii\"",
+	    "\"quality\":70,\"category\":\"minor\"", "duplicate entry id"),
+	    "JSON Lines: a frame with another category is a duplicate id");
+	ok(edit_refused((char *)text, "\"signal\":\"vpdq\"", "\"signal\":\"pdq\"",
+	    "duplicate entry id"),
+	    "JSON Lines: an image row sharing a video's id refused");
+	free(text);
+
+	for (int k = 1; k <= 3; k++) {
+		l = NULL;
+		path = write_bank(b, (enum dz_bank_format)k, &err);
+		ok(path && dz_bank_load(path, 0, &l, &err) == 0 &&
+		    content_eq(b, l) && dz_bank_run(l, 3) == 3,
+		    "format %d: video entries round trip", k);
+		dz_bank_free(l);
+	}
+	dz_bank_free(b);
+
+	b = dz_bank_new(&m, &err);
+	md5.w[3] = 1;
+	ok(dz_bank_add_signal(b, d, DZ_BANK_MD5, &md5, 100, 1, 1, &err) < 0 &&
+	    err.code == EX_DATAERR && dz_bank_add_signal(b, d, 4, &h, 100, 1,
+	    1, &err) < 0 && dz_bank_add_signal(b, d, 0, &h, 100, 1, 1,
+	    &err) < 0 && dz_bank_add_tomb_signal(b, d, 9, &h, 1, 1, &err) < 0,
+	    "an MD5 with bits past 16 bytes, an unknown signal refused");
+	ok(dz_bank_add_signal(b, c, DZ_BANK_VPDQ, &f[0], 90, 1, 5, &err) == 0
+	    && dz_bank_add_signal(b, c, DZ_BANK_VPDQ, &f[1], 90, 1, 6, &err)
+	    == 0 && dz_bank_finish(b, &err) < 0 && err.code == EX_DATAERR,
+	    "frames of one id on two days refused");
+	dz_bank_free(b);
+
+	mixed = 1;
+	round_trip(r, 1, 1, 0);
+	round_trip(r, 400, 40, 1);
+	mixed = 0;
+}
+
 int
 main(void)
 {
@@ -2054,6 +2259,7 @@ main(void)
 	test_csv_hostile(&r);
 	test_hex_digits(&r);
 	test_fuzz(&r);
+	test_video_signals(&r);
 
 	for (int i = 0; i < nwritten; i++) {
 		unlink(written[i]);
