@@ -20,6 +20,7 @@
 #include "input.h"
 #include "sign.h"
 #include "store.h"
+#include "vpdqsig.h"
 
 #define PATH_MAX_LEN 4000
 
@@ -303,6 +304,67 @@ struct collect {
 	int failed;
 };
 
+/* A video_md5 row's value: 32 hex digits into the first 16 bytes. */
+static int
+md5_value(const char *hex, struct dz_pdq *v)
+{
+	uint8_t *b = (uint8_t *)v;
+
+	memset(v, 0, sizeof *v);
+	if (strlen(hex) != 32)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int c = hex[i], d = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		b[i / 2] = (uint8_t)(b[i / 2] << 4 | d);
+	}
+	return 0;
+}
+
+/*
+ * A vpdq row: an entry is one bank row per frame of quality at least the
+ * floor (the store's quality is the best frame's, so there is one); a
+ * tombstone is its first such frame (or its first frame).
+ */
+static int
+add_vpdq(struct collect *c, const struct dz_store_bank_row *r,
+    const uint8_t id[DZ_BANK_ID_BYTES], int cat, uint32_t day)
+{
+	struct dz_vpdq v = { 0 };
+	json_t *j = json_loads(r->value, JSON_REJECT_DUPLICATES, NULL);
+	size_t i, added = 0, first = 0;
+	int rc = 0;
+
+	if (!j || dz_vpdq_from_json(j, &v, SIZE_MAX, c->err) || v.n == 0) {
+		json_decref(j);
+		dz_vpdq_release(&v);
+		return -1;
+	}
+	json_decref(j);
+	for (i = 0; i < v.n && v.v[i].quality < DZ_BANKEXPORT_MIN_QUALITY; i++)
+		;
+	first = i < v.n ? i : 0;
+	if (r->withdrawn_at) {
+		rc = dz_bank_add_tomb_signal(c->bank, id, DZ_BANK_VPDQ,
+		    &v.v[first].hash, cat, day, c->err);
+	} else {
+		for (i = first; i < v.n && rc == 0; i++) {
+			if (v.v[i].quality < DZ_BANKEXPORT_MIN_QUALITY)
+				continue;
+			rc = dz_bank_add_signal(c->bank, id, DZ_BANK_VPDQ,
+			    &v.v[i].hash, v.v[i].quality, cat, day, c->err);
+			added++;
+		}
+		if (rc == 0 && added == 0)
+			rc = -1;
+	}
+	dz_vpdq_release(&v);
+	return rc;
+}
+
 static int
 add_row(const struct dz_store_bank_row *r, void *arg)
 {
@@ -310,23 +372,45 @@ add_row(const struct dz_store_bank_row *r, void *arg)
 	uint8_t id[DZ_BANK_ID_BYTES];
 	struct dz_pdq p;
 	uint32_t day;
-	int cat = dz_bank_category_parse(r->category);
+	int cat = dz_bank_category_parse(r->category), sig, rc;
 
-	if (dz_bank_id_parse(r->entry_id, id) || dz_pdq_from_hex(r->value, &p) ||
+	sig = !strcmp(r->signal, "pdq") ? DZ_BANK_PDQ :
+	    !strcmp(r->signal, "video_md5") ? DZ_BANK_MD5 :
+	    !strcmp(r->signal, "vpdq") ? DZ_BANK_VPDQ : -1;
+	if (dz_bank_id_parse(r->entry_id, id) || sig < 0 ||
+	    (sig == DZ_BANK_PDQ && dz_pdq_from_hex(r->value, &p)) ||
+	    (sig == DZ_BANK_MD5 && md5_value(r->value, &p)) ||
 	    cat < 0 || dz_bank_day_of(r->withdrawn_at ? r->withdrawn_at :
-	    r->added_at, &day)) {
-		c->failed = 1;
-		dz_err_set(c->err, EX_DATAERR, "a hash row of the store is "
-		    "malformed (entry %.32s)", r->entry_id);
-		return -1;
+	    r->added_at, &day))
+		goto bad;
+	if (sig == DZ_BANK_VPDQ) {
+		struct dz_err e = { 0 };
+		struct dz_err *keep = c->err;
+
+		c->err = &e;
+		rc = add_vpdq(c, r, id, cat, day);
+		c->err = keep;
+		if (rc && e.code != EX_SOFTWARE)
+			goto bad;
+		if (rc) {
+			*c->err = e;
+			c->failed = 1;
+			return -1;
+		}
+		return 0;
 	}
 	if (r->withdrawn_at ?
-	    dz_bank_add_tomb(c->bank, id, &p, cat, day, c->err) :
-	    dz_bank_add(c->bank, id, &p, r->quality, cat, day, c->err)) {
+	    dz_bank_add_tomb_signal(c->bank, id, sig, &p, cat, day, c->err) :
+	    dz_bank_add_signal(c->bank, id, sig, &p, r->quality, cat, day,
+	    c->err)) {
 		c->failed = 1;
 		return -1;
 	}
 	return 0;
+bad:
+	c->failed = 1;
+	return dz_err_set(c->err, EX_DATAERR, "a hash row of the store is "
+	    "malformed (entry %.32s)", r->entry_id);
 }
 
 /* Create path for writing, replacing a stale one; -1 with err. */

@@ -186,6 +186,41 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (notice_id, item_id)"
 	") STRICT;"
 	"CREATE INDEX notice_items_item ON notice_items(item_id);",
+	/*
+	 * 4: videos. A video's hashes are its file's MD5 ("video_md5", the
+	 * name ThreatExchange gives it, shared with partners; an image's
+	 * "md5" is not), SHA-256 and vPDQ signature ("vpdq": the JSON array
+	 * of lib/vpdq as value, quality the best frame's). SQLite cannot
+	 * change a CHECK in place: the table is copied.
+	 */
+	"CREATE TABLE hashes4 ("
+	" entry_id TEXT PRIMARY KEY NOT NULL CHECK (length(entry_id) = 32),"
+	" item_id TEXT REFERENCES items(id),"
+	" signal TEXT NOT NULL"
+	"  CHECK (signal IN ('pdq', 'md5', 'sha256', 'video_md5', 'vpdq')),"
+	" value TEXT NOT NULL,"
+	" quality INTEGER CHECK (quality IS NULL OR quality BETWEEN 0 AND 100),"
+	" category TEXT NOT NULL"
+	"  CHECK (category IN ('adult_ncii', 'minor', 'other')),"
+	" known_entry TEXT,"
+	" added_at TEXT NOT NULL,"
+	" withdrawn_at TEXT,"
+	" rev INTEGER NOT NULL CHECK (rev > 0),"
+	" shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1)),"
+	" purged_at TEXT,"
+	" UNIQUE (item_id, signal, value),"
+	" CHECK ((item_id IS NULL) = (purged_at IS NOT NULL)),"
+	" CHECK (purged_at IS NULL OR withdrawn_at IS NOT NULL)"
+	") STRICT;"
+	"INSERT INTO hashes4 (entry_id, item_id, signal, value, quality,"
+	" category, known_entry, added_at, withdrawn_at, rev, shared, purged_at)"
+	" SELECT entry_id, item_id, signal, value, quality, category,"
+	" known_entry, added_at, withdrawn_at, rev, shared, purged_at"
+	" FROM hashes ORDER BY rowid;"
+	"DROP TABLE hashes;"
+	"ALTER TABLE hashes4 RENAME TO hashes;"
+	"CREATE INDEX hashes_rev ON hashes(rev);"
+	"CREATE INDEX hashes_item ON hashes(item_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -213,6 +248,8 @@ enum {
  * that a purge deleting rows can never make a number come back that an
  * export has already covered.
  */
+/* The signals partner banks carry: an image's PDQ, a video's MD5 and vPDQ */
+#define BANK_SIGNALS "signal IN ('pdq', 'video_md5', 'vpdq')"
 #define NEXT_REV "(SELECT max(coalesce((SELECT max(rev) FROM hashes), 0)," \
 	" coalesce((SELECT max(rev) FROM exports), 0)) + 1)"
 
@@ -296,16 +333,18 @@ static const char *const sql_text[S_COUNT] = {
 	[S_HASH_REV] = "SELECT " NEXT_REV " - 1",
 	[S_EXPORT_LAST_FULL] = "SELECT coalesce(max(seq), 0) FROM exports"
 	    " WHERE kind = 'full'",
-	[S_BANK_FULL] = "SELECT entry_id, value, quality, category, added_at,"
-	    " NULL FROM hashes WHERE signal = 'pdq' AND withdrawn_at IS NULL"
-	    " AND quality >= ?1 ORDER BY entry_id",
-	[S_BANK_DELTA] = "SELECT entry_id, value, quality, category, added_at,"
-	    " withdrawn_at FROM hashes WHERE signal = 'pdq'"
-	    " AND rev > ?1 AND rev <= ?2 AND quality >= ?3"
+	[S_BANK_FULL] = "SELECT entry_id, signal, value,"
+	    " coalesce(quality, 100), category, added_at, NULL FROM hashes"
+	    " WHERE " BANK_SIGNALS " AND withdrawn_at IS NULL"
+	    " AND coalesce(quality, 100) >= ?1 ORDER BY entry_id",
+	[S_BANK_DELTA] = "SELECT entry_id, signal, value,"
+	    " coalesce(quality, 100), category, added_at, withdrawn_at"
+	    " FROM hashes WHERE " BANK_SIGNALS
+	    " AND rev > ?1 AND rev <= ?2 AND coalesce(quality, 100) >= ?3"
 	    " AND (withdrawn_at IS NULL OR shared = 1) ORDER BY entry_id",
-	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE signal = 'pdq'"
-	    " AND withdrawn_at IS NULL AND quality >= ?1 AND rev <= ?2"
-	    " AND shared = 0",
+	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE " BANK_SIGNALS
+	    " AND withdrawn_at IS NULL AND coalesce(quality, 100) >= ?1"
+	    " AND rev <= ?2 AND shared = 0",
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
@@ -1957,12 +1996,14 @@ dz_store_bank_rows(struct dz_store *s, int64_t since_rev, int64_t upto_rev,
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r.entry_id = (const char *)sqlite3_column_text(st, 0);
-		r.value = (const char *)sqlite3_column_text(st, 1);
-		r.quality = sqlite3_column_int(st, 2);
-		r.category = (const char *)sqlite3_column_text(st, 3);
-		r.added_at = (const char *)sqlite3_column_text(st, 4);
-		r.withdrawn_at = (const char *)sqlite3_column_text(st, 5);
-		if (!r.entry_id || !r.value || !r.category || !r.added_at) {
+		r.signal = (const char *)sqlite3_column_text(st, 1);
+		r.value = (const char *)sqlite3_column_text(st, 2);
+		r.quality = sqlite3_column_int(st, 3);
+		r.category = (const char *)sqlite3_column_text(st, 4);
+		r.added_at = (const char *)sqlite3_column_text(st, 5);
+		r.withdrawn_at = (const char *)sqlite3_column_text(st, 6);
+		if (!r.entry_id || !r.signal || !r.value || !r.category ||
+		    !r.added_at) {
 			done(st);
 			return dz_err_set(err, EX_DATAERR,
 			    "a hash row is incomplete");

@@ -180,9 +180,9 @@ int dz_store_blob_referenced(struct dz_store *s, const char *blob,
 
 /*
  * Hashes (schema 2). Each signal of a hashed item is one row with an
- * opaque random entry id (32 hex digits), the id partners see: the
- * "pdq" row is exported to partner banks, "md5" and "sha256" stay here
- * for now. A row keeps the item's category; it is withdrawn (withdrawn_at
+ * opaque random entry id (32 hex digits), the id partners see: an
+ * image's "pdq" row and a video's "video_md5" and "vpdq" rows (schema 4)
+ * are exported to partner banks, "md5" and "sha256" stay here. A row keeps the item's category; it is withdrawn (withdrawn_at
  * set) when the item is judged not illegal or its case is withdrawn, and
  * comes back if the item is judged illegal again. Every change takes a
  * new revision number (rev), larger than any before, so that an export
@@ -213,8 +213,9 @@ int dz_store_hashable_get(struct dz_store *s, const char *item_id,
     struct dz_store_hashable *h, struct dz_err *err);
 
 struct dz_store_hash {
-	const char *signal;		/* "pdq", "md5", "sha256" */
-	const char *value;		/* lowercase hex */
+	const char *signal;	/* "pdq", "md5", "sha256"; a video:
+				 * "video_md5", "sha256", "vpdq" */
+	const char *value;	/* lowercase hex; a vpdq: lib/vpdq's JSON */
 	int quality;			/* 0..100, or -1 for none */
 	const char *known_entry;	/* an earlier entry this one is near */
 	char entry_id[DZ_ENTRY_ID_LEN + 1];	/* filled in */
@@ -278,7 +279,8 @@ int dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
 int dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err);
 
 /*
- * The PDQ rows of a bank: with since_rev < 0, every active row of
+ * The rows of a bank (an image's "pdq", a video's "video_md5" and
+ * "vpdq", whose quality is its best frame's): with since_rev < 0, every active row of
  * quality >= min_quality (a full snapshot); otherwise every row changed
  * after since_rev and at most upto_rev: active ones of quality >=
  * min_quality as entries, withdrawn ones that an export shared as
@@ -286,8 +288,9 @@ int dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err);
  */
 struct dz_store_bank_row {
 	const char *entry_id;
+	const char *signal;		/* "pdq", "video_md5", "vpdq" */
 	const char *value;
-	int quality;
+	int quality;			/* 100 for a video_md5 */
 	const char *category;
 	const char *added_at;
 	const char *withdrawn_at;	/* NULL: an entry */

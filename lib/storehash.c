@@ -197,6 +197,70 @@ read_media(struct dz_storehash *h, const struct dz_store_hashable *it,
 	return rc;
 }
 
+/* The best frame quality of a signature, -1 when it has no frame. */
+static int
+best_quality(const struct dz_vpdq *v)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].quality > best)
+			best = v->v[i].quality;
+	return best;
+}
+
+/*
+ * The store rows of r into sh (at most 3): an image's pdq, md5 and
+ * sha256; a video's video_md5, sha256 and vpdq (whose JSON text *vjson
+ * the caller frees). *n rows; *lead is the one the record names as its
+ * "entry" (the pdq, or the vpdq; a video without frames: its MD5).
+ */
+static int
+store_rows(const struct dz_hash_result *r, const char *pdq_hex,
+    const char *known, struct dz_store_hash sh[3], size_t *n, size_t *lead,
+    char **vjson)
+{
+	memset(sh, 0, 3 * sizeof *sh);
+	*vjson = NULL;
+	if (!r->video) {
+		sh[0].signal = "pdq";
+		sh[0].value = pdq_hex;
+		sh[0].quality = r->pdq.quality;
+		sh[0].known_entry = known;
+		sh[1].signal = "md5";
+		sh[1].value = r->digest.md5;
+		sh[1].quality = -1;
+		sh[2].signal = "sha256";
+		sh[2].value = r->digest.sha256;
+		sh[2].quality = -1;
+		*n = 3;
+		*lead = 0;
+		return 0;
+	}
+	sh[0].signal = "video_md5";
+	sh[0].value = r->digest.md5;
+	sh[0].quality = -1;
+	sh[1].signal = "sha256";
+	sh[1].value = r->digest.sha256;
+	sh[1].quality = -1;
+	*n = 2;
+	*lead = 0;
+	if (r->vpdq.n) {
+		json_t *j = dz_vpdq_to_json(&r->vpdq);
+
+		*vjson = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (!*vjson)
+			return -1;
+		sh[2].signal = "vpdq";
+		sh[2].value = *vjson;
+		sh[2].quality = best_quality(&r->vpdq);
+		*n = 3;
+		*lead = 2;
+	}
+	return 0;
+}
+
 /*
  * Hash one item. 1 hashed, 0 not due any more, -1 with err: EX_DATAERR
  * for this item only (it stays for an analyst), anything else stops.
@@ -209,74 +273,77 @@ hash_item(struct dz_storehash *h, const char *item_id, json_t **rec,
 	struct dz_hash_result r;
 	struct dz_store_hash sh[3];
 	uint8_t *buf = NULL;
-	size_t len = 0;
-	char now[DZ_TIME_LEN], hex[65];
+	size_t len = 0, nsh = 0, lead = 0;
+	char now[DZ_TIME_LEN], hex[65], *vjson = NULL;
 	long near = -1;
-	int rc, dist = 0, low;
+	int rc, dist = 0, low, quality;
 
 	*rec = NULL;
 	rc = dz_store_hashable_get(h->store, item_id, &it, err);
 	if (rc <= 0)
 		return rc;
-	if (dz_media_is_video(it.media_type)) {
-		explicit_bzero(it.wrapped_key, sizeof it.wrapped_key);
-		return dz_err_set(err, EX_DATAERR,
-		    "videos are not hashed yet: the media is kept");
-	}
 	rc = read_media(h, &it, &buf, &len, err);
 	explicit_bzero(it.wrapped_key, sizeof it.wrapped_key);
 	if (rc)
 		return -1;
-	rc = dz_hash_image(buf, len, &h->opts, &r, err);
+	rc = dz_hash_media(buf, len, &h->opts, &r, err);
 	dz_crypt_free_wiped(buf, len);
-	if (rc)
+	if (rc) {
+		dz_hash_result_release(&r);
 		return -1;
+	}
 
-	low = r.pdq.quality < h->cfg->min_quality;
+	quality = r.video ? best_quality(&r.vpdq) : r.pdq.quality;
+	low = quality < h->cfg->min_quality;
 	dz_pdq_to_hex(&r.pdq.hash, hex);
-	if (!low)
+	if (!low && !r.video)
 		near = known_nearest(h, &r.pdq.hash, &dist);
-	memset(sh, 0, sizeof sh);
-	sh[0].signal = "pdq";
-	sh[0].value = hex;
-	sh[0].quality = r.pdq.quality;
-	sh[0].known_entry = near >= 0 ? h->known[near].entry : NULL;
-	sh[1].signal = "md5";
-	sh[1].value = r.digest.md5;
-	sh[1].quality = -1;
-	sh[2].signal = "sha256";
-	sh[2].value = r.digest.sha256;
-	sh[2].quality = -1;
+	if (store_rows(&r, hex, near >= 0 ? h->known[near].entry : NULL, sh,
+	    &nsh, &lead, &vjson)) {
+		dz_hash_result_release(&r);
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	}
 
-	if (dz_clock_now(now))
-		return dz_err_set(err, EX_SOFTWARE, "cannot read the clock");
+	rc = -1;
+	if (dz_clock_now(now)) {
+		dz_err_set(err, EX_SOFTWARE, "cannot read the clock");
+		goto out;
+	}
 	if (dz_store_begin(h->store, err))
-		return -1;
-	if (dz_store_item_hashed(h->store, item_id, sh, 3, h->actor, now,
+		goto out;
+	if (dz_store_item_hashed(h->store, item_id, sh, nsh, h->actor, now,
 	    err)) {
 		dz_store_rollback(h->store);
 		/* a concurrent verdict made it not due: skip it quietly */
-		return err->code == EX_DATAERR ? 0 : -1;
+		rc = err->code == EX_DATAERR ? 0 : -1;
+		goto out;
 	}
 	if (dz_store_commit(h->store, err))
-		return -1;
+		goto out;
 
 	/* the key is gone; the ciphertext goes too */
-	if (unlinkat(h->blobs_fd, it.blob, 0) != 0 && errno != ENOENT)
-		return dz_err_set(err, EX_IOERR,
+	if (unlinkat(h->blobs_fd, it.blob, 0) != 0 && errno != ENOENT) {
+		dz_err_set(err, EX_IOERR,
 		    "cannot remove a destroyed item's blob: %s",
 		    strerror(errno));
-	if (fsync(h->blobs_fd) != 0)
-		return dz_err_set(err, EX_IOERR, "cannot sync blobs: %s",
+		goto out;
+	}
+	if (fsync(h->blobs_fd) != 0) {
+		dz_err_set(err, EX_IOERR, "cannot sync blobs: %s",
 		    strerror(errno));
+		goto out;
+	}
 
-	if (!low && known_add(h, sh[0].entry_id, &r.pdq.hash))
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	if (!low && !r.video && known_add(h, sh[0].entry_id, &r.pdq.hash))
+		goto oom;
 
 	if (!(*rec = dz_record_new("hash")) ||
 	    json_object_set_new(*rec, "item", json_string(item_id)) ||
 	    dz_hash_record_fields(*rec, &r, h->opts.dihedral) ||
-	    json_object_set_new(*rec, "entry", json_string(sh[0].entry_id)))
+	    json_object_set_new(*rec, "entry", json_string(sh[lead].entry_id)))
+		goto oom;
+	if (r.video && lead != 0 && json_object_set_new(*rec, "md5_entry",
+	    json_string(sh[0].entry_id)))
 		goto oom;
 	if (near >= 0) {
 		json_t *k = json_pack("{s:s,s:i}", "entry",
@@ -286,11 +353,17 @@ hash_item(struct dz_storehash *h, const char *item_id, json_t **rec,
 	}
 	if (low && json_object_set_new(*rec, "low_quality", json_true()))
 		goto oom;
-	return 1;
+	rc = 1;
+	goto out;
 oom:
 	json_decref(*rec);
 	*rec = NULL;
-	return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	dz_err_set(err, EX_SOFTWARE, "out of memory");
+	rc = -1;
+out:
+	free(vjson);
+	dz_hash_result_release(&r);
+	return rc;
 }
 
 int

@@ -4,13 +4,8 @@
  * multiple of the frame rate, rounded down), each with its frame number,
  * time and quality; consecutive hashes within a small distance of the
  * last one kept are collapsed into it. Decoding is lib/video's, with its
- * limits; hashing is lib/pdq's at the frame's full size.
- *
- * Matching (dz_vpdq_match) follows the reference: a query video matches
- * a bank video when the share of its frames (of quality at least the
- * floor) that are within the distance of some frame of the bank video
- * reaches query_pct, and the share of the bank video's frames matched by
- * some query frame reaches bank_pct.
+ * limits; hashing is lib/pdq's at the frame's full size. The signature
+ * itself (struct dz_vpdq, its JSON, matching) is lib/vpdqsig's.
  */
 #ifndef DZ_VPDQ_H
 #define DZ_VPDQ_H
@@ -18,29 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "pdq.h"
 #include "video.h"
+#include "vpdqsig.h"
 
 struct dz_err;
 
 #define DZ_VPDQ_COLLAPSE 4		/* bits: consecutive frames collapsed */
-#define DZ_VPDQ_QUERY_PCT 80.0
-#define DZ_VPDQ_BANK_PCT 0.0
-
-struct dz_vpdq_frame {
-	int64_t frame;			/* 0-based, presentation order */
-	double t;			/* seconds: frame / fps */
-	int quality;
-	struct dz_pdq hash;
-};
-
-/* A signature; v is owned (dz_vpdq_release). */
-struct dz_vpdq {
-	struct dz_vpdq_frame *v;
-	size_t n, cap;
-};
 
 struct dz_vpdq_opts {
 	struct dz_video_limits lim;
@@ -55,28 +34,5 @@ void dz_vpdq_opts_default(struct dz_vpdq_opts *o);
 int dz_vpdq_hash(const uint8_t *buf, size_t len,
     const struct dz_vpdq_opts *o, struct dz_vpdq *out,
     struct dz_video_info *info, struct dz_err *err);
-
-void dz_vpdq_release(struct dz_vpdq *v);
-
-/* Append a frame (for parsing records and banks). 0, or -1 (ENOMEM). */
-int dz_vpdq_add(struct dz_vpdq *v, const struct dz_vpdq_frame *f);
-
-/*
- * The signature as JSON: [[frame, time, quality, "pdq hex"], ...] (time
- * with 3 decimals), and back. Parsing checks every member; EX_DATAERR
- * "malformed vpdq" (with what) on failure. NULL/-1 when out of memory.
- */
-json_t *dz_vpdq_to_json(const struct dz_vpdq *v);
-int dz_vpdq_from_json(const json_t *j, struct dz_vpdq *v, size_t max_frames,
-    struct dz_err *err);
-
-/*
- * Compare query q with bank video b: frames of quality < min_quality on
- * either side are ignored. *q_pct and *b_pct get the matched shares (0 to
- * 100). Returns 1 when both reach their thresholds, 0 when not.
- */
-int dz_vpdq_match(const struct dz_vpdq *q, const struct dz_vpdq *b,
-    int distance, int min_quality, double query_pct, double bank_pct,
-    double *q_pct, double *b_pct);
 
 #endif
