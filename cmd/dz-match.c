@@ -38,16 +38,19 @@ static const char usage_text[] =
 "usage: dz-match [-0hqvV] [-c config] [-j jobs] [-p pubkey]... [-t threshold] --bank bank\n"
 "                [[-t threshold] --bank bank]... [--insecure] [--state file|--no-state]\n"
 "                [--dihedral] [--exact] [--min-quality q] [--max-bytes n]\n"
+"                [--max-duration s] [--vpdq-query-pct p] [--vpdq-bank-pct p]\n"
 "                [--progress|--no-progress] [file ...]\n"
 "       dz-match --hashes [options] [file ...]\n"
 "       dz-match --verify-only [options]\n";
 
 static const char help_text[] =
 "\n"
-"Match images against signed hash banks: one record per (input, bank entry)\n"
-"whose PDQ hashes are within the bank's threshold. Images come from the\n"
-"operands, else one name per line on standard input; with --hashes, hash\n"
-"records (or bare PDQ hashes) come from the operands or standard input.\n"
+"Match images and videos against signed hash banks: one record per (input,\n"
+"bank entry) that matches: PDQ hashes within the bank's threshold; for a\n"
+"video, its vPDQ frames against bank videos and images, and its MD5. Media\n"
+"come from the operands, else one name per line on standard input; with\n"
+"--hashes, hash records (or bare PDQ hashes) come from the operands or\n"
+"standard input.\n"
 "\n"
 "  -0, --null           names on standard input are NUL-separated (find -print0)\n"
 "  -c, --config FILE    read this configuration file (see dz.yaml(5))\n"
@@ -61,11 +64,16 @@ static const char help_text[] =
 "      --state FILE     where accepted bank numbers are kept (rollback check)\n"
 "      --no-state       keep no state: weakens rollback and replay protection\n"
 "      --verify-only    verify the banks, record them in the state, and exit\n"
-"      --hashes         read hash records or bare PDQ hashes, not images\n"
+"      --hashes         read hash records or bare PDQ hashes, not media\n"
 "      --dihedral       also match rotated and mirrored copies\n"
 "      --exact          decode images at full resolution, as the reference\n"
 "      --min-quality Q  ignore inputs of PDQ quality below Q (default 50)\n"
-"      --max-bytes N    refuse image files larger than N bytes (268435456)\n"
+"      --max-bytes N    refuse media files larger than N bytes (268435456)\n"
+"      --max-duration S refuse videos longer than S seconds (14400)\n"
+"      --vpdq-query-pct P  a bank video matches when P percent of the query's\n"
+"                       frames are near one of its frames (default 80)\n"
+"      --vpdq-bank-pct P   and P percent of its frames are near one of the\n"
+"                       query's (default 0)\n"
 "      --progress       show progress on stderr (default: if it is a terminal)\n"
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no diagnostics on stderr for failed inputs\n"
@@ -80,7 +88,8 @@ static const char help_text[] =
 
 enum { OPT_BANK = 'b', OPT_INSECURE = 256, OPT_STATE, OPT_NO_STATE,
 	OPT_VERIFY_ONLY, OPT_HASHES, OPT_DIHEDRAL, OPT_EXACT, OPT_MIN_QUALITY,
-	OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_BRUTE };
+	OPT_MAX_BYTES, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_BRUTE,
+	OPT_VPDQ_QUERY_PCT, OPT_VPDQ_BANK_PCT, OPT_MAX_DURATION };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -98,6 +107,9 @@ static const struct option longopts[] = {
 	{ "exact", no_argument, NULL, OPT_EXACT },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
+	{ "vpdq-query-pct", required_argument, NULL, OPT_VPDQ_QUERY_PCT },
+	{ "vpdq-bank-pct", required_argument, NULL, OPT_VPDQ_BANK_PCT },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -119,6 +131,7 @@ struct cfg {
 	uint64_t max_bytes;
 	int min_quality;
 	int dihedral, hashes, quiet, verbose;
+	struct dz_match_video_opts video;
 	const struct dz_match_set *set;
 };
 
@@ -180,6 +193,22 @@ parse_num(const char *s, const char *opt, uint64_t min, uint64_t max)
 	return v;
 }
 
+/* A percentage, 0 to 100, decimals allowed. */
+static double
+parse_pct(const char *s, const char *opt)
+{
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		usage_error("%s needs a percentage from 0 to 100", opt);
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !(v >= 0 && v <= 100))
+		usage_error("%s needs a percentage from 0 to 100", opt);
+	return v;
+}
+
 static void
 oom(void)
 {
@@ -216,6 +245,26 @@ match(struct job *j, const struct cfg *cfg, const struct dz_pdq *h, int nh)
 		j->failed = 1;
 }
 
+/* A video: its frames (those of quality >= the floor) and its MD5. */
+static void
+match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdq *v,
+    const uint8_t *md5)
+{
+	struct dz_match_scratch *sc;
+
+	if (!(sc = scratch(&j->err)) ||
+	    dz_match_query_video(cfg->set, v, md5, &cfg->video, sc, &j->hits,
+	    &j->err) < 0)
+		j->failed = 1;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : 0;
+}
+
 static void
 work(void *arg, void *ctx)
 {
@@ -231,11 +280,23 @@ work(void *arg, void *ctx)
 		size_t len = 0;
 		int rc;
 
+		memset(&r, 0, sizeof r);
 		rc = dz_file_read(j->path, cfg->max_bytes, &buf, &len, &j->err) ||
-		    dz_hash_image(buf, len, &cfg->hash, &r, &j->err);
+		    dz_hash_media(buf, len, &cfg->hash, &r, &j->err);
 		free(buf);
 		if (rc) {
+			dz_hash_result_release(&r);
 			j->failed = 1;
+			return;
+		}
+		if (r.video) {
+			uint8_t md5[16];
+
+			for (int k = 0; k < 16; k++)
+				md5[k] = (uint8_t)(hexval(r.digest.md5[2 * k]) << 4 |
+				    hexval(r.digest.md5[2 * k + 1]));
+			match_video(j, cfg, &r.vpdq, md5);
+			dz_hash_result_release(&r);
 			return;
 		}
 		j->quality = r.pdq.quality;
@@ -243,6 +304,9 @@ work(void *arg, void *ctx)
 		for (int k = 1; k < DZ_PDQ_NDIHEDRAL; k++)
 			h[k] = r.pdq.dihedral[k];
 		match(j, cfg, h, cfg->dihedral ? DZ_PDQ_NDIHEDRAL : 1);
+	} else if (j->kind == JOB_LINE && j->in.kind == DZ_MATCH_IN_VIDEO) {
+		match_video(j, cfg, j->in.vpdq, j->in.has_md5 ? j->in.md5 :
+		    NULL);
 	} else if (j->kind == JOB_LINE && j->in.kind == DZ_MATCH_IN_HASH) {
 		j->quality = j->in.quality;
 		match(j, cfg, j->in.pdq, cfg->dihedral &&
@@ -561,6 +625,8 @@ main(int argc, char **argv)
 		oom();
 	dz_hash_opts_default(&cfg.hash);
 	cfg.max_bytes = 256ULL << 20;
+	cfg.video.query_pct = DZ_VPDQ_QUERY_PCT;
+	cfg.video.bank_pct = DZ_VPDQ_BANK_PCT;
 	while ((c = getopt_long(argc, argv, "0b:c:hj:p:qt:vV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -607,6 +673,18 @@ main(int argc, char **argv)
 		case OPT_PROGRESS: progress = 1; break;
 		case OPT_NO_PROGRESS: progress = 0; break;
 		case OPT_BRUTE: mo.brute = 1; break;
+		case OPT_MAX_DURATION:
+			cfg.hash.vpdq.lim.max_seconds = (double)parse_num(
+			    optarg, "--max-duration", 1, 1000000);
+			break;
+		case OPT_VPDQ_QUERY_PCT:
+			cfg.video.query_pct = parse_pct(optarg,
+			    "--vpdq-query-pct");
+			break;
+		case OPT_VPDQ_BANK_PCT:
+			cfg.video.bank_pct = parse_pct(optarg,
+			    "--vpdq-bank-pct");
+			break;
 		default:
 			fputs(usage_text, stderr);
 			rc = EX_USAGE;
@@ -639,6 +717,7 @@ main(int argc, char **argv)
 	}
 	conf_loaded = 1;
 	cfg.min_quality = min_quality >= 0 ? min_quality : conf.min_quality;
+	cfg.video.min_quality = cfg.min_quality;
 	cfg.hash.dihedral = cfg.dihedral;
 	nkeys = load_keys(&keys, keypaths, nkeys, conf.match_public_key);
 	if (nkeys == 0 && !mo.insecure) {

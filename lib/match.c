@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "pdq.h"
 #include "record.h"
 #include "sign.h"
+#include "vpdqsig.h"
 
 /* What the set keeps beyond its public fields. */
 struct priv {
@@ -66,6 +68,7 @@ dz_match_set_free(struct dz_match_set *s)
 	for (size_t i = 0; i < s->nbanks; i++) {
 		free(s->banks[i].path);
 		free(s->banks[i].dead);
+		free(s->banks[i].md5_rows);
 		dz_bank_free(s->banks[i].bank);
 	}
 	free(s->banks);
@@ -372,10 +375,13 @@ mark_dead(struct dz_match_bank *b, int64_t i, struct dz_err *err)
 		if (!b->dead)
 			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	}
-	if (!(b->dead[i / 64] >> (i % 64) & 1)) {
-		b->dead[i / 64] |= 1ull << (i % 64);
-		b->ndead++;
-	}
+	/* a video's frames die together */
+	for (uint64_t k = (uint64_t)i, e = k + dz_bank_run(b->bank, k); k < e;
+	    k++)
+		if (!(b->dead[k / 64] >> (k % 64) & 1)) {
+			b->dead[k / 64] |= 1ull << (k % 64);
+			b->ndead++;
+		}
 	return 0;
 }
 
@@ -424,7 +430,9 @@ chain(struct dz_match_set *s, const size_t *order, size_t m,
 			struct dz_match_bank *eb = &s->banks[order[k]];
 
 			for (uint64_t i = 0; i < mb->bank->n; i++)
-				if (mark_dead(eb, dz_bank_find(eb->bank,
+				if ((i == 0 || memcmp(mb->bank->id[i - 1],
+				    mb->bank->id[i], DZ_BANK_ID_BYTES)) &&
+				    mark_dead(eb, dz_bank_find(eb->bank,
 				    mb->bank->id[i]), err))
 					return -1;
 			for (uint64_t i = 0; i < mb->bank->ntomb; i++)
@@ -579,6 +587,39 @@ fail:
 	return -1;
 }
 
+/* MD5 rows by value (then row), for binary search. */
+static const struct dz_bank *md5_sort_bank;
+
+static int
+by_md5(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = memcmp(&md5_sort_bank->pdq[x], &md5_sort_bank->pdq[y], 16);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* The bank's MD5 rows, sorted by value: b->md5_rows[0..nmd5). */
+static int
+md5_table(struct dz_match_bank *b, struct dz_err *err)
+{
+	const struct dz_bank *k = b->bank;
+	size_t n = 0;
+
+	for (uint64_t i = 0; i < k->n; i++)
+		n += k->attr[i].signal == DZ_BANK_MD5;
+	if (n == 0)
+		return 0;
+	if (!(b->md5_rows = malloc(n * sizeof *b->md5_rows)))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	for (uint64_t i = 0; i < k->n; i++)
+		if (k->attr[i].signal == DZ_BANK_MD5)
+			b->md5_rows[b->nmd5++] = (uint32_t)i;
+	md5_sort_bank = k;	/* seal runs on one thread */
+	qsort(b->md5_rows, b->nmd5, sizeof *b->md5_rows, by_md5);
+	return 0;
+}
+
 int
 dz_match_set_seal(struct dz_match_set *s, struct dz_err *err)
 {
@@ -587,6 +628,9 @@ dz_match_set_seal(struct dz_match_set *s, struct dz_err *err)
 		return -1;
 	for (size_t i = 0; i < s->nbanks; i++) {
 		struct dz_match_bank *b = &s->banks[i];
+
+		if (md5_table(b, err))
+			return -1;
 
 		if (b->bank->n == 0 || s->opts.brute)
 			continue;
@@ -639,32 +683,69 @@ struct qctx {
 	const struct dz_match_bank *b;
 	uint32_t bank;
 	int transform;
+	const struct dz_vpdq_frame *frame;	/* a query video's frame */
 	int oom;
 };
 
 static int
-on_hit(uint32_t index, int distance, void *arg)
+push(struct dz_match_hits *h, const struct dz_match_hit *x)
 {
-	struct qctx *q = arg;
-	struct dz_match_hits *h = q->out;
-
-	if (dz_match_dead(q->b, index))
-		return 0;
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? 2 * h->cap : 16;
 		struct dz_match_hit *v = realloc(h->v, cap * sizeof *v);
-		if (!v) {
-			q->oom = 1;
-			return 1;
-		}
+
+		if (!v)
+			return -1;
 		h->v = v;
 		h->cap = cap;
 	}
-	h->v[h->n++] = (struct dz_match_hit){ q->bank, index, distance,
-	    q->transform };
+	h->v[h->n++] = *x;
 	return 0;
 }
 
+/*
+ * A row within the threshold. An image's PDQ row is a hit on that entry;
+ * a frame row of a bank video is a hit on the video (its first row),
+ * kind DZ_MATCH_FRAME for an image query and a candidate (kind
+ * DZ_MATCH_VIDEO, to be decided) for a video query. An MD5 row is no PDQ.
+ */
+static int
+on_hit(uint32_t index, int distance, void *arg)
+{
+	struct qctx *q = arg;
+	const struct dz_bank *bk = q->b->bank;
+	struct dz_match_hit x = { 0 };
+	int sig = bk->attr[index].signal;
+
+	if (sig == DZ_BANK_MD5 || dz_match_dead(q->b, index))
+		return 0;
+	x.bank = q->bank;
+	x.entry = index;
+	x.distance = distance;
+	x.transform = q->transform;
+	x.quality = -1;
+	x.frame = -1;
+	if (sig == DZ_BANK_VPDQ) {
+		x.entry = (uint32_t)dz_bank_find(bk, bk->id[index]);
+		x.bank_frame = index - x.entry;
+		x.kind = q->frame ? DZ_MATCH_VIDEO : DZ_MATCH_FRAME;
+	} else {
+		x.kind = q->frame ? DZ_MATCH_FRAME : DZ_MATCH_IMAGE;
+	}
+	if (q->frame && sig == DZ_BANK_PDQ) {
+		x.frame = q->frame->frame;
+		x.t = q->frame->t;
+		x.quality = q->frame->quality;
+	}
+	if (push(q->out, &x)) {
+		q->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* By entry, then kind; the smallest distance, then the first transform
+ * and the earliest frame first. */
 static int
 by_entry(const void *a, const void *b)
 {
@@ -672,9 +753,49 @@ by_entry(const void *a, const void *b)
 
 	if (x->entry != y->entry)
 		return x->entry < y->entry ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
 	if (x->distance != y->distance)
 		return x->distance < y->distance ? -1 : 1;
-	return (x->transform > y->transform) - (x->transform < y->transform);
+	if (x->transform != y->transform)
+		return x->transform < y->transform ? -1 : 1;
+	return (x->frame > y->frame) - (x->frame < y->frame);
+}
+
+/* Sort out[start..) and keep the first hit of each (entry, kind). */
+static void
+one_per_entry(struct dz_match_hits *out, size_t start)
+{
+	size_t w;
+
+	if (out->n - start < 2)
+		return;
+	qsort(out->v + start, out->n - start, sizeof *out->v, by_entry);
+	w = start + 1;
+	for (size_t i = start + 1; i < out->n; i++)
+		if (out->v[i].entry != out->v[w - 1].entry ||
+		    out->v[i].kind != out->v[w - 1].kind)
+			out->v[w++] = out->v[i];
+	out->n = w;
+}
+
+/* Query bank b with one hash; hits appended by on_hit. */
+static int
+query_one(const struct dz_match_set *s, struct qctx *q,
+    const struct dz_pdq *h, struct dz_match_scratch *sc, struct dz_err *err)
+{
+	const struct dz_match_bank *b = q->b;
+	int r;
+
+	if (s->opts.brute || !b->index)
+		r = dz_pdq_brute_query(b->bank->pdq, (uint32_t)b->bank->n, h,
+		    b->threshold, on_hit, q);
+	else
+		r = dz_mih_query(b->index, h, b->threshold, sc ? sc->mih : NULL,
+		    on_hit, q, err);
+	if (q->oom)
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	return r < 0 ? -1 : 0;
 }
 
 int
@@ -685,40 +806,136 @@ dz_match_query(const struct dz_match_set *s, const struct dz_pdq *hashes,
 	out->n = 0;
 	for (size_t bi = 0; bi < s->nbanks; bi++) {
 		const struct dz_match_bank *b = &s->banks[bi];
-		size_t start = out->n, w;
-		struct qctx q = { out, b, (uint32_t)bi, 0, 0 };
+		size_t start = out->n;
+		struct qctx q = { out, b, (uint32_t)bi, 0, NULL, 0 };
 
 		if (b->bank->n == 0)
 			continue;
 		for (int t = 0; t < nhashes; t++) {
-			int r;
-
 			q.transform = t;
-			if (s->opts.brute || !b->index)
-				r = dz_pdq_brute_query(b->bank->pdq,
-				    (uint32_t)b->bank->n, &hashes[t],
-				    b->threshold, on_hit, &q);
-			else
-				r = dz_mih_query(b->index, &hashes[t],
-				    b->threshold, sc ? sc->mih : NULL, on_hit,
-				    &q, err);
-			if (q.oom)
-				return dz_err_set(err, EX_SOFTWARE,
-				    "out of memory");
-			if (r < 0)
+			if (query_one(s, &q, &hashes[t], sc, err))
 				return -1;
 		}
-		if (nhashes <= 1 || out->n - start < 2)
+		one_per_entry(out, start);
+	}
+	return out->n > INT32_MAX ? INT32_MAX : (int)out->n;
+}
+
+/* The bank video whose first row is e, as a signature (frame k: row e+k). */
+static int
+bank_video(const struct dz_bank *bk, uint32_t e, struct dz_vpdq *v)
+{
+	uint64_t n = dz_bank_run(bk, e);
+
+	memset(v, 0, sizeof *v);
+	if (!(v->v = malloc((n ? n : 1) * sizeof *v->v)))
+		return -1;
+	v->cap = v->n = (size_t)n;
+	for (uint64_t k = 0; k < n; k++) {
+		v->v[k].frame = (int64_t)k;
+		v->v[k].t = (double)k;
+		v->v[k].quality = bk->attr[e + k].quality;
+		v->v[k].hash = bk->pdq[e + k];
+	}
+	return 0;
+}
+
+/* MD5 rows of b equal to md5 (not dead): hits of kind DZ_MATCH_MD5. */
+static int
+md5_hits(const struct dz_match_bank *b, uint32_t bi, const uint8_t md5[16],
+    struct dz_match_hits *out)
+{
+	const struct dz_bank *bk = b->bank;
+	size_t lo = 0, hi = b->nmd5;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(&bk->pdq[b->md5_rows[mid]], md5, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < b->nmd5 && !memcmp(&bk->pdq[b->md5_rows[lo]], md5, 16);
+	    lo++) {
+		struct dz_match_hit x = { 0 };
+
+		if (dz_match_dead(b, b->md5_rows[lo]))
 			continue;
-		/* One hit per entry: the smallest distance, first transform. */
-		qsort(out->v + start, out->n - start, sizeof *out->v, by_entry);
-		w = start + 1;
-		for (size_t i = start + 1; i < out->n; i++)
-			if (out->v[i].entry != out->v[w - 1].entry)
-				out->v[w++] = out->v[i];
+		x.bank = bi;
+		x.entry = b->md5_rows[lo];
+		x.kind = DZ_MATCH_MD5;
+		x.quality = -1;
+		x.frame = -1;
+		if (push(out, &x))
+			return -1;
+	}
+	return 0;
+}
+
+int
+dz_match_query_video(const struct dz_match_set *s, const struct dz_vpdq *v,
+    const uint8_t *md5, const struct dz_match_video_opts *o,
+    struct dz_match_scratch *sc, struct dz_match_hits *out,
+    struct dz_err *err)
+{
+	out->n = 0;
+	for (size_t bi = 0; bi < s->nbanks; bi++) {
+		const struct dz_match_bank *b = &s->banks[bi];
+		size_t start = out->n, w;
+		struct qctx q = { out, b, (uint32_t)bi, 0, NULL, 0 };
+
+		if (b->bank->n == 0)
+			continue;
+		if (md5 && md5_hits(b, (uint32_t)bi, md5, out))
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
+		for (size_t f = 0; v && f < v->n; f++) {
+			if (v->v[f].quality < o->min_quality)
+				continue;
+			q.frame = &v->v[f];
+			if (query_one(s, &q, &v->v[f].hash, sc, err))
+				return -1;
+		}
+		one_per_entry(out, start);
+		/* each bank video with a frame near one of ours: compare */
+		for (size_t i = w = start; i < out->n; i++) {
+			struct dz_match_hit *x = &out->v[i];
+			struct dz_vpdq bv;
+			int m;
+
+			if (x->kind == DZ_MATCH_VIDEO) {
+				if (bank_video(b->bank, x->entry, &bv))
+					return dz_err_set(err, EX_SOFTWARE,
+					    "out of memory");
+				m = dz_vpdq_match(v, &bv, b->threshold,
+				    o->min_quality, o->query_pct, o->bank_pct,
+				    &x->query_pct, &x->bank_pct);
+				dz_vpdq_release(&bv);
+				if (!m)
+					continue;
+				x->bank_frame = 0;
+			}
+			out->v[w++] = *x;
+		}
 		out->n = w;
 	}
 	return out->n > INT32_MAX ? INT32_MAX : (int)out->n;
+}
+
+static const char *
+signal_name(const struct dz_match_hit *hit, int signal)
+{
+	if (hit->kind == DZ_MATCH_MD5)
+		return "video_md5";
+	return signal == DZ_BANK_VPDQ ? "vpdq" : signal == DZ_BANK_PDQ ?
+	    "pdq" : "unknown";
+}
+
+/* A share in percent, to 0.1. */
+static json_t *
+pct(double x)
+{
+	return json_real(floor(x * 10 + 0.5) / 10);
 }
 
 int
@@ -733,8 +950,8 @@ dz_match_record_fill(const struct dz_match_set *s,
 
 	dz_bank_id_hex(b->bank->id[hit->entry], id);
 	rc |= json_object_set_new(rec, "entry", json_string(id));
-	rc |= json_object_set_new(rec, "signal", json_string(
-	    a->signal == DZ_BANK_PDQ ? "pdq" : "unknown"));
+	rc |= json_object_set_new(rec, "signal",
+	    json_string(signal_name(hit, a->signal)));
 	rc |= json_object_set_new(rec, "distance",
 	    json_integer(hit->distance));
 	rc |= json_object_set_new(rec, "category",
@@ -742,11 +959,28 @@ dz_match_record_fill(const struct dz_match_set *s,
 	rc |= dz_record_set_path(rec, "bank", b->path);
 	rc |= json_object_set_new(rec, "bank_seq",
 	    json_integer((json_int_t)b->bank->meta.seq));
+	if (hit->quality >= 0)
+		quality = hit->quality;
 	if (quality >= 0)
 		rc |= json_object_set_new(rec, "quality", json_integer(quality));
 	if (hit->transform > 0 && hit->transform < DZ_PDQ_NDIHEDRAL)
 		rc |= json_object_set_new(rec, "transform",
 		    json_string(dz_pdq_dihedral_name[hit->transform]));
+	if (hit->kind == DZ_MATCH_FRAME && a->signal == DZ_BANK_VPDQ)
+		rc |= json_object_set_new(rec, "bank_frame",
+		    json_integer(hit->bank_frame));
+	if (hit->kind == DZ_MATCH_FRAME && hit->frame >= 0) {
+		rc |= json_object_set_new(rec, "frame",
+		    json_integer(hit->frame));
+		rc |= json_object_set_new(rec, "timestamp",
+		    json_real(floor(hit->t * 1000 + 0.5) / 1000));
+	}
+	if (hit->kind == DZ_MATCH_VIDEO) {
+		rc |= json_object_set_new(rec, "query_match_pct",
+		    pct(hit->query_pct));
+		rc |= json_object_set_new(rec, "bank_match_pct",
+		    pct(hit->bank_pct));
+	}
 	return rc ? -1 : 0;
 }
 
@@ -759,6 +993,9 @@ dz_match_in_release(struct dz_match_in *in)
 		return;
 	json_decref(in->rec);
 	free(in->path);
+	if (in->vpdq)
+		dz_vpdq_release(in->vpdq);
+	free(in->vpdq);
 	memset(in, 0, sizeof *in);
 }
 
@@ -812,6 +1049,35 @@ parse_bare(const char *line, size_t len, struct dz_match_in *in,
 	return 0;
 }
 
+/* A video's hash record: "vpdq" and, when there, "md5". */
+static int
+parse_video(json_t *rec, struct dz_match_in *in, struct dz_err *err)
+{
+	json_t *md5 = json_object_get(rec, "md5");
+
+	in->kind = DZ_MATCH_IN_VIDEO;
+	if (!(in->vpdq = calloc(1, sizeof *in->vpdq)))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	if (dz_vpdq_from_json(json_object_get(rec, "vpdq"), in->vpdq,
+	    DZ_MATCH_VPDQ_MAX, err))
+		return -1;
+	if (!md5)
+		return 0;
+	if (!json_is_string(md5) || json_string_length(md5) != 32)
+		return dz_err_set(err, EX_DATAERR, "malformed md5");
+	for (int i = 0; i < 32; i++) {
+		char c = json_string_value(md5)[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+		    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			return dz_err_set(err, EX_DATAERR, "malformed md5");
+		in->md5[i / 2] = (uint8_t)(in->md5[i / 2] << 4 | d);
+	}
+	in->has_md5 = 1;
+	return 0;
+}
+
 static int
 parse_record(json_t *rec, struct dz_match_in *in, struct dz_err *err)
 {
@@ -820,6 +1086,9 @@ parse_record(json_t *rec, struct dz_match_in *in, struct dz_err *err)
 	json_int_t qv;
 
 	in->rec = rec;
+	if (json_is_string(type) && !strcmp(json_string_value(type), "hash")
+	    && !pdq && json_object_get(rec, "vpdq"))
+		return parse_video(rec, in, err);
 	if (!json_is_string(type) || strcmp(json_string_value(type), "hash")
 	    || !pdq) {
 		in->kind = DZ_MATCH_IN_PASS;

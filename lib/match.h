@@ -2,8 +2,9 @@
  * lib/match: what dz-match does between its options and its output: a set
  * of banks, each verified against the issuer's key, chained (a full
  * export, then its deltas), checked against the trust state (lib/
- * banktrust), indexed; queries of PDQ hashes against all of them; the
- * input lines of --hashes; the match record.
+ * banktrust), indexed; queries of PDQ hashes and of videos (vPDQ
+ * signatures and MD5s) against all of them; the input lines of --hashes;
+ * the match record.
  *
  *	s = dz_match_set_new(&opts, &err);
  *	for each --bank: dz_match_set_add(s, path, threshold, &err);
@@ -27,7 +28,8 @@
  * export and each later one a delta whose since and base are the seq and
  * digest of the one before. A delta's entries replace entries of the same
  * id in earlier banks of the group, and its tombstones remove them: such
- * earlier entries are marked dead (a bitmap per bank) and never reported.
+ * earlier entries (all the frame rows of a video) are marked dead (a
+ * bitmap per bank) and never reported.
  *
  * State. The newest export of each signed group is checked against the
  * state file (dz_trust_check: rollback, replay) and recorded there when it
@@ -83,6 +85,8 @@ struct dz_match_bank {
 	uint64_t *dead;			/* bit i: entry i superseded; or NULL */
 	uint64_t ndead;
 	const struct dz_mih *index;	/* NULL: no entry, or not built */
+	uint32_t *md5_rows;		/* its MD5 rows, by value (seal) */
+	size_t nmd5;
 };
 
 struct dz_match_set {
@@ -134,11 +138,28 @@ int dz_match_dead(const struct dz_match_bank *b, uint64_t i);
 
 /*** Queries ***/
 
+/*
+ * What matched what. An image query finds bank images (IMAGE) and frames
+ * of bank videos (FRAME, bank_frame set). A video query finds bank videos
+ * by vPDQ (VIDEO, with the two shares) or by the file's MD5 (MD5), and
+ * bank images in its frames (FRAME, with the query frame).
+ */
+enum dz_match_kind {
+	DZ_MATCH_IMAGE = 0, DZ_MATCH_FRAME = 1, DZ_MATCH_VIDEO = 2,
+	DZ_MATCH_MD5 = 3
+};
+
 struct dz_match_hit {
 	uint32_t bank;			/* index into s->banks */
-	uint32_t entry;			/* index into that bank */
-	int distance;
+	uint32_t entry;			/* that bank's row (a video: its first) */
+	int distance;			/* smallest PDQ distance; MD5: 0 */
 	int transform;			/* enum dz_pdq_dihedral; 0: as is */
+	int kind;			/* enum dz_match_kind */
+	uint32_t bank_frame;		/* FRAME on a bank video: its frame */
+	int64_t frame;			/* FRAME in a query video: the frame */
+	double t;			/* and its time, seconds */
+	int quality;			/* and its quality; else -1 */
+	double query_pct, bank_pct;	/* VIDEO: the matched shares */
 };
 
 /* A growing array of hits, owned by the caller (free(v) when done). */
@@ -165,12 +186,39 @@ int dz_match_query(const struct dz_match_set *s, const struct dz_pdq *hashes,
     int nhashes, struct dz_match_scratch *sc, struct dz_match_hits *out,
     struct dz_err *err);
 
+struct dz_vpdq;
+
+struct dz_match_video_opts {
+	int min_quality;	/* frames below, on either side, are ignored */
+	double query_pct;	/* DZ_VPDQ_QUERY_PCT (80) */
+	double bank_pct;	/* DZ_VPDQ_BANK_PCT (0) */
+};
+
+/*
+ * Match one video: its vPDQ signature v (frames of quality below the
+ * floor are not queried) and the MD5 of its file (md5, 16 bytes, or
+ * NULL). Each bank's threshold is the frame distance. A bank video
+ * matches (kind VIDEO) when dz_vpdq_match says so: at least query_pct
+ * percent of our frames are near one of its frames and bank_pct of its
+ * frames near one of ours; a bank image within the threshold of one of
+ * our frames is a FRAME hit (the nearest, earliest frame); an MD5 entry
+ * equal to md5 is an MD5 hit. out as for dz_match_query; -1 when out of
+ * memory.
+ */
+int dz_match_query_video(const struct dz_match_set *s,
+    const struct dz_vpdq *v, const uint8_t *md5,
+    const struct dz_match_video_opts *o, struct dz_match_scratch *sc,
+    struct dz_match_hits *out, struct dz_err *err);
+
 /*
  * Add to rec (a new {"type":"match", "path": ...} object) the fields of
- * hit: "entry", "signal", "distance", "category", "bank" (and "bank_hex"
- * when the bank's name is not UTF-8), "bank_seq", "quality" when quality
- * >= 0, and "transform" when it is not the identity. -1 when out of
- * memory.
+ * hit: "entry", "signal" ("pdq", "vpdq" or "video_md5"), "distance",
+ * "category", "bank" (and "bank_hex" when the bank's name is not UTF-8),
+ * "bank_seq", "quality" (the hit's frame quality, else quality when
+ * >= 0), "transform" when it is not the identity; "bank_frame" for an
+ * image matching a bank video's frame; "frame" and "timestamp" for a
+ * bank image found in a query video; "query_match_pct" and
+ * "bank_match_pct" for a video match. -1 when out of memory.
  */
 int dz_match_record_fill(const struct dz_match_set *s,
     const struct dz_match_hit *hit, int quality, json_t *rec);
@@ -179,7 +227,8 @@ int dz_match_record_fill(const struct dz_match_set *s,
 
 enum dz_match_in_kind {
 	DZ_MATCH_IN_HASH = 1,	/* a hash to match */
-	DZ_MATCH_IN_PASS = 2	/* a record to pass through unchanged */
+	DZ_MATCH_IN_PASS = 2,	/* a record to pass through unchanged */
+	DZ_MATCH_IN_VIDEO = 3	/* a video's signature to match */
 };
 
 struct dz_match_in {
@@ -190,14 +239,22 @@ struct dz_match_in {
 	json_t *rec;		/* the record (HASH from a record, or PASS);
 				   NULL for a bare line. Owned: release */
 	char *path;		/* a bare line's file name, or NULL. Owned */
+	struct dz_vpdq *vpdq;	/* DZ_MATCH_IN_VIDEO: its frames. Owned */
+	int has_md5;		/* and the file's MD5, when the record has it */
+	uint8_t md5[16];
 };
+
+/* The most frames a video's hash record may have (4 hours at 1/s is
+ * 14400; lib/video's frame limit is 1M). */
+#define DZ_MATCH_VPDQ_MAX 1000000
 
 /*
  * Parse one input line:
  *  - a JSON object: a record of type "hash" with "pdq" is a hash (its
  *    "quality" is required; "pdq_dihedral", when it holds the eight
- *    members dz-hash writes, gives the transforms); any other record,
- *    including a "hash" record without "pdq", passes through;
+ *    members dz-hash writes, gives the transforms); one with "vpdq" is a
+ *    video (its "md5", when there, is matched too); any other record,
+ *    including a "hash" record with neither, passes through;
  *  - "HEX" or "HEX,QUALITY" or "HEX,QUALITY,NAME" (what dz-hash --format
  *    csv and pdq-photo-hasher write): a bare hash.
  * Returns 0 and fills *in, or -1 with EX_DATAERR and a reason that quotes
