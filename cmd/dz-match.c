@@ -19,6 +19,7 @@
 #include "bank.h"
 #include "banktrust.h"
 #include "config.h"
+#include "digest.h"
 #include "err.h"
 #include "hash.h"
 #include "input.h"
@@ -258,13 +259,6 @@ match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdq *v,
 		j->failed = 1;
 }
 
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
-	    c - 'a' + 10 : 0;
-}
-
 static void
 work(void *arg, void *ctx)
 {
@@ -292,10 +286,8 @@ work(void *arg, void *ctx)
 		if (r.video) {
 			uint8_t md5[16];
 
-			for (int k = 0; k < 16; k++)
-				md5[k] = (uint8_t)(hexval(r.digest.md5[2 * k]) << 4 |
-				    hexval(r.digest.md5[2 * k + 1]));
-			match_video(j, cfg, &r.vpdq, md5);
+			match_video(j, cfg, &r.vpdq, dz_digest_md5_parse(
+			    r.digest.md5, 32, md5) ? NULL : md5);
 			dz_hash_result_release(&r);
 			return;
 		}
@@ -510,7 +502,7 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
     const char *file)
 {
 	struct dz_err err;
-	struct dz_reader *rd = dz_reader_new(in, '\n', 1 << 20,
+	struct dz_reader *rd = dz_reader_new(in, '\n', DZ_MATCH_LINE_MAX,
 	    DZ_READER_STRIP_CR, &err);
 	const char *line;
 	char tn[256];

@@ -304,26 +304,6 @@ struct collect {
 	int failed;
 };
 
-/* A video_md5 row's value: 32 hex digits into the first 16 bytes. */
-static int
-md5_value(const char *hex, struct dz_pdq *v)
-{
-	uint8_t *b = (uint8_t *)v;
-
-	memset(v, 0, sizeof *v);
-	if (strlen(hex) != 32)
-		return -1;
-	for (int i = 0; i < 32; i++) {
-		int c = hex[i], d = c >= '0' && c <= '9' ? c - '0' :
-		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-
-		if (d < 0)
-			return -1;
-		b[i / 2] = (uint8_t)(b[i / 2] << 4 | d);
-	}
-	return 0;
-}
-
 /*
  * A vpdq row: an entry is one bank row per frame of quality at least the
  * floor (the store's quality is the best frame's, so there is one); a
@@ -374,12 +354,14 @@ add_row(const struct dz_store_bank_row *r, void *arg)
 	uint32_t day;
 	int cat = dz_bank_category_parse(r->category), sig, rc;
 
+	memset(&p, 0, sizeof p);	/* an MD5 fills the first 16 bytes */
 	sig = !strcmp(r->signal, "pdq") ? DZ_BANK_PDQ :
 	    !strcmp(r->signal, "video_md5") ? DZ_BANK_MD5 :
 	    !strcmp(r->signal, "vpdq") ? DZ_BANK_VPDQ : -1;
 	if (dz_bank_id_parse(r->entry_id, id) || sig < 0 ||
 	    (sig == DZ_BANK_PDQ && dz_pdq_from_hex(r->value, &p)) ||
-	    (sig == DZ_BANK_MD5 && md5_value(r->value, &p)) ||
+	    (sig == DZ_BANK_MD5 && dz_digest_md5_parse(r->value,
+	    strlen(r->value), (uint8_t *)&p)) ||
 	    cat < 0 || dz_bank_day_of(r->withdrawn_at ? r->withdrawn_at :
 	    r->added_at, &day))
 		goto bad;

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include <openssl/evp.h>
 
 #include "digest.h"
@@ -35,5 +37,25 @@ dz_digest_buf(const uint8_t *buf, size_t len, struct dz_digest *d,
 	if (one(EVP_md5(), buf, len, d->md5, err) ||
 	    one(EVP_sha256(), buf, len, d->sha256, err))
 		return -1;
+	return 0;
+}
+
+int
+dz_digest_md5_parse(const char *hex, size_t len, uint8_t out[16])
+{
+	uint8_t b[16] = { 0 };
+
+	if (!hex || len != 32)
+		return -1;
+	for (size_t i = 0; i < 32; i++) {
+		int c = (unsigned char)hex[i], d = c >= '0' && c <= '9' ?
+		    c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		b[i / 2] = (uint8_t)(b[i / 2] << 4 | d);
+	}
+	memcpy(out, b, 16);
 	return 0;
 }

@@ -18,4 +18,8 @@ struct dz_digest {
 int dz_digest_buf(const uint8_t *buf, size_t len, struct dz_digest *d,
     struct dz_err *err);
 
+/* 32 hex digits (either case) of length len to the 16 bytes of an MD5:
+ * 0, or -1 when it is not exactly that. */
+int dz_digest_md5_parse(const char *hex, size_t len, uint8_t out[16]);
+
 #endif

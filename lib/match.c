@@ -14,6 +14,7 @@
 
 #include "bank.h"
 #include "banktrust.h"
+#include "digest.h"
 #include "err.h"
 #include "input.h"
 #include "match.h"
@@ -1063,17 +1064,9 @@ parse_video(json_t *rec, struct dz_match_in *in, struct dz_err *err)
 		return -1;
 	if (!md5)
 		return 0;
-	if (!json_is_string(md5) || json_string_length(md5) != 32)
+	if (!json_is_string(md5) || dz_digest_md5_parse(json_string_value(md5),
+	    json_string_length(md5), in->md5))
 		return dz_err_set(err, EX_DATAERR, "malformed md5");
-	for (int i = 0; i < 32; i++) {
-		char c = json_string_value(md5)[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
-		    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-
-		if (d < 0)
-			return dz_err_set(err, EX_DATAERR, "malformed md5");
-		in->md5[i / 2] = (uint8_t)(in->md5[i / 2] << 4 | d);
-	}
 	in->has_md5 = 1;
 	return 0;
 }

@@ -247,6 +247,9 @@ struct dz_match_in {
 /* The most frames a video's hash record may have (4 hours at 1/s is
  * 14400; lib/video's frame limit is 1M). */
 #define DZ_MATCH_VPDQ_MAX 1000000
+/* The longest --hashes line: a video's record is about 90 bytes a frame,
+ * 1.3 MB for 4 hours; this leaves room for 180000 frames. */
+#define DZ_MATCH_LINE_MAX ((size_t)16 << 20)
 
 /*
  * Parse one input line:

@@ -19,8 +19,13 @@
  * an analyst a second look; one below the quality floor is kept but
  * flagged "low_quality" (lib/store's bank rows never export it).
  *
- * Media that cannot be hashed (corrupt, or a video: vPDQ comes later)
- * gives an error record and is left as it is for an analyst.
+ * A video gives its file's MD5 ("video_md5", shared with partners),
+ * SHA-256 and vPDQ signature ("vpdq", lib/vpdq's JSON; quality the best
+ * frame's); its record names the vpdq entry ("entry") and the MD5 entry
+ * ("md5_entry").
+ *
+ * Media that cannot be hashed (corrupt, over a limit) gives an error
+ * record and is left as it is for an analyst.
  *
  * One dz-hash --store at a time: a lock file in the store directory
  * (EX_TEMPFAIL when another run holds it). dz-ingest may run beside it.

@@ -20,6 +20,7 @@
 #include "record.h"
 #include "sign.h"
 #include "tap.h"
+#include "vpdqsig.h"
 
 static char dir[256];
 
@@ -648,7 +649,7 @@ test_queries(void)
 	}
 	{
 		json_t *rec = dz_record_new("match");
-		char *txt;
+		char *txt = NULL;
 		dz_match_query(s, &w.q[0], 1, sc, &h, &e);
 		json_object_set_new(rec, "path", json_string("a.jpg"));
 		ok(h.n > 0 && dz_match_record_fill(s, &h.v[0], 77, rec) == 0,
@@ -908,6 +909,237 @@ test_chains(void)
 	dz_sign_key_release(&other);
 }
 
+/* ---------- lib/match: videos ---------- */
+
+/* A query video: frames near (distance d) of the bank frames given. */
+static void
+vq_add(struct dz_vpdq *v, const struct dz_pdq *h, int d, int quality)
+{
+	struct dz_vpdq_frame f = { 0 };
+
+	f.frame = (int64_t)v->n * 30;
+	f.t = (double)v->n;
+	f.quality = quality;
+	flip(h, d, &f.hash);
+	if (dz_vpdq_add(v, &f))
+		abort();
+}
+
+/* Hits of kind k in h: how many, and the first. */
+static int
+nkind(const struct dz_match_hits *h, int k, const struct dz_match_hit **first)
+{
+	int n = 0;
+
+	*first = NULL;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i].kind == k && n++ == 0)
+			*first = &h->v[i];
+	return n;
+}
+
+static int
+same_video_hits(const struct dz_match_hits *a, const struct dz_match_hits *b)
+{
+	if (!same_hits(a, b))
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].kind != b->v[i].kind ||
+		    a->v[i].frame != b->v[i].frame ||
+		    a->v[i].bank_frame != b->v[i].bank_frame ||
+		    a->v[i].query_pct != b->v[i].query_pct ||
+		    a->v[i].bank_pct != b->v[i].bank_pct)
+			return 0;
+	return 1;
+}
+
+static void
+test_videos(void)
+{
+	struct dz_bank_meta m;
+	struct dz_bank *b, *d;
+	struct dz_err e;
+	struct dz_match_opts o = { 0 };
+	struct dz_match_set *s, *sb, *sd;
+	struct dz_match_scratch *sc;
+	struct dz_match_hits h = { 0 }, hb = { 0 };
+	struct dz_match_video_opts vo = { 50, 80, 0 };
+	struct dz_pdq vf[10], img, md5 = { { 0 } }, other_md5 = { { 0 } }, x;
+	uint8_t vid[16], mid[16], iid[16];
+	struct dz_vpdq q[6];
+	const struct dz_match_hit *k;
+	const char *list[] = { "v.dzb", "vd.jsonl", NULL };
+	int bad = 0;
+
+	memset(q, 0, sizeof q);
+	meta_init(&m, 1, 0, 0, NULL);
+	b = dz_bank_new(&m, &e);
+	for (int i = 0; i < 2000; i++) {	/* noise: images and videos */
+		uint8_t id[16];
+		int frames = (int)(rng() % 20) + 1;
+
+		rand_id(id);
+		for (int f = 0; f < (i % 4 == 0 ? frames : 1); f++) {
+			rand_pdq(&x);
+			dz_bank_add_signal(b, id, i % 4 == 0 ? DZ_BANK_VPDQ :
+			    DZ_BANK_PDQ, &x, 90, DZ_BANK_CAT_OTHER, 20000, &e);
+		}
+	}
+	rand_id(vid);
+	for (int f = 0; f < 10; f++) {
+		rand_pdq(&vf[f]);
+		dz_bank_add_signal(b, vid, DZ_BANK_VPDQ, &vf[f], 90,
+		    DZ_BANK_CAT_ADULT_NCII, 20001, &e);
+	}
+	rand_id(mid);
+	memcpy(&md5, "0123456789abcdef", 16);
+	memcpy(&other_md5, "0123456789abcdeF", 16);
+	dz_bank_add_signal(b, mid, DZ_BANK_MD5, &md5, 100,
+	    DZ_BANK_CAT_ADULT_NCII, 20001, &e);
+	rand_id(iid);
+	rand_pdq(&img);
+	dz_bank_add(b, iid, &img, 100, DZ_BANK_CAT_MINOR, 20001, &e);
+	ok(dz_bank_finish(b, &e) == 0 && save_bank(b, DZ_BANK_DZB,
+	    path_of("v.dzb")) == 0, "videos: a bank of images, videos, an "
+	    "MD5 (%s)", e.msg);
+
+	o.insecure = 1;
+	s = dz_match_set_new(&o, &e);
+	o.brute = 1;
+	sb = dz_match_set_new(&o, &e);
+	ok(dz_match_set_add(s, path_of(list[0]), 31, &e) == 0 &&
+	    dz_match_set_add(sb, path_of(list[0]), 31, &e) == 0 &&
+	    dz_match_set_seal(s, &e) == 0 && dz_match_set_seal(sb, &e) == 0 &&
+	    s->banks[0].nmd5 == 1, "videos: loaded, one MD5 row (%s)", e.msg);
+	sc = dz_match_scratch_new(&e);
+
+	/* q0: the video's frames, 10 bits off; q1: its first half */
+	for (int f = 0; f < 10; f++)
+		vq_add(&q[0], &vf[f], 10, 90);
+	for (int f = 0; f < 5; f++)
+		vq_add(&q[1], &vf[f], 5, 90);
+	/* q2: 7 of 10 frames near, 3 unrelated; q3: 5 near, 5 poor ones */
+	for (int f = 0; f < 10; f++) {
+		rand_pdq(&x);
+		vq_add(&q[2], f < 7 ? &vf[f] : &x, f < 7 ? 3 : 0, 90);
+		vq_add(&q[3], f % 2 ? &vf[f] : &x, 0, f % 2 ? 90 : 10);
+	}
+	/* q4: unrelated frames, and the bank image at frame 4, 12 bits off */
+	for (int f = 0; f < 8; f++) {
+		rand_pdq(&x);
+		vq_add(&q[4], f == 4 ? &img : &x, f == 4 ? 12 : 0, 80);
+	}
+
+	ok(dz_match_query_video(s, &q[0], (const uint8_t *)&md5, &vo, sc, &h,
+	    &e) == 2 && nkind(&h, DZ_MATCH_VIDEO, &k) == 1 &&
+	    !memcmp(s->banks[0].bank->id[k->entry], vid, 16) &&
+	    k->distance == 10 && k->query_pct == 100 && k->bank_pct == 100 &&
+	    nkind(&h, DZ_MATCH_MD5, &k) == 1 &&
+	    !memcmp(s->banks[0].bank->id[k->entry], mid, 16),
+	    "videos: a near copy matches by vPDQ, the file by MD5");
+	ok(dz_match_query_video(s, &q[0], (const uint8_t *)&other_md5, &vo,
+	    sc, &h, &e) == 1 && dz_match_query_video(s, &q[0], NULL, &vo, sc,
+	    &h, &e) == 1 && h.v[0].kind == DZ_MATCH_VIDEO,
+	    "videos: another MD5, or none: vPDQ only");
+	ok(dz_match_query_video(s, &q[1], NULL, &vo, sc, &h, &e) == 1 &&
+	    h.v[0].query_pct == 100 && h.v[0].bank_pct == 50,
+	    "videos: half the video: query share 100, bank share 50");
+	vo.bank_pct = 60;
+	ok(dz_match_query_video(s, &q[1], NULL, &vo, sc, &h, &e) == 0,
+	    "videos: ... no match when the bank share must reach 60");
+	vo.bank_pct = 0;
+	ok(dz_match_query_video(s, &q[2], NULL, &vo, sc, &h, &e) == 0,
+	    "videos: 70 percent of frames near: no match at 80");
+	vo.query_pct = 70;
+	ok(dz_match_query_video(s, &q[2], NULL, &vo, sc, &h, &e) == 1 &&
+	    h.v[0].query_pct == 70 && h.v[0].bank_pct == 70,
+	    "videos: ... a match at 70");
+	vo.query_pct = 80;
+	ok(dz_match_query_video(s, &q[3], NULL, &vo, sc, &h, &e) == 1 &&
+	    h.v[0].query_pct == 100 && h.v[0].bank_pct == 50,
+	    "videos: frames below the quality floor are neither queried nor "
+	    "counted");
+	ok(dz_match_query_video(s, &q[4], NULL, &vo, sc, &h, &e) == 1 &&
+	    h.v[0].kind == DZ_MATCH_FRAME && h.v[0].frame == 120 &&
+	    h.v[0].t == 4 && h.v[0].quality == 80 && h.v[0].distance == 12 &&
+	    !memcmp(s->banks[0].bank->id[h.v[0].entry], iid, 16),
+	    "videos: a bank image found in a frame, with the frame");
+	flip(&vf[6], 7, &x);
+	ok(dz_match_query(s, &x, 1, sc, &h, &e) == 1 &&
+	    h.v[0].kind == DZ_MATCH_FRAME && h.v[0].bank_frame == 6 &&
+	    h.v[0].distance == 7 &&
+	    !memcmp(s->banks[0].bank->id[h.v[0].entry], vid, 16) &&
+	    s->banks[0].bank->attr[h.v[0].entry].signal == DZ_BANK_VPDQ,
+	    "videos: an image near a bank video's frame 6");
+	ok(dz_match_query(s, &md5, 1, sc, &h, &e) == 0 &&
+	    dz_match_query(sb, &md5, 1, NULL, &h, &e) == 0,
+	    "videos: an MD5 row is never a PDQ hit");
+	for (int i = 0; i < 5; i++) {
+		int r1 = dz_match_query_video(s, &q[i], (const uint8_t *)&md5,
+		    &vo, sc, &h, &e);
+		int r2 = dz_match_query_video(sb, &q[i], (const uint8_t *)&md5,
+		    &vo, NULL, &hb, &e);
+		if (r1 != r2 || !same_video_hits(&h, &hb))
+			bad++;
+	}
+	ok(bad == 0, "videos: index == brute force");
+	{
+		json_t *rec = dz_record_new("match");
+		char *txt = NULL;
+
+		dz_match_query_video(s, &q[1], NULL, &vo, sc, &h, &e);
+		ok(h.n == 1 && dz_match_record_fill(s, &h.v[0], -1, rec) == 0 &&
+		    (txt = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)) &&
+		    strstr(txt, "\"signal\":\"vpdq\",\"distance\":5,") &&
+		    strstr(txt, "\"query_match_pct\":100.0,"
+		    "\"bank_match_pct\":50.0") && !strstr(txt, "quality"),
+		    "videos: the record of a video match");
+		json_decref(rec);
+		rec = dz_record_new("match");
+		dz_match_query_video(s, &q[4], NULL, &vo, sc, &h, &e);
+		free(txt);
+		ok(h.n == 1 && dz_match_record_fill(s, &h.v[0], -1, rec) == 0 &&
+		    (txt = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)) &&
+		    strstr(txt, "\"signal\":\"pdq\",\"distance\":12,") &&
+		    strstr(txt, "\"quality\":80,\"frame\":120,\"timestamp\":4.0"),
+		    "videos: the record of an image found in a video");
+		free(txt);
+		json_decref(rec);
+	}
+
+	/* a delta withdraws the video: all its frames go */
+	{
+		uint8_t base[32];
+
+		memcpy(base, b->meta.digest, 32);
+		meta_init(&m, 2, 1, 1, base);
+		d = dz_bank_new(&m, &e);
+		dz_bank_add_tomb_signal(d, vid, DZ_BANK_VPDQ, &vf[0],
+		    DZ_BANK_CAT_ADULT_NCII, 20002, &e);
+		ok(dz_bank_finish(d, &e) == 0 && save_bank(d, DZ_BANK_JSONL,
+		    path_of(list[1])) == 0,
+		    "videos: a delta withdrawing the video");
+	}
+	o.brute = 0;
+	sd = open_set(&o, list, &e);
+	flip(&vf[9], 3, &x);
+	ok(sd && sd->banks[0].ndead == 10 &&
+	    dz_match_query_video(sd, &q[0], (const uint8_t *)&md5, &vo, sc, &h,
+	    &e) == 1 && h.v[0].kind == DZ_MATCH_MD5 &&
+	    dz_match_query(sd, &x, 1, sc, &h, &e) == 0,
+	    "videos: after it, no frame of the video is found (%s)", e.msg);
+	dz_match_set_free(sd);
+	for (int i = 0; i < 6; i++)
+		dz_vpdq_release(&q[i]);
+	free(h.v);
+	free(hb.v);
+	dz_match_scratch_free(sc);
+	dz_match_set_free(s);
+	dz_match_set_free(sb);
+	dz_bank_free(b);
+	dz_bank_free(d);
+}
+
 int
 main(void)
 {
@@ -922,6 +1154,7 @@ main(void)
 	test_input_lines();
 	test_queries();
 	test_chains();
+	test_videos();
 	if (!tap_failed) {
 		char cmd[600];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
