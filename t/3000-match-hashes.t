@@ -203,7 +203,7 @@ test_expect_success 'an error reason never quotes the input' '
 '
 
 test_expect_success 'an over-long line is an error record, and the next line is read' '
-	{ head -c 2000000 /dev/zero | tr "\0" a; echo; echo "$h0"; } >long.txt &&
+	{ head -c 17000000 /dev/zero | tr "\0" a; echo; echo "$h0"; } >long.txt &&
 	expect_exit 65 dz-match -p pub --no-state --bank b.dzb --hashes long.txt >out 2>err &&
 	jq -se "length == 2 and .[0].type == \"error\" and .[0].line == 1 and
 		(.[0].reason | test(\"too long\")) and .[1].type == \"match\" and .[1].line == 2" out &&
