@@ -81,6 +81,18 @@ test_expect_success 'videos in other containers and codecs' '
 	printf "matroska\tvp8\t3\nmsvideo\tmjpeg\t3\nmp2t\tmpeg2video\t3\n" >want && test_cmp want got
 '
 
+test_expect_success 'audio and subtitle streams are carried but never decoded' '
+	printf "1\n00:00:00,000 --> 00:00:02,000\nhello\n" >s.srt &&
+	ffmpeg -v error -f lavfi -i testsrc=size=96x64:rate=10 -t 3 -c:v libvpx -b:v 200k v-only.mkv &&
+	ffmpeg -v error -i v-only.mkv -f lavfi -i sine=frequency=440:duration=3 -i s.srt \
+		-map 0:v -map 1:a -map 2:s -c:v copy -c:a flac -c:s srt av.mkv &&
+	ffprobe -v error -show_entries stream=codec_type -of csv=p=0 av.mkv >kinds &&
+	printf "video\naudio\nsubtitle\n" >want && test_cmp want kinds &&
+	dz-hash v-only.mkv av.mkv >rec &&
+	jq -c .vpdq rec >sigs && test $(sort -u sigs | wc -l) = 1 &&
+	jq -e -s "all(.[]; .codec == \"vp8\")" rec
+'
+
 test_expect_success 'csv: a line per hash of the signature' '
 	dz-hash --format csv "$V/videos/test-padded-dimensions.mp4" >csv &&
 	test $(wc -l <csv) = 5 && grep -q ",100,$V/videos/test-padded-dimensions.mp4$" csv
