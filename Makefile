@@ -59,6 +59,14 @@ UNIT_SRC = $(sort $(wildcard t/unit/*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)
 MANS = $(sort $(wildcard man/*.[1-8]))
 
+# Robustness (issue 7): fuzzing, fault injection. Each part keeps its
+# rules beside its sources and adds what `make check` needs built to
+# CHECK_EXTRA, and what `make clean` removes to CLEAN_EXTRA.
+CHECK_EXTRA =
+CLEAN_EXTRA =
+-include t/fuzz/fuzz.mk
+-include t/fault/fault.mk
+
 all: $(PROG_BIN)
 
 # Rebuild everything when the flags change (SANITIZE=1 after a plain build).
@@ -88,7 +96,7 @@ t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -It/unit -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 
-check: all $(UNIT_BIN)
+check: all $(UNIT_BIN) $(CHECK_EXTRA)
 	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash t/
 
 # lib/mih's figures: scripts/bench/match runs it after scripts/bench/run.
@@ -120,7 +128,7 @@ install: all
 
 clean:
 	rm -f lib/*.o lib/libdz.a lib/builtin.c $(PROG_BIN) $(UNIT_BIN) .build-flags \
-		scripts/bench/matchbench scripts/bench/mkbank
+		scripts/bench/matchbench scripts/bench/mkbank $(CLEAN_EXTRA)
 	rm -rf t/trash.*
 
 .PHONY: all check bench deps install clean FORCE
