@@ -62,6 +62,7 @@ MANS = $(sort $(wildcard man/*.[1-8]))
 # Robustness (issue 7): fuzzing, fault injection. Each part keeps its
 # rules beside its sources and adds what `make check` needs built to
 # CHECK_EXTRA, and what `make clean` removes to CLEAN_EXTRA.
+.DEFAULT_GOAL := all
 CHECK_EXTRA =
 CLEAN_EXTRA =
 -include t/fuzz/fuzz.mk
