@@ -100,6 +100,18 @@ t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
 check: all $(UNIT_BIN) $(CHECK_EXTRA)
 	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash t/
 
+# Every C file compiled with gcc and with clang, warnings as errors,
+# nothing written (t/0101-warnings.t; `make warnings` by hand).
+WARN_SRC = $(LIB_SRC) $(wildcard cmd/*.c) $(UNIT_SRC)
+WARN_CC = gcc clang
+warnings: lib/builtin.c
+	@for c in $(WARN_CC); do \
+		printf '%s\n' $(WARN_SRC) | xargs -P2 -I{} $$c -O2 \
+			-D_FORTIFY_SOURCE=2 -fPIE -c -o /dev/null $(DZ_CFLAGS) \
+			-Werror $(PKG_CFLAGS) -It/unit {} || exit 1; \
+		echo "warnings: $$c: clean ($(words $(WARN_SRC)) files)"; \
+	done
+
 # lib/mih's figures: scripts/bench/match runs it after scripts/bench/run.
 scripts/bench/matchbench: scripts/bench/match.c lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
@@ -132,5 +144,5 @@ clean:
 		scripts/bench/matchbench scripts/bench/mkbank $(CLEAN_EXTRA)
 	rm -rf t/trash.*
 
-.PHONY: all check bench deps install clean FORCE
+.PHONY: all check bench deps install clean warnings FORCE
 .DELETE_ON_ERROR:

@@ -475,7 +475,7 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 	size_t dstrow = nsamp * (wide ? 2 : 1);
 
 	if (wide) {
-		c->wide = malloc(dstrow);
+		c->wide = malloc(dstrow + DZ_SWS_SLACK);
 		if (!c->wide)
 			return dz_err_set(err, EX_SOFTWARE,
 			    "out of memory converting pixels");
@@ -518,7 +518,7 @@ emit_sws(struct conv *c, const AVFrame *f, int grey,
 		return dz_err_set(err, EX_DATAERR,
 		    "image too large: %dx%d needs more memory than the limit",
 		    w, h);
-	c->whole = malloc(dstrow * (size_t)h);
+	c->whole = malloc(dstrow * (size_t)h + DZ_SWS_SLACK);
 	c->sws = sws_getContext(w, h, f->format, w, h, dst, flags, NULL, NULL,
 	    NULL);
 	if (!c->whole || !c->sws)
@@ -741,7 +741,8 @@ decode(struct av *a, const uint8_t *buf, size_t len,
 	grey = !webp_yuv && is_grey(f->format);
 	/* No more rows than the image has: a very wide image is short. */
 	a->conv.rows = h < CHUNK_ROWS ? h : CHUNK_ROWS;
-	a->conv.pix = malloc((size_t)w * (size_t)a->conv.rows * 3);
+	a->conv.pix = malloc((size_t)w * (size_t)a->conv.rows * 3 +
+	    DZ_SWS_SLACK);
 	a->conv.luma = malloc((size_t)w * (size_t)a->conv.rows *
 	    sizeof *a->conv.luma);
 	a->conv.u = malloc((size_t)w);

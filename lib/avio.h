@@ -18,6 +18,13 @@
 
 #include <libavformat/avformat.h>
 
+/*
+ * Bytes to allocate past the end of any buffer sws_scale writes into: its
+ * SIMD paths store whole vectors, a few bytes beyond the last pixel
+ * (valgrind saw 16 on 720-pixel RGB24 rows).
+ */
+#define DZ_SWS_SLACK 64
+
 struct dz_avio {
 	const uint8_t *buf;
 	size_t len, pos;

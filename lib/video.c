@@ -112,9 +112,9 @@ emit(struct dec *d, const AVFrame *f, int64_t n, double t)
 	if (!d->sws)
 		return dz_err_set(d->err, EX_DATAERR, "cannot convert the "
 		    "video's pixel format");
-	if (w * h * 3 > d->rgb_size) {
+	if (w * h * 3 + DZ_SWS_SLACK > d->rgb_size) {
 		free(d->rgb);
-		d->rgb_size = w * h * 3;
+		d->rgb_size = w * h * 3 + DZ_SWS_SLACK;
 		if (!(d->rgb = malloc(d->rgb_size))) {
 			d->rgb_size = 0;
 			return dz_err_set(d->err, EX_SOFTWARE, "out of memory");
