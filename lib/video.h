@@ -30,8 +30,9 @@ struct dz_luma_sink;
 
 #define DZ_VIDEO_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv," \
 	"mpegts,mpeg,ogg,asf"
+/* FFmpeg's decoder names: MS-MPEG4 v3 (DivX 3) is decoded by "msmpeg4". */
 #define DZ_VIDEO_CODECS "h264,hevc,vp8,vp9,av1,libdav1d,mpeg4,mpeg2video," \
-	"mpeg1video,mjpeg,h263,flv,theora,wmv1,wmv2,wmv3,vc1,msmpeg4v3"
+	"mpeg1video,mjpeg,h263,flv,theora,wmv1,wmv2,wmv3,vc1,msmpeg4"
 
 struct dz_video_limits {
 	int max_streams;		/* 16 */

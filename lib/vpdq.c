@@ -89,6 +89,8 @@ collapse(struct dz_vpdq *v, int distance)
 {
 	size_t k = 0;
 
+	if (v->n == 0)
+		return;		/* v->v is NULL: no qsort (UB), nothing to do */
 	qsort(v->v, v->n, sizeof *v->v, by_frame);
 	for (size_t i = 0; i < v->n; i++) {
 		if (k && v->v[i].frame == v->v[k - 1].frame)
@@ -120,5 +122,13 @@ dz_vpdq_hash(const uint8_t *buf, size_t len, const struct dz_vpdq_opts *o,
 		return -1;
 	}
 	collapse(out, o->collapse);
+	if (out->n == 0) {
+		/* frames decoded, none at a whole second (timestamps that
+		 * go nowhere): a signature of no frame matches nothing and
+		 * would not read back (dz_vpdq_from_json) */
+		dz_vpdq_release(out);
+		return dz_err_set(err, EX_DATAERR, "no frame of the video "
+		    "could be hashed");
+	}
 	return 0;
 }

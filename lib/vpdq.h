@@ -30,7 +30,11 @@ struct dz_vpdq_opts {
 
 void dz_vpdq_opts_default(struct dz_vpdq_opts *o);
 
-/* Hash the video in buf. 0, or -1 with err (lib/video's errors). */
+/*
+ * Hash the video in buf. 0 (the signature has a frame at least), or -1
+ * with err: lib/video's errors, or EX_DATAERR when no frame could be
+ * hashed.
+ */
 int dz_vpdq_hash(const uint8_t *buf, size_t len,
     const struct dz_vpdq_opts *o, struct dz_vpdq *out,
     struct dz_video_info *info, struct dz_err *err);

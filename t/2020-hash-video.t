@@ -180,4 +180,12 @@ test_expect_success 'usage: --max-duration needs a positive number' '
 	expect_exit 64 dz-hash --max-duration x x 2>err
 '
 
+# Found by t/fuzz/video: frames decoded but none at a whole second gave
+# "vpdq":[], a record dz-match --hashes refused as malformed.
+test_expect_success 'a video with no frame at a whole second is an error, not an empty signature' '
+	expect_exit 65 dz-hash "$TOP/t/data/fuzz/video/no-frame-at-a-whole-second.mkv" >out 2>err &&
+	jq -e "select(.type == \"error\") | .reason == \"no frame of the video could be hashed\"" out &&
+	grep -q "no frame of the video could be hashed" err
+'
+
 test_done
