@@ -141,8 +141,11 @@ run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
 	size_t len;
 	int rc;
 
-	if (!rd)
-		return fail(EX_SOFTWARE, "", err.msg);
+	if (!rd) {
+		st->status = fail(err.code, "", err.msg);
+		st->fatal = 1;
+		return -1;
+	}
 	while (!st->fatal && (rc = dz_reader_next(rd, &line, &len, &err)) != 0) {
 		long lineno = (long)dz_reader_lineno(rd);
 		json_t *rec, *out;

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "ingest.h"
 #include "media.h"
+#include "record.h"
 #include "store.h"
 #include "storenotice.h"
 
@@ -325,6 +326,20 @@ close_uploads(struct submission *sub)
 			close(sub->files[i].fd);
 }
 
+/*
+ * Whether a failure to open an upload is the submission's fault (a file
+ * missing, a directory, a link in a spool, no permission: the input is
+ * rejected) or the system's (EIO, EMFILE, ENOMEM...: the run stops and
+ * the input is tried again by the next one, never rejected).
+ */
+static int
+upload_errno_is_data(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP ||
+	    e == EACCES || e == EPERM || e == ENAMETOOLONG || e == ENXIO ||
+	    e == EFBIG || e == EOVERFLOW;
+}
+
 /* Open and check one upload: regular file, size, image or video. */
 static int
 open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
@@ -351,8 +366,8 @@ open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	}
 	if (fd < 0)
-		return dz_err_set(err, EX_DATAERR, "cannot open: %s",
-		    strerror(errno));
+		return dz_err_set(err, upload_errno_is_data(errno) ? EX_DATAERR :
+		    EX_IOERR, "cannot open: %s", strerror(errno));
 	u->fd = fd;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return dz_err_set(err, EX_DATAERR, "an uploaded file is not a regular file");
@@ -660,8 +675,8 @@ ack(const char *what)
 {
 	json_t *a = json_object();
 
-	json_object_set_new(a, "type", json_string("ack"));
-	json_object_set_new(a, "of", json_string(what));
+	dz_record_put(&a, "type", json_string("ack"));
+	dz_record_put(&a, "of", json_string(what));
 	return a;
 }
 
@@ -678,7 +693,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	json_t *a = NULL, *ids;
 	const char *sid;
 	size_t nitems = 0;
-	int found, in_tx = 0, left = 0;
+	int found, in_tx = 0, committed = 0, left = 0;
 
 	if (dz_clock_now(now))
 		return dz_err_set(err, EX_CONFIG, "DZ_NOW is not an RFC 3339 time"),
@@ -697,12 +712,13 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 			left = remove_files ? remove_uploads(json_object_get(rec, "files"), base,
 			    in_spool) : 0;
 			a = ack("submission");
-			json_object_set_new(a, "submission", json_string(sid));
-			json_object_set_new(a, "case", json_string(c.id));
-			json_object_set_new(a, "duplicate", json_true());
+			dz_record_put(&a, "submission", json_string(sid));
+			dz_record_put(&a, "case", json_string(c.id));
+			dz_record_put(&a, "duplicate", json_true());
 			if (left)
-				json_object_set_new(a, "uploads_left",
-				    json_integer(left));
+				dz_record_put(&a, "uploads_left", json_integer(left));
+			if (!a)
+				dz_err_set(err, EX_SOFTWARE, "out of memory");
 			return a;
 		}
 	}
@@ -790,24 +806,36 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	if (dz_store_commit(in->store, err))
 		goto out;
 	in_tx = 0;
+	committed = 1;
 
 	left = remove_files ? remove_uploads(json_object_get(rec, "files"),
 	    base, in_spool) : 0;
+	/*
+	 * The case is stored: from here a failure (no memory for the ack)
+	 * must not touch it. The run stops; the next one acks the
+	 * submission as a duplicate.
+	 */
 	a = ack("submission");
-	json_object_set_new(a, "submission", json_string(sub->id));
-	json_object_set_new(a, "case", json_string(c.id));
+	dz_record_put(&a, "submission", json_string(sub->id));
+	dz_record_put(&a, "case", json_string(c.id));
 	ids = json_array();
-	for (size_t i = 0; i < nitems; i++)
-		json_array_append_new(ids, json_string(items[i].id));
-	json_object_set_new(a, "items", ids);
-	json_object_set_new(a, "minor", json_boolean(c.minor));
-	json_object_set_new(a, "duplicate", json_false());
+	for (size_t i = 0; i < nitems && ids; i++)
+		if (json_array_append_new(ids, json_string(items[i].id)) != 0) {
+			json_decref(ids);
+			ids = NULL;
+		}
+	dz_record_put(&a, "items", ids);
+	dz_record_put(&a, "minor", json_boolean(c.minor));
+	dz_record_put(&a, "duplicate", json_false());
 	if (left)
-		json_object_set_new(a, "uploads_left", json_integer(left));
+		dz_record_put(&a, "uploads_left", json_integer(left));
+	if (!a)
+		dz_err_set(err, EX_SOFTWARE, "out of memory after storing a "
+		    "submission; run again for its ack");
 out:
 	if (in_tx)
 		dz_store_rollback(in->store);
-	if (!a && blobs)	/* failed: this attempt's blobs are orphans */
+	if (!committed && blobs)	/* failed: this attempt's blobs are orphans */
 		for (size_t i = 0; i < sub->nfiles; i++)
 			if (blobs[i][0])
 				unlinkat(in->blobs_fd, blobs[i], 0);
@@ -903,8 +931,10 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			json_decref(row);
 			dz_store_rollback(in->store);
 			a = ack(type);
-			json_object_set_new(a, "case", json_string(cs));
-			json_object_set_new(a, "already", json_true());
+			dz_record_put(&a, "case", json_string(cs));
+			dz_record_put(&a, "already", json_true());
+			if (!a)
+				dz_err_set(err, EX_SOFTWARE, "out of memory");
 			return a;
 		}
 		json_decref(row);
@@ -918,9 +948,12 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 	}
 	a = ack(type);
 	if (item)
-		json_object_set_new(a, "item", json_string(item));
+		dz_record_put(&a, "item", json_string(item));
 	if (cs)
-		json_object_set_new(a, "case", json_string(cs));
+		dz_record_put(&a, "case", json_string(cs));
+	if (!a)
+		dz_err_set(err, EX_SOFTWARE, "out of memory after storing a %s "
+		    "record; run again for its ack", type);
 	return a;
 }
 
@@ -1040,16 +1073,47 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 		json_error_t je;
 		json_t *rec, *out;
 		struct dz_err e2;
+		FILE *sf;
+		int oom;
 
 		snprintf(entry, sizeof entry, "%s/%s", newdir, names[i]);
 		snprintf(sj, sizeof sj, "%s/submission.json", entry);
-		rec = json_load_file(sj, JSON_REJECT_DUPLICATES, &je);
+		/*
+		 * Only a missing or malformed submission.json rejects the
+		 * entry: a failure of the system (EIO, EMFILE, out of memory)
+		 * stops the run and leaves the entry for the next one.
+		 */
+		sf = fopen(sj, "r");
+		if (!sf && !upload_errno_is_data(errno)) {
+			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry: %s",
+			    strerror(errno));
+			break;
+		}
+		oom = 0;
+		rec = sf ? dz_json_loadf(sf, &je, &oom) : NULL;
+		if (oom) {
+			fclose(sf);
+			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+			break;
+		}
+		if (sf && !rec && ferror(sf)) {
+			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry");
+			fclose(sf);
+			break;
+		}
+		if (sf)
+			fclose(sf);
 		if (!rec || !json_is_object(rec)) {
 			dz_err_set(&e2, EX_DATAERR, "submission.json is missing or "
 			    "is not a JSON object");
 			out = NULL;
 		} else if (!json_is_string(json_object_get(rec, "type"))) {
-			json_object_set_new(rec, "type", json_string("submission"));
+			if (json_object_set_new(rec, "type",
+			    json_string("submission")) != 0) {
+				json_decref(rec);
+				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+				break;
+			}
 			out = dz_ingest_record(in, rec, entry, 1, 1, &e2);
 		} else if (strcmp(json_string_value(json_object_get(rec, "type")),
 		    "submission")) {

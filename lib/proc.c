@@ -2,6 +2,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <openssl/crypto.h>
+
 #include "err.h"
 #include "proc.h"
 
@@ -13,5 +15,14 @@ dz_proc_harden(struct dz_err *err)
 	if (setrlimit(RLIMIT_CORE, &no) != 0)
 		return dz_err_set(err, EX_SOFTWARE, "cannot disable core dumps: %s",
 		    strerror(errno));
+	/*
+	 * libcrypto sets up its default context on first use, and OpenSSL
+	 * 3.0 then crashes (a NULL lock) in RAND_bytes and every later call
+	 * if an allocation failed while it did: set it up now, where that
+	 * failure is a clean exit (found by t/0210, malloc faults).
+	 */
+	if (!OSSL_LIB_CTX_get0_global_default())
+		return dz_err_set(err, EX_SOFTWARE,
+		    "cannot initialise libcrypto: out of memory");
 	return 0;
 }

@@ -8,7 +8,9 @@ struct dz_err;
 
 /*
  * No core dumps: a crash while media or keys are in memory must not write
- * them to disk. Returns 0, or -1 (EX_SOFTWARE) if the limit cannot be set.
+ * them to disk. Also sets up libcrypto's default context (see proc.c).
+ * Returns 0, or -1 (EX_SOFTWARE) if the limit cannot be set or libcrypto
+ * has no memory.
  */
 int dz_proc_harden(struct dz_err *err);
 

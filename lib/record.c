@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,15 +315,65 @@ json_reason(const json_error_t *je)
 	}
 }
 
+/*
+ * jansson cannot tell a failed allocation from bad input: in places it
+ * drops what it could not store and reports a syntax error, in others
+ * nothing at all. Its allocations go through this wrapper, which notes a
+ * failure for the thread, so that a parse that failed because memory
+ * ran out is never taken for the input's fault (and the input rejected
+ * for good).
+ */
+static _Thread_local int json_alloc_failed;
+static pthread_once_t json_alloc_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		json_alloc_failed = 1;
+	return p;
+}
+
+static void
+json_alloc_install(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
+static json_t *
+json_parse(const char *buf, size_t len, FILE *f, json_error_t *je,
+    int *oom)
+{
+	json_t *j;
+
+	pthread_once(&json_alloc_once, json_alloc_install);
+	memset(je, 0, sizeof *je);
+	json_alloc_failed = 0;
+	j = f ? json_loadf(f, JSON_REJECT_DUPLICATES, je) :
+	    json_loadb(buf, len, JSON_REJECT_DUPLICATES, je);
+	*oom = !j && (json_alloc_failed ||
+	    json_error_code(je) == json_error_out_of_memory);
+	return j;
+}
+
+json_t *
+dz_json_loadf(FILE *f, json_error_t *je, int *oom)
+{
+	return json_parse(NULL, 0, f, je, oom);
+}
+
 json_t *
 dz_record_parse(const char *line, size_t len, struct dz_err *err)
 {
 	json_error_t je;
 	json_t *j;
+	int oom;
 
-	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	j = json_parse(line, len, NULL, &je, &oom);
 	if (!j) {
-		if (json_error_code(&je) == json_error_out_of_memory)
+		if (oom)
 			dz_err_set(err, EX_SOFTWARE, "out of memory");
 		else
 			dz_err_set(err, EX_DATAERR, "invalid JSON: %s at byte %d",
@@ -403,6 +454,17 @@ dz_record_new(const char *type)
 		return NULL;
 	}
 	return o;
+}
+
+void
+dz_record_put(json_t **rec, const char *key, json_t *v)
+{
+	if (*rec && (!v || json_object_set_new(*rec, key, v) != 0)) {
+		json_decref(*rec);
+		*rec = NULL;
+	} else if (!*rec) {
+		json_decref(v);
+	}
 }
 
 int

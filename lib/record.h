@@ -82,6 +82,14 @@ void dz_reader_free(struct dz_reader *r);
 json_t *dz_record_parse(const char *line, size_t len, struct dz_err *err);
 
 /*
+ * Parse a whole file as one JSON value (no duplicate keys). NULL on
+ * failure, with *oom set when memory ran out (jansson's error then says
+ * nothing true of the input) and je describing the input's fault
+ * otherwise.
+ */
+json_t *dz_json_loadf(FILE *f, json_error_t *je, int *oom);
+
+/*
  * Write rec to out as one compact line: "type" first when present, then
  * the other keys in insertion order; UTF-8 as is (no \u escapes except
  * for control characters); a newline. rec is not modified or consumed.
@@ -94,6 +102,15 @@ int dz_record_write(FILE *out, const json_t *rec, struct dz_err *err);
 
 /* A new object {"type": type}; the caller owns it. NULL: out of memory. */
 json_t *dz_record_new(const char *type);
+
+/*
+ * Set (*rec)[key] to v, taking v (which may be NULL: an allocation that
+ * failed). If v is NULL or the member cannot be added, *rec is released
+ * and set to NULL, so that a record is whole or absent: never printed
+ * without one of its members. With *rec already NULL, v is released.
+ * Build a record with a run of these, then test it once.
+ */
+void dz_record_put(json_t **rec, const char *key, json_t *v);
 
 /*
  * Set rec[key] to a file name, which is bytes and not always UTF-8.

@@ -499,6 +499,49 @@ test_out(void)
 	json_decref(rec);
 }
 
+/* A record is whole or absent: a member that could not be made drops it. */
+static void
+test_put(void)
+{
+	json_t *rec = dz_record_new("ack"), *none = NULL;
+
+	dz_record_put(&rec, "case", json_string("C1"));
+	ok(rec && json_object_size(rec) == 2, "put: a member added");
+	dz_record_put(&rec, "item", NULL);	/* as if json_string() failed */
+	ok(rec == NULL, "put: a member missing drops the record");
+	dz_record_put(&rec, "case", json_string("C2"));
+	ok(rec == NULL, "put: on a dropped record, the value is released");
+	dz_record_put(&none, "x", json_integer(1));
+	ok(none == NULL, "put: NULL stays NULL");
+}
+
+/* A whole file as one JSON value; a fault of the input is no "oom". */
+static void
+test_loadf(void)
+{
+	json_error_t je;
+	json_t *j;
+	int oom = -1;
+	FILE *f = tmpfile();
+
+	if (!f) {
+		ok(0, "loadf: tmpfile");
+		return;
+	}
+	fputs("{\"a\": [1, 2]}", f);
+	rewind(f);
+	j = dz_json_loadf(f, &je, &oom);
+	ok(j && json_is_object(j) && oom == 0, "loadf: an object");
+	json_decref(j);
+	fclose(f);
+	f = tmpfile();
+	fputs("{\"a\": 1, \"a\": 2}", f);
+	rewind(f);
+	j = dz_json_loadf(f, &je, &oom);
+	ok(!j && oom == 0 && je.text[0], "loadf: a duplicate key is the input's fault");
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -509,5 +552,7 @@ main(void)
 	test_write();
 	test_set_path();
 	test_out();
+	test_put();
+	test_loadf();
 	return tap_done();
 }
