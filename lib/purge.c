@@ -16,6 +16,7 @@
 #include "err.h"
 #include "ingest.h"
 #include "purge.h"
+#include "record.h"
 #include "store.h"
 #include "storepurge.h"
 
@@ -46,13 +47,13 @@ struct run {
 static int
 emit(struct run *r, json_t *rec)
 {
+	if (r->o->dry_run)
+		dz_record_put(&rec, "dry_run", json_true());
+	dz_record_put(&rec, "at", json_string(r->now));
 	if (!rec) {
 		r->stop = 1;
 		return dz_err_set(r->err, EX_SOFTWARE, "out of memory");
 	}
-	if (r->o->dry_run)
-		json_object_set_new(rec, "dry_run", json_true());
-	json_object_set_new(rec, "at", json_string(r->now));
 	if (r->emit(rec, r->ctx)) {
 		r->stop = 1;
 		return dz_err_set(r->err, EX_IOERR, "cannot write a record");
@@ -64,14 +65,15 @@ static json_t *
 record(const char *what, const char *case_id, const char *item_id,
     const char *reason)
 {
-	json_t *rec = json_pack("{s:s,s:s}", "type", "purge", "what", what);
+	json_t *rec = dz_record_new("purge");
 
-	if (rec && case_id)
-		json_object_set_new(rec, "case", json_string(case_id));
-	if (rec && item_id)
-		json_object_set_new(rec, "item", json_string(item_id));
-	if (rec && reason)
-		json_object_set_new(rec, "reason", json_string(reason));
+	dz_record_put(&rec, "what", json_string(what));
+	if (case_id)
+		dz_record_put(&rec, "case", json_string(case_id));
+	if (item_id)
+		dz_record_put(&rec, "item", json_string(item_id));
+	if (reason)
+		dz_record_put(&rec, "reason", json_string(reason));
 	return rec;
 }
 
@@ -107,81 +109,17 @@ collect(const char *what, const char *case_id, const char *item_id,
 	return 0;
 }
 
-/* Unlink a left blob file and clear its name. */
-static int
-blob_left(const char *item_id, const char *blob, void *arg)
-{
-	struct run *r = arg;
-	int dfd = open(dz_store_blob_dir(r->s), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-
-	if (dfd < 0 || (unlinkat(dfd, blob, 0) != 0 && errno != ENOENT) ||
-	    fsync(dfd) != 0) {
-		dz_err_set(r->err, EX_IOERR, "cannot remove a blob file: %s",
-		    strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		r->stop = 1;
-		return 1;
-	}
-	close(dfd);
-	if (dz_store_blob_cleared(r->s, item_id, r->err)) {
-		r->stop = 1;
-		return 1;
-	}
-	return 0;
-}
-
-struct left {
-	char item[32];
-	char blob[64];
-};
-
-struct lefts {
-	struct left *v;
-	size_t n;
-	int oom;
-};
-
-static int
-note_left(const char *item_id, const char *blob, void *arg)
-{
-	struct lefts *l = arg;
-	struct left *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
-
-	if (!nv) {
-		l->oom = 1;
-		return 1;
-	}
-	l->v = nv;
-	snprintf(l->v[l->n].item, sizeof l->v[l->n].item, "%s", item_id);
-	snprintf(l->v[l->n].blob, sizeof l->v[l->n].blob, "%s", blob);
-	l->n++;
-	return 0;
-}
-
-/*
- * Unlink the blob files whose keys are gone and clear their names. The
- * list is read whole first: a write while a read is still open on the
- * connection could not wait for a dz-ingest that holds the write lock.
- */
+/* The blob files of keys already erased, left by a killed run. */
 static int
 finish_blobs(struct run *r)
 {
-	struct lefts l = { NULL, 0, 0 };
-	int rc = 0;
-
 	if (r->o->dry_run)
 		return 0;
-	if (dz_store_blobs_left(r->s, note_left, &l, r->err))
-		rc = -1;
-	else if (l.oom)
-		rc = dz_err_set(r->err, EX_SOFTWARE, "out of memory");
-	for (size_t i = 0; !rc && i < l.n; i++)
-		if (blob_left(l.v[i].item, l.v[i].blob, r) || r->stop)
-			rc = -1;
-	free(l.v);
-	return rc;
+	if (dz_store_finish_blobs(r->s, r->err)) {
+		r->stop = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* One deletion, in its own transaction. */
@@ -214,9 +152,9 @@ purge_one(struct run *r, const struct due *d)
 		return 0;	/* gone meanwhile */
 	rec = record(d->what, d->case_id, d->item_id[0] ? d->item_id : NULL,
 	    d->reason);
-	if (rec && !strcmp(d->what, "hashes")) {
-		json_object_set_new(rec, "removed", json_integer(deleted));
-		json_object_set_new(rec, "tombstones", json_integer(kept));
+	if (!strcmp(d->what, "hashes")) {
+		dz_record_put(&rec, "removed", json_integer(deleted));
+		dz_record_put(&rec, "tombstones", json_integer(kept));
 	}
 	return emit(r, rec);
 }
@@ -271,12 +209,8 @@ purge_rejected(struct run *r)
 		{
 			json_t *rec = record("rejected", NULL, NULL, NULL);
 
-			if (rec) {
-				json_object_set_new(rec, "entry",
-				    json_string(e->d_name));
-				json_object_set_new(rec, "rejected_at",
-				    json_string(when));
-			}
+			dz_record_put(&rec, "entry", json_string(e->d_name));
+			dz_record_put(&rec, "rejected_at", json_string(when));
 			if (emit(r, rec)) {
 				closedir(d);
 				return -1;

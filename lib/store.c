@@ -306,7 +306,7 @@ static const char *const sql_text[S_COUNT] = {
 	    " ON CONFLICT (item_id, signal, value) DO NOTHING",
 	[S_HASH_FIND] = "SELECT entry_id FROM hashes WHERE item_id = ?1"
 	    " AND signal = ?2 AND value = ?3",
-	[S_ITEM_MEDIA_GONE] = "UPDATE items SET media_key = NULL, blob = NULL,"
+	[S_ITEM_MEDIA_GONE] = "UPDATE items SET media_key = NULL,"
 	    " hashed_at = ?2, updated_at = ?2"
 	    " WHERE id = ?1 AND media_key IS NOT NULL",
 	[S_LIST_PDQ] = "SELECT entry_id, value, quality FROM hashes"

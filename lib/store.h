@@ -224,11 +224,14 @@ struct dz_store_hash {
 /*
  * Within a transaction: record the hashes of an item that is still
  * hashable (else EX_DATAERR "the item is no longer due for hashing") and
- * destroy its media in the same step: the wrapped key and the blob name
- * are cleared and hashed_at set; audited as "hash". The caller unlinks
- * the blob file after the commit and checkpoints the store after its run
- * (the old key must not survive in the WAL). A hash the item already has
- * (same signal and value) is not added twice.
+ * destroy its media in the same step: the wrapped key is cleared and
+ * hashed_at set; audited as "hash". The blob name stays: the caller
+ * unlinks the blob file after the commit, then clears the name
+ * (lib/storepurge's dz_store_blob_cleared), so that a run killed in
+ * between leaves a name the next one finds (dz_store_finish_blobs); and it
+ * checkpoints the store after its run (the old key must not survive in
+ * the WAL). A hash the item already has (same signal and value) is not
+ * added twice.
  */
 int dz_store_item_hashed(struct dz_store *s, const char *item_id,
     struct dz_store_hash *h, size_t n, const char *actor, const char *now,

@@ -18,6 +18,7 @@
 #include "record.h"
 #include "store.h"
 #include "storehash.h"
+#include "storepurge.h"
 
 /* An active PDQ of the store, for "already known" flags. */
 struct known {
@@ -333,6 +334,8 @@ hash_item(struct dz_storehash *h, const char *item_id, json_t **rec,
 		    strerror(errno));
 		goto out;
 	}
+	if (dz_store_blob_cleared(h->store, item_id, err))
+		goto out;
 
 	if (!low && !r.video && known_add(h, sh[0].entry_id, &r.pdq.hash))
 		goto oom;
@@ -378,6 +381,8 @@ dz_storehash_run(struct dz_storehash *h, const char *item_id,
 	int rc, ret = 0;
 
 	*hashed = *failed = 0;
+	if (dz_store_finish_blobs(h->store, err))
+		return -1;
 	if (!h->known_loaded) {
 		if (dz_store_list_pdq(h->store, known_row, h, err))
 			return -1;

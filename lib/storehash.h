@@ -6,13 +6,14 @@
  *   1. unwrap its key and decrypt its blob into memory (never to disk);
  *   2. hash it (lib/hash: PDQ, MD5, SHA-256);
  *   3. one transaction: record the hashes (lib/store), clear the wrapped
- *      media key and the blob name; commit;
- *   4. unlink the blob file and sync the directory; wipe the plaintext.
+ *      media key; commit;
+ *   4. unlink the blob file and sync the directory; clear the blob name.
  * A crash before 3 leaves the item as it was (the next run hashes it); a
- * crash after 3 leaves an encrypted blob whose key no longer exists
- * (dz-ingest's orphan sweep removes the file). After the run the store's
- * WAL is checkpointed and truncated so that no copy of an erased key
- * stays in it.
+ * crash between 3 and the end of 4 leaves an encrypted blob whose key no
+ * longer exists, and its name: every run starts by unlinking such files
+ * and clearing their names (as dz-purge does), so the next one finishes
+ * the work. After the run the store's WAL is checkpointed and truncated
+ * so that no copy of an erased key stays in it.
  *
  * A new PDQ within the match threshold of an active one already in the
  * store is flagged "known" (the nearest entry and its distance), to spare

@@ -1,8 +1,12 @@
 /*
  * lib/storepurge: retention's SQL. See storepurge.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "store.h"
@@ -146,24 +150,73 @@ dz_store_purge_media(struct dz_store *s, const char *item_id,
 	return 1;
 }
 
-int
-dz_store_blobs_left(struct dz_store *s, dz_store_blob_fn fn, void *ctx,
+/* A blob file whose key is gone, left by a killed run. */
+struct left {
+	char item[32];
+	char blob[64];
+};
+
+static int
+blobs_left(struct dz_store *s, struct left **v, size_t *n,
     struct dz_err *err)
 {
 	sqlite3_stmt *st = dzs_stmt(s, sql_blobs_left, err);
+	struct left *nv;
 	int rc;
 
+	*v = NULL;
+	*n = 0;
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (col(st, 0) && col(st, 1) && fn(col(st, 0), col(st, 1),
-		    ctx)) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *item = col(st, 0), *blob = col(st, 1);
+
+		if (!item || !blob || strlen(item) >= sizeof nv->item ||
+		    strlen(blob) >= sizeof nv->blob || strchr(blob, '/'))
+			continue;	/* not a name this store makes */
+		if (!(nv = realloc(*v, (*n + 1) * sizeof *nv))) {
 			dzs_done(st);
-			return 0;
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 		}
+		*v = nv;
+		snprintf(nv[*n].item, sizeof nv[*n].item, "%s", item);
+		snprintf(nv[*n].blob, sizeof nv[*n].blob, "%s", blob);
+		(*n)++;
+	}
 	dzs_done(st);
 	return rc == SQLITE_DONE ? 0 :
 	    dzs_fail(s, rc, err, "cannot list the blob files left");
+}
+
+int
+dz_store_finish_blobs(struct dz_store *s, struct dz_err *err)
+{
+	struct left *v;
+	size_t n;
+	int dfd = -1, rc = 0;
+
+	/* the list is read whole first: a write while a read is still open
+	 * on the connection could not wait for a writer holding the lock */
+	if (blobs_left(s, &v, &n, err)) {
+		free(v);
+		return -1;
+	}
+	if (n && (dfd = open(dz_store_blob_dir(s), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		rc = dz_err_set(err, EX_IOERR, "cannot open the blob "
+		    "directory: %s", strerror(errno));
+	for (size_t i = 0; !rc && i < n; i++) {
+		if ((unlinkat(dfd, v[i].blob, 0) != 0 && errno != ENOENT) ||
+		    fsync(dfd) != 0)
+			rc = dz_err_set(err, EX_IOERR, "cannot remove a "
+			    "destroyed item's blob file: %s", strerror(errno));
+		else if (dz_store_blob_cleared(s, v[i].item, err))
+			rc = -1;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(v);
+	return rc;
 }
 
 int

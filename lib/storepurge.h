@@ -46,12 +46,14 @@ int dz_store_purge_media(struct dz_store *s, const char *item_id,
     const char *reason, const char *actor, const char *now,
     struct dz_err *err);
 
-/* Items whose key is gone but whose blob file name is left: fn(item,
- * blob name). */
-typedef int (*dz_store_blob_fn)(const char *item_id, const char *blob,
-    void *ctx);
-int dz_store_blobs_left(struct dz_store *s, dz_store_blob_fn fn, void *ctx,
-    struct dz_err *err);
+/*
+ * Finish what a run killed between erasing keys and removing their files
+ * left: unlink the blob file of every item whose key is gone but whose
+ * blob name is still there, sync the directory, clear the name. Outside
+ * a transaction (each name cleared by a statement of its own). 0, or -1
+ * with err (EX_IOERR, or the store's).
+ */
+int dz_store_finish_blobs(struct dz_store *s, struct dz_err *err);
 /* The blob file of item_id is unlinked: clear its name (own statement,
  * outside or inside a transaction). */
 int dz_store_blob_cleared(struct dz_store *s, const char *item_id,

@@ -3,8 +3,12 @@
 # is exactly one case per submission, no orphan blob, no plaintext left.
 # Each trial is a fresh batch of submissions: one run killed at a random
 # instant within the time a whole run takes, then a run that finishes.
+# DZ_CRASH_TRIALS (default 40) trials; DZ_CRASH_SEED replays the delays;
+# scripts/crash-trials runs many more.
 . "$(dirname "$0")/lib.sh"
+. "$TOP/t/lib-crash.sh"
 require_testdata
+crash_init
 
 printf 'store: %s/store\nmaster_key: %s/master.key\n' "$TRASH" "$TRASH" >dz.yaml
 export DZ_CONFIG=$TRASH/dz.yaml
@@ -35,13 +39,15 @@ test_expect_success "$TRIALS trials: a run killed at a random instant, then a re
 		batch "$t"
 		dz-ingest -q --remove-files "in-$t.jsonl" >/dev/null 2>&1 &
 		pid=$!
-		ms=$((RANDOM % run_ms))
+		crash_rand $run_ms; ms=$CRASH_R
 		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
-		kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
+		[ $? = 137 ] && killed=$((killed + 1))
 		dz-ingest -q --remove-files "in-$t.jsonl" >"out-$t" || exit 1
 	done
 	echo "a run takes about $run_ms ms; $killed of $TRIALS runs were killed mid-way" >"$TRASH/killed"
+	echo $killed >"$TRASH/killed.n"
 	test $killed -gt 0
 '
 diag "$(cat "$TRASH/killed" 2>/dev/null)"
@@ -79,4 +85,9 @@ test_expect_success 'the store passes its integrity check' '
 	sqlite3 store/store.db "PRAGMA integrity_check; PRAGMA foreign_key_check;" >ic &&
 	echo ok >expect && test_cmp expect ic
 '
+# for scripts/crash-trials: submissions without a case, cases twice
+cat in-*.jsonl 2>/dev/null | jq -r .submission | sort -u >subs.want
+lost=$(sort -u got 2>/dev/null | comm -13 - subs.want | wc -l)
+dup=$(( $(wc -l <got 2>/dev/null || echo 0) - $(sort -u got 2>/dev/null | wc -l) ))
+crash_summary dz-ingest "$TRIALS" "$(cat killed.n 2>/dev/null || echo 0)" "$lost" "$dup" $(( lost + dup > 0 ? 1 : 0 ))
 test_done

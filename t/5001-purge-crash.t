@@ -7,7 +7,11 @@
 # in the audit log exactly once, no record is written twice (a record of
 # a run killed between its commit and its output is lost: the audit log
 # is the system of record), and the store passes its integrity check.
+# DZ_CRASH_TRIALS (default 30) trials; DZ_CRASH_SEED replays the delays;
+# scripts/crash-trials runs many more.
 . "$(dirname "$0")/lib.sh"
+. "$TOP/t/lib-crash.sh"
+crash_init
 
 printf 'store: %s/store\nmaster_key: %s/master.key\n' "$TRASH" "$TRASH" >dz.yaml
 export DZ_CONFIG=$TRASH/dz.yaml
@@ -36,22 +40,24 @@ DZ_NOW=$LATER dz-purge >out-0
 run_ms=$(( ($(date +%s%N) - t0) / 1000000 + 2 ))
 
 test_expect_success "$TRIALS trials: a purge killed at a random instant, then one that finishes" '
-	midway=0
+	midway=0 killed=0
 	for t in $(seq 1 "$TRIALS"); do
 		batch "$t" || exit 1
 		total=$(left)
 		DZ_NOW=$LATER dz-purge >"killed-$t" 2>/dev/null &
 		pid=$!
-		ms=$((RANDOM % run_ms))
+		crash_rand $run_ms; ms=$CRASH_R
 		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
+		[ $? = 137 ] && killed=$((killed + 1))
 		now=$(left)
 		[ "$now" -gt 0 ] && [ "$now" -lt "$total" ] && midway=$((midway + 1))
 		DZ_NOW=$LATER dz-purge >"out-$t" || exit 1
 		[ "$(left)" = 0 ] || { echo "trial $t: $(left) left"; exit 1; }
 	done
 	echo "a run takes about $run_ms ms; $midway of $TRIALS runs were killed mid-way" >"$TRASH/midway"
+	echo $killed >"$TRASH/killed.n"
 	test $midway -gt 0
 '
 diag "$(cat "$TRASH/midway" 2>/dev/null)"
@@ -74,4 +80,10 @@ test_expect_success 'the store passes its integrity check' '
 	sqlite3 store/store.db "PRAGMA integrity_check; PRAGMA foreign_key_check;" >ic &&
 	echo ok >expect && test_cmp expect ic
 '
+# for scripts/crash-trials: what is left to purge, deletions audited or
+# reported twice
+lost=$(left 2>/dev/null || echo 1)
+dup=$(( $(wc -l <got 2>/dev/null || echo 0) - $(wc -l <uniq 2>/dev/null || echo 0) +
+	$(wc -l <audit 2>/dev/null || echo 0) - $(wc -l <audit.u 2>/dev/null || echo 0) ))
+crash_summary dz-purge "$TRIALS" "$(cat killed.n 2>/dev/null || echo 0)" "$lost" "$dup" $(( lost + dup > 0 ? 1 : 0 ))
 test_done
