@@ -37,7 +37,10 @@
  * caller is a library (jansson, SQLite, libcrypto, libc's strdup), the
  * key adds "<" and the innermost frame of the main program on the stack,
  * so that each line of the program that makes a library allocate is a
- * site of its own. Frames are found with backtrace(3) and the objects
+ * site of its own; a function of the program that a library calls back
+ * (lib/record's allocator hooks for jansson) is keyed with the library's
+ * frame and the program's frame beyond it, for the same reason. Frames
+ * are found with backtrace(3) and the objects
  * with dl_iterate_phdr(3) (what dladdr(3) does, without its symbol scan).
  *
  * Only the program's activity counts: calls made before the constructor
@@ -174,22 +177,39 @@ put_frame(char *buf, size_t len, uintptr_t a)
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
-/* The site KEY of a call whose return address is ra (lock held). */
+/*
+ * The site KEY of a call whose return address is ra (lock held). A call
+ * from a library adds the innermost frame of the main program. So does a
+ * call from the main program made for a library: a function of the
+ * program that a library calls back (jansson's allocator hooks), whose
+ * every call would otherwise be one site: "prog+A<lib+B<prog+C".
+ */
 static void
 site_key(void *ra, char *buf, size_t len)
 {
 	const struct obj *o = find_obj((uintptr_t)ra);
 	void *fr[MAX_FRAMES];
 	size_t k;
-	int n;
+	int n, i = 0;
 
 	k = put_frame(buf, len, (uintptr_t)ra);
-	if (o && o->main_prog)
-		return;
 	n = backtrace(fr, MAX_FRAMES);
-	for (int i = 0; i < n; i++) {
+	if (o && o->main_prog) {
+		const struct obj *f;
+
+		while (i < n && fr[i] != ra)
+			i++;
+		if (++i >= n || !(f = find_obj((uintptr_t)fr[i])) ||
+		    f->main_prog || f->self)
+			return;		/* called by the program itself */
+		if (k + 2 < len) {
+			buf[k++] = '<';
+			k += put_frame(buf + k, len - k, (uintptr_t)fr[i]);
+		}
+	}
+	for (; i < n; i++) {
 		const struct obj *f = find_obj((uintptr_t)fr[i]);
-		if (f && f->main_prog) {
+		if (f && f->main_prog && fr[i] != ra) {
 			if (k + 2 < len) {
 				buf[k++] = '<';
 				put_frame(buf + k, len - k, (uintptr_t)fr[i]);
