@@ -31,9 +31,6 @@
 #include "sign.h"
 
 #define PROG "dz-match"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-match [-0hqvV] [-c config] [-j jobs] [-p pubkey]... [-t threshold] --bank bank\n"
