@@ -5,11 +5,16 @@
 #   make check           run the test suite with prove
 #   make check SANITIZE=1   the same under ASan + UBSan
 #   make bench           speed figures (scripts/bench/)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (and make uninstall)
+
+# The one place the version is written: every program's --version.
+VERSION = 0.1.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/dz
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 AR ?= ar
@@ -24,7 +29,8 @@ LDFLAGS ?= -pie -Wl,-z,relro,-z,now
 # fast-math reassociation, whatever CFLAGS says.
 DZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-ffp-contract=off -fno-fast-math -pthread -Ilib
+	-ffp-contract=off -fno-fast-math -pthread -Ilib \
+	-DDZ_VERSION=\"$(VERSION)\"
 DZ_LDFLAGS = -pthread
 
 ifeq ($(DEVELOPER),1)
@@ -131,18 +137,52 @@ bench: all scripts/bench/matchbench scripts/bench/mkbank t/unit/test-vpdq-tool
 deps:
 	sh scripts/deps
 
+# make install: the programs, the pages, share/dz/ (the provider directory
+# and the notice templates, copies of what lib/builtin.c compiles into the
+# programs, for operators to copy and change: see notify.providers and
+# notify.templates in dz.yaml(5)), and the bash completion, as one file and
+# a link to it per program (bash-completion looks the file up by command).
+COMPLETION = share/bash-completion/dz
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
-	install -m 755 $(PROG_BIN) $(DESTDIR)$(BINDIR)/
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(BASHCOMPDIR)"
+	install -m 755 $(PROG_BIN) "$(DESTDIR)$(BINDIR)/"
 	for m in $(MANS); do \
-		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+		s=$${m##*.}; \
+		install -d "$(DESTDIR)$(MANDIR)/man$$s" && \
+		install -m 644 $$m "$(DESTDIR)$(MANDIR)/man$$s/" || exit 1; \
 	done
+	for f in $(DATA:share/dz/%=%); do \
+		install -d "$(DESTDIR)$(DATADIR)/$$(dirname $$f)" && \
+		install -m 644 share/dz/$$f "$(DESTDIR)$(DATADIR)/$$f" || exit 1; \
+	done
+	install -m 644 $(COMPLETION) "$(DESTDIR)$(BASHCOMPDIR)/dz"
+	for p in $(PROGS); do \
+		ln -sf dz "$(DESTDIR)$(BASHCOMPDIR)/$$p" || exit 1; \
+	done
+
+# Removes what install put, and share/dz/'s directories if they are empty;
+# the standard directories (bin, man1...) stay.
+uninstall:
+	for p in $(PROGS); do \
+		rm -f "$(DESTDIR)$(BINDIR)/$$p" "$(DESTDIR)$(BASHCOMPDIR)/$$p"; \
+	done
+	rm -f "$(DESTDIR)$(BASHCOMPDIR)/dz"
+	for m in $(MANS); do \
+		rm -f "$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
+	done
+	for f in $(DATA:share/dz/%=%); do \
+		rm -f "$(DESTDIR)$(DATADIR)/$$f"; \
+	done
+	for d in $(sort $(dir $(DATA:share/dz/%=%))); do \
+		[ "$$d" = ./ ] || rmdir "$(DESTDIR)$(DATADIR)/$$d" 2>/dev/null || :; \
+	done
+	rmdir "$(DESTDIR)$(DATADIR)" 2>/dev/null || :
 
 clean:
 	rm -f lib/*.o lib/libdz.a lib/builtin.c $(PROG_BIN) $(UNIT_BIN) .build-flags \
 		scripts/bench/matchbench scripts/bench/mkbank $(CLEAN_EXTRA)
 	rm -rf t/trash.*
 
-.PHONY: all check bench deps install clean warnings FORCE
+.PHONY: all check bench deps install uninstall clean warnings FORCE
 .DELETE_ON_ERROR:

@@ -22,9 +22,6 @@
 #include "storehash.h"
 
 #define PROG "dz-hash"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-hash [-0hqV] [--dihedral] [--exact] [--no-orient] [--format json|csv]\n"
@@ -51,7 +48,7 @@ static const char help_text[] =
 "      --max-pixels N refuse images with more than N pixels (100000000)\n"
 "      --max-bytes N  refuse files larger than N bytes (268435456)\n"
 "      --max-duration S  refuse videos longer than S seconds (14400)\n"
-"      --progress     show progress on stderr (default: if it is a terminal)\n"
+"      --progress     show progress on stderr (default: on a terminal, no -q)\n"
 "      --no-progress  never show progress\n"
 "      --store        hash the store's items judged illegal, then destroy\n"
 "                     their media (records name the item, not a file)\n"
@@ -114,7 +111,7 @@ struct state {
 	int status;		/* exit status so far */
 	int fatal;		/* output failed: stop */
 	struct dz_progress prog;
-	uint64_t done;
+	uint64_t done, errors;
 };
 
 static void
@@ -172,6 +169,7 @@ emit(struct state *st, json_t *rec)
 
 	if (!rec || dz_record_write(st->out, rec, &err)) {
 		json_decref(rec);
+		dz_progress_clear(&st->prog);
 		if (!st->fatal)
 			fprintf(stderr, PROG ": cannot write output: %s\n",
 			    rec ? err.msg : "out of memory");
@@ -207,6 +205,7 @@ emit_csv(struct state *st, const struct job *j)
 	if (!r->video)
 		fprintf(st->out, "%d,%s\n", r->pdq.quality, j->path);
 	if (ferror(st->out)) {
+		dz_progress_clear(&st->prog);
 		fprintf(stderr, PROG ": cannot write output\n");
 		st->fatal = 1;
 		st->status = EX_IOERR;
@@ -224,6 +223,7 @@ emit_error(struct state *st, const char *path, long line, json_t *orig,
 	json_t *e;
 
 	st->status = st->status ? st->status : EX_DATAERR;
+	dz_progress_errors(&st->prog, ++st->errors);
 	if (!st->cfg->quiet) {
 		dz_progress_clear(&st->prog);
 		if (path)
@@ -312,6 +312,7 @@ run_names(struct dz_pool *pool, struct state *st, char **names, int n,
 		struct job *j;
 
 		if (rc == -2) {
+			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read file names: %s\n",
 			    err.msg);
 			st->status = EX_IOERR;
@@ -352,6 +353,7 @@ run_records(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
 		json_t *path;
 
 		if (rc == -2) {
+			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read '%s': %s\n", src,
 			    err.msg);
 			st->status = EX_IOERR;
@@ -512,7 +514,11 @@ main(int argc, char **argv)
 	st.cfg = &cfg;
 	st.out = stdout;
 	dz_out_init(stdout);
-	dz_progress_init(&st.prog, PROG, "files", progress);
+	/* -q: nothing on stderr, unless --progress asks for it. */
+	dz_progress_init(&st.prog, PROG, "files", progress < 0 && cfg.quiet ?
+	    0 : progress);
+	if (!cfg.records && argc > 0)
+		dz_progress_total(&st.prog, (uint64_t)argc);
 	pool = dz_pool_new(jobs, work, done, &st, &err);
 	if (!pool) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
@@ -529,6 +535,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < argc && !st.fatal; i++) {
 			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
 			if (!f) {
+				dz_progress_clear(&st.prog);
 				fprintf(stderr, PROG ": cannot open '%s'\n", argv[i]);
 				st.status = EX_NOINPUT;
 				continue;

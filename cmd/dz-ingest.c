@@ -16,9 +16,6 @@
 #include "record.h"
 
 #define PROG "dz-ingest"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-ingest [-hqV] [-c config] [--by name] [--remove-files] [file ...]\n"

@@ -31,9 +31,6 @@
 #include "sign.h"
 
 #define PROG "dz-match"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-match [-0hqvV] [-c config] [-j jobs] [-p pubkey]... [-t threshold] --bank bank\n"
@@ -75,7 +72,7 @@ static const char help_text[] =
 "                       frames are near one of its frames (default 80)\n"
 "      --vpdq-bank-pct P   and P percent of its frames are near one of the\n"
 "                       query's (default 0)\n"
-"      --progress       show progress on stderr (default: if it is a terminal)\n"
+"      --progress       show progress on stderr (default: on a terminal, no -q)\n"
 "      --no-progress    never show progress\n"
 "  -q, --quiet          no diagnostics on stderr for failed inputs\n"
 "  -v, --verbose        say what was loaded and which inputs were skipped\n"
@@ -158,7 +155,7 @@ struct state {
 	int failed;		/* some input failed */
 	int fatal;		/* output failed: stop */
 	int ioerr;		/* reading the input list failed */
-	uint64_t done, matched_inputs, matches, below;
+	uint64_t done, errors, matched_inputs, matches, below;
 	struct dz_progress prog;
 	char unit[64];		/* "inputs, 3 matches": the progress unit */
 };
@@ -334,6 +331,7 @@ emit(struct state *st, json_t *rec)
 
 	if (!rec || dz_record_write(st->out, rec, &err)) {
 		json_decref(rec);
+		dz_progress_clear(&st->prog);
 		if (!st->fatal)
 			fprintf(stderr, PROG ": cannot write output: %s\n",
 			    rec ? err.msg : "out of memory");
@@ -351,6 +349,7 @@ emit_error(struct state *st, const struct job *j)
 	json_t *e;
 
 	st->failed = 1;
+	dz_progress_errors(&st->prog, ++st->errors);
 	if (!st->cfg->quiet) {
 		dz_progress_clear(&st->prog);
 		if (j->path)
@@ -472,6 +471,7 @@ run_names(struct dz_pool *pool, struct state *st, char **names, int n,
 		struct job *j;
 
 		if (rc == -2) {
+			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read file names: %s\n",
 			    err.msg);
 			st->ioerr = 1;
@@ -515,6 +515,7 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
 		struct job *j;
 
 		if (rc == -2) {
+			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read '%s': %s\n",
 			    dz_term_name(src, tn, sizeof tn), err.msg);
 			st->ioerr = 1;
@@ -786,7 +787,11 @@ main(int argc, char **argv)
 	st.out = stdout;
 	snprintf(st.unit, sizeof st.unit, "inputs, 0 matches");
 	dz_out_init(stdout);
-	dz_progress_init(&st.prog, PROG, st.unit, progress);
+	/* -q: nothing on stderr, unless --progress asks for it. */
+	dz_progress_init(&st.prog, PROG, st.unit, progress < 0 && cfg.quiet ?
+	    0 : progress);
+	if (!cfg.hashes && argc > 0)
+		dz_progress_total(&st.prog, (uint64_t)argc);
 	if (pthread_key_create(&scratch_key, scratch_destroy) != 0)
 		oom();
 	pool = dz_pool_new(jobs, work, done, &st, &err);
@@ -813,6 +818,7 @@ main(int argc, char **argv)
 				errno = EISDIR;
 			}
 			if (!f) {
+				dz_progress_clear(&st.prog);
 				fprintf(stderr, PROG ": cannot open '%s': %s\n",
 				    dz_term_name(argv[i], tn, sizeof tn),
 				    strerror(errno));

@@ -23,9 +23,6 @@
 #include "store.h"
 
 #define PROG "dz-notify"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-notify [-hqV] [-c config] [--maildir dir | --dry-run] [--remind days]\n"

@@ -18,9 +18,6 @@
 #include "store.h"
 
 #define PROG "dz-purge"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-purge [-hnqV] [-c config] [--spool dir]\n";

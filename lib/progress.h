@@ -2,9 +2,13 @@
  * lib/progress: a progress line on standard error for long runs.
  *
  *	dz-hash: 1234 files, 56.7/s
+ *	dz-hash: 1234/5000 files, 2 errors, 56.7/s
  *
- * (the rate, an average since dz_progress_init, is left out during the
- * first quarter second).
+ * The count done, "/total" when the caller knows the total
+ * (dz_progress_total), the errors once there is one (dz_progress_errors),
+ * and the rate, an average since dz_progress_init (left out during the
+ * first quarter second). On a terminal narrower than the line, the line
+ * is cut to its width, so that "\r" always goes back to its start.
  * This is the one documented exception to "lib/ never prints": when
  * enabled, and only then, these functions write to stderr. The first tick
  * draws the line; later ticks redraw it in place ("\r", padded with
@@ -37,6 +41,8 @@ struct dz_progress {
 	int drawn;		/* a line was drawn at some point */
 	int width;		/* length of the line on screen */
 	uint64_t done;
+	uint64_t total;		/* 0: unknown */
+	uint64_t errors;
 	struct timespec start, last;
 };
 
@@ -45,8 +51,21 @@ void dz_progress_init(struct dz_progress *p, const char *prog,
     const char *unit, int enabled);
 
 /*
- * done units so far: drawn at once the first time, then again only when
- * the last draw is at least 250 ms old.
+ * The number of units the whole run will do, when known before it starts
+ * (file operands, say); 0, the default, is unknown. Shown as "done/total"
+ * from the next draw.
+ */
+void dz_progress_total(struct dz_progress *p, uint64_t total);
+
+/*
+ * The number of inputs that failed so far; shown as ", N errors" from the
+ * next draw, once it is not 0.
+ */
+void dz_progress_errors(struct dz_progress *p, uint64_t errors);
+
+/*
+ * done units so far: drawn at once the first time and after a clear, else
+ * only when the last draw is at least 250 ms old.
  */
 void dz_progress_tick(struct dz_progress *p, uint64_t done);
 

@@ -99,7 +99,7 @@ test_expect_success '--no-orient hashes the stored pixels' '
 
 test_expect_success 'progress goes to stderr only when asked, never to stdout' '
 	dz-hash --progress a.jpg b.jpg >out 2>err &&
-	test $(wc -l <out) = 2 && grep -q "dz-hash: 2 files" err &&
+	test $(wc -l <out) = 2 && grep -q "dz-hash: 2/2 files" err &&
 	dz-hash a.jpg >out 2>err && test ! -s err
 '
 

@@ -148,7 +148,7 @@ test_expect_success '-j 2 writes the same output as -j 1' '
 
 test_expect_success 'progress on stderr: inputs and matches so far' '
 	DZ_PROGRESS_FORCE=1 dz-match --bank bank.dzb a.png b.png c.png >out 2>err &&
-	tr "\r" "\n" <err | grep -q "^dz-match: 3 inputs, 2 matches" &&
+	tr "\r" "\n" <err | grep -q "^dz-match: 3/3 inputs, 2 matches" &&
 	dz-match --no-progress --bank bank.dzb a.png >out 2>err && ! test -s err
 '
 

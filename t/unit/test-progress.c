@@ -1,6 +1,7 @@
 /*
  * t/unit/test-progress: lib/progress draws on stderr only when enabled,
- * at most four times a second, and ends its line only if it drew one.
+ * at most four times a second (but at once after a clear), with the total
+ * and the errors when it has them, and ends its line only if it drew one.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -161,5 +162,45 @@ main(void)
 	    looks_like(strchr(out + 1, '\r'), "\rdz-test: 1234 files, ", "/s\n"),
 	    "end: final line with a newline");
 	ok(strstr(out, "2000") == NULL, "no drawing after end");
+
+	/* The total when known, the errors once there is one. */
+	capture();
+	dz_progress_init(&p, "dz-test", "files", -1);
+	dz_progress_total(&p, 40);
+	dz_progress_errors(&p, 0);
+	dz_progress_tick(&p, 1);
+	out = captured();
+	ok(strcmp(out, "\rdz-test: 1/40 files") == 0,
+	    "total: done/total, no errors shown while there are none: '%s'",
+	    out + 1);
+	capture();
+	dz_progress_errors(&p, 1);
+	pause_ms(300);
+	dz_progress_tick(&p, 2);
+	out = captured();
+	ok(looks_like(out, "\rdz-test: 2/40 files, 1 error, ", "/s"),
+	    "one error: '%s'", out + 1);
+	capture();
+	dz_progress_errors(&p, 3);
+	pause_ms(300);
+	dz_progress_tick(&p, 40);
+	dz_progress_end(&p);
+	out = strrchr(captured(), '\r');
+	ok(out && looks_like(out, "\rdz-test: 40/40 files, 3 errors, ", "/s\n"),
+	    "errors, plural, and the final line: '%s'", out ? out + 1 : "");
+
+	/* A line cleared for a diagnostic comes back with the next tick. */
+	capture();
+	dz_progress_init(&p, "dz-test", "files", -1);
+	dz_progress_tick(&p, 1);
+	dz_progress_clear(&p);
+	dz_progress_tick(&p, 2);
+	dz_progress_tick(&p, 3);	/* visible again, too soon: not drawn */
+	dz_progress_end(&p);
+	out = captured();
+	ok(strstr(out, "\rdz-test: 2 files") != NULL &&
+	    strstr(out, "3 files") == strstr(strrchr(out, '\r'), "3 files") &&
+	    out[strlen(out) - 1] == '\n',
+	    "after a clear, the next tick draws at once, the one after waits");
 	return tap_done();
 }
