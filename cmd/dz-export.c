@@ -18,6 +18,7 @@
 #include "err.h"
 #include "export.h"
 #include "proc.h"
+#include "progress.h"
 #include "provider.h"
 #include "record.h"
 #include "store.h"
@@ -213,6 +214,7 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 {
 	struct dz_bankexport_opts o;
 	struct dz_sign_key key;
+	struct dz_progress progress;
 	struct dz_err err;
 	json_t *rec = NULL;
 	int have_key = 0, rc = 0;
@@ -243,6 +245,16 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	o.signature = b->signature;
 	o.allow_empty = b->allow_empty;
 	o.actor = PROG;
+	/*
+	 * A progress line while the hashes are read, when stderr is a
+	 * terminal: a large bank takes a while. Standard output holds only
+	 * the export record at the end, unless the bank itself goes there:
+	 * then only if that is not the same terminal.
+	 */
+	dz_progress_init(&progress, PROG, "hashes",
+	    b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0 ? -1 :
+	    isatty(STDERR_FILENO) ? 1 : -1);
+	o.progress = &progress;
 	if (!b->unsigned_) {
 		const char *sec = b->seckey ? b->seckey : cfg->signing_key;
 		if (!sec)
@@ -254,7 +266,9 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 		have_key = 1;
 		o.key = &key;
 	}
-	if (dz_bankexport_run(store, &o, &rec, &err)) {
+	rc = dz_bankexport_run(store, &o, &rec, &err);
+	dz_progress_end(&progress);
+	if (rc) {
 		rc = err.code == EX_USAGE ? usage_error(err.msg) :
 		    fail(err.code, "bank", err.msg);
 	} else if (b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0) {
