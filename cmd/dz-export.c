@@ -367,7 +367,8 @@ main(int argc, char **argv)
 	struct dz_store *store = NULL;
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *state = NULL, *what;
-	int c, contact = 0, rc = 0, have_master = 0, is_bank, is_keygen, is_stats;
+	int c, contact = 0, rc = 0, have_master = 0;
+	int is_bank, is_keygen, is_stats;
 
 	if (dz_proc_harden(&err))
 		return fail(EX_SOFTWARE, "cannot start", err.msg);
@@ -388,8 +389,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("which view? cases, items, media, bank, keygen "
-		    "or stats");
+		return usage_error("which view? cases, items, media, bank, "
+		    "keygen or stats");
 	what = argv[optind];
 	/* options after the subcommand */
 	optind++;

@@ -493,8 +493,9 @@ dz_stats_collect(struct dz_store *s, const struct dz_stats_opts *o,
 		delay_figures(&r.verdict, &st->verdict);
 		delay_figures(&r.removal, &st->removal);
 		st->providers = (int64_t)r.nnames;
-		qsort(st->provider, st->nprovider, sizeof *st->provider,
-		    cmp_provider);
+		if (st->nprovider > 1)	/* qsort wants an array */
+			qsort(st->provider, st->nprovider,
+			    sizeof *st->provider, cmp_provider);
 	}
 	free(r.verdict.v);
 	free(r.removal.v);

@@ -253,7 +253,8 @@ reports(FILE *f, const struct dz_stats *st)
 	row(f, "withdrawn", "Withdrawn since by their author", st->withdrawn);
 	row(f, "minor", "Declared age under 18", st->minor);
 	row(f, "adult", "Declared age 18 or over", st->adult);
-	if (st->age_unknown)	/* the schema allows it; dz-ingest does not */
+	/* the schema allows no age; dz-ingest does not */
+	if (st->age_unknown)
 		row(f, "age-unknown", "Age not given", st->age_unknown);
 	row(f, "followup", "Asked for an answer", st->followup);
 	fputs("</table>\n", f);
