@@ -1,6 +1,7 @@
 /*
  * dz-export: the read views of the store. Options, the subcommand and the
- * exit code; the work is in lib/store and lib/export.
+ * exit code; the work is in lib/store, lib/export, lib/bankexport and
+ * lib/stats.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,15 +12,20 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crypt.h"
 #include "err.h"
 #include "export.h"
 #include "proc.h"
+#include "progress.h"
+#include "provider.h"
 #include "record.h"
 #include "store.h"
 #include "bankexport.h"
 #include "sign.h"
+#include "stats.h"
+#include "statshtml.h"
 
 #define PROG "dz-export"
 #ifndef DZ_VERSION
@@ -33,7 +39,9 @@ static const char usage_text[] =
 "       dz-export [-hV] [-c config] bank [-o file]... [--since seq|last|full]\n"
 "                 [--format fmt] [-s seckey] [--signature file] [--unsigned]\n"
 "                 [--collab name] [--allow-empty]\n"
-"       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n";
+"       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n"
+"       dz-export [-hV] [-c config] stats [--from date] [--to date]\n"
+"                 [--format fmt]\n";
 
 static const char help_text[] =
 "\n"
@@ -47,6 +55,10 @@ static const char help_text[] =
 "  bank               the partner bank: verified, active PDQ hashes of quality\n"
 "                     50 or more, signed; a full snapshot or a delta\n"
 "  keygen             make the key pair that signs banks\n"
+"  stats              figures for the yearly report (DSA Article 22(3)):\n"
+"                     reports, verdicts, notices by provider and by type\n"
+"                     of content, outcomes, delays, hashes, answers; no\n"
+"                     personal data; the store is only read\n"
 "\n"
 "  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
 "      --state STATE  only records in this state\n"
@@ -57,7 +69,12 @@ static const char help_text[] =
 "                     standard output, in JSON Lines\n"
 "      --since SEQ    bank: a delta since export SEQ ('last': the latest\n"
 "                     export, 'full': the latest full export)\n"
-"      --format FMT   bank: jsonl, csv or dzb, whatever the file names say\n"
+"      --format FMT   bank: jsonl, csv or dzb, whatever the file names say;\n"
+"                     stats: jsonl (the default) or html, a page with charts\n"
+"      --from DATE    stats: the period's start, included: YYYY-MM-DD (UTC)\n"
+"                     or an RFC 3339 time (default: the first report)\n"
+"      --to DATE      stats: the period's end, excluded (default: now);\n"
+"                     a year is --from 2026-01-01 --to 2027-01-01\n"
 "  -s, --signing-key FILE  secret key (else export.signing_key; keygen:\n"
 "                     the file to make, else that or dz-bank.key)\n"
 "  -p, --public-key FILE   keygen: public key file (else export.public_key,\n"
@@ -69,13 +86,14 @@ static const char help_text[] =
 "  -h, --help         show this help\n"
 "  -V, --version      show the version\n"
 "\n"
-"Exit status: 0 ok, 64 usage (or media to a file or terminal), 65 no such\n"
-"item or media (or no base export), 66 no store or key file, 70 internal\n"
-"error, 73 cannot create a file, 74 I/O error, 75 store busy or another\n"
-"export running, 78 configuration. See dz-export(1).\n";
+"Exit status: 0 ok, 64 usage (or media to a file or terminal, or a period\n"
+"that ends before it starts), 65 no such item or media (or no base\n"
+"export), 66 no store or key file, 70 internal error, 73 cannot create a\n"
+"file, 74 I/O error, 75 store busy or another export running, 78\n"
+"configuration. See dz-export(1).\n";
 
 enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
-	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE };
+	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -90,6 +108,8 @@ static const struct option longopts[] = {
 	{ "signature", required_argument, NULL, OPT_SIGNATURE },
 	{ "collab", required_argument, NULL, OPT_COLLAB },
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -194,6 +214,7 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 {
 	struct dz_bankexport_opts o;
 	struct dz_sign_key key;
+	struct dz_progress progress;
 	struct dz_err err;
 	json_t *rec = NULL;
 	int have_key = 0, rc = 0;
@@ -224,6 +245,16 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	o.signature = b->signature;
 	o.allow_empty = b->allow_empty;
 	o.actor = PROG;
+	/*
+	 * A progress line while the hashes are read, when stderr is a
+	 * terminal: a large bank takes a while. Standard output holds only
+	 * the export record at the end, unless the bank itself goes there:
+	 * then only if that is not the same terminal.
+	 */
+	dz_progress_init(&progress, PROG, "hashes",
+	    b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0 ? -1 :
+	    isatty(STDERR_FILENO) ? 1 : -1);
+	o.progress = &progress;
 	if (!b->unsigned_) {
 		const char *sec = b->seckey ? b->seckey : cfg->signing_key;
 		if (!sec)
@@ -235,7 +266,9 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 		have_key = 1;
 		o.key = &key;
 	}
-	if (dz_bankexport_run(store, &o, &rec, &err)) {
+	rc = dz_bankexport_run(store, &o, &rec, &err);
+	dz_progress_end(&progress);
+	if (rc) {
 		rc = err.code == EX_USAGE ? usage_error(err.msg) :
 		    fail(err.code, "bank", err.msg);
 	} else if (b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0) {
@@ -252,19 +285,94 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	return rc;
 }
 
+/* Options of the stats view. */
+struct stats_args {
+	const char *from, *to;
+	int html;
+	struct dz_stats_opts o;
+};
+
+static int
+emit_stat(json_t *rec, void *arg)
+{
+	struct dz_err *err = arg;
+	int rc = dz_record_write(stdout, rec, err);
+
+	json_decref(rec);
+	return rc;
+}
+
+static int
+run_stats(struct dz_store *store, const struct dz_config *cfg,
+    struct stats_args *a)
+{
+	struct dz_providers providers;
+	struct dz_stats st;
+	struct dz_err err;
+	int rc = 0;
+
+	if (dz_providers_load(&providers, cfg->providers, &err))
+		return fail(err.code, "provider directory", err.msg);
+	a->o.providers = &providers;
+	if (dz_stats_collect(store, &a->o, &st, &err)) {
+		dz_providers_release(&providers);
+		return err.code == EX_USAGE ? usage_error(err.msg) :
+		    fail(err.code, "stats", err.msg);
+	}
+	dz_providers_release(&providers);
+	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline, &err) :
+	    dz_stats_records(&st, emit_stat, &err, &err))
+		rc = fail(err.code == EX_SOFTWARE ? EX_SOFTWARE : EX_IOERR,
+		    "cannot write output", err.msg);
+	dz_stats_release(&st);
+	if (dz_out_close(stdout, &err) && !rc)
+		rc = fail(EX_IOERR, "cannot write output", err.msg);
+	return rc;
+}
+
+/*
+ * The period of stats: each bound a date or an RFC 3339 time, to
+ * defaulting to now; a usage error when one is malformed or the period
+ * ends before it starts.
+ */
+static int
+stats_period(struct stats_args *a)
+{
+	char now[DZ_TIME_LEN];
+
+	if (dz_clock_now(now) || dz_clock_parse(now, &a->o.now))
+		return fail(EX_SOFTWARE, "clock", "DZ_NOW is not an RFC 3339 "
+		    "time");
+	if (a->from && dz_stats_parse_time(a->from, &a->o.from))
+		return usage_error("--from: not a date (YYYY-MM-DD) or an "
+		    "RFC 3339 time");
+	a->o.has_from = a->from != NULL;
+	a->o.to = a->o.now;
+	if (a->to && dz_stats_parse_time(a->to, &a->o.to))
+		return usage_error("--to: not a date (YYYY-MM-DD) or an "
+		    "RFC 3339 time");
+	if (a->o.has_from && a->o.from > a->o.to)
+		return usage_error(a->to ? "--from is after --to" :
+		    "--from is in the future");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bank_args bank = { .nfiles = 0 };
+	struct stats_args stats;
 	struct dz_config cfg;
 	struct dz_err err;
 	struct dz_store *store = NULL;
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *state = NULL, *what;
-	int c, contact = 0, rc = 0, have_master = 0, is_bank, is_keygen;
+	int c, contact = 0, rc = 0, have_master = 0;
+	int is_bank, is_keygen, is_stats;
 
 	if (dz_proc_harden(&err))
 		return fail(EX_SOFTWARE, "cannot start", err.msg);
+	memset(&stats, 0, sizeof stats);
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
@@ -281,7 +389,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("which view? cases, items, media, bank or keygen");
+		return usage_error("which view? cases, items, media, bank, "
+		    "keygen or stats");
 	what = argv[optind];
 	/* options after the subcommand */
 	optind++;
@@ -303,6 +412,8 @@ main(int argc, char **argv)
 		case OPT_COLLAB: bank.collab = optarg; break;
 		case OPT_ALLOW_EMPTY: bank.allow_empty = 1; break;
 		case OPT_SIGNATURE: bank.signature = optarg; break;
+		case OPT_FROM: stats.from = optarg; break;
+		case OPT_TO: stats.to = optarg; break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
 			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
@@ -313,15 +424,20 @@ main(int argc, char **argv)
 	}
 	if (strcmp(what, "cases") && strcmp(what, "items") &&
 	    strcmp(what, "media") && strcmp(what, "bank") &&
-	    strcmp(what, "keygen"))
-		return usage_error("unknown view (cases, items, media, bank or keygen)");
+	    strcmp(what, "keygen") && strcmp(what, "stats"))
+		return usage_error("unknown view (cases, items, media, bank, "
+		    "keygen or stats)");
 	is_bank = strcmp(what, "bank") == 0;
 	is_keygen = strcmp(what, "keygen") == 0;
-	if (!is_bank && (bank.nfiles || bank.since || bank.format ||
-	    bank.unsigned_ || bank.collab || bank.allow_empty ||
-	    bank.signature))
-		return usage_error("-o, --since, --format, --signature, "
-		    "--unsigned, --collab and --allow-empty go with bank");
+	is_stats = strcmp(what, "stats") == 0;
+	if (!is_bank && (bank.nfiles || bank.since ||
+	    (bank.format && !is_stats) || bank.unsigned_ || bank.collab ||
+	    bank.allow_empty || bank.signature))
+		return usage_error("-o, --since, --signature, --unsigned, "
+		    "--collab and --allow-empty go with bank, --format with "
+		    "bank or stats");
+	if (!is_stats && (stats.from || stats.to))
+		return usage_error("--from and --to go with stats");
 	if (!is_bank && !is_keygen && bank.seckey)
 		return usage_error("-s goes with bank and keygen");
 	if (!is_keygen && bank.pubkey)
@@ -352,6 +468,16 @@ main(int argc, char **argv)
 			}
 			bank.files[i].format = f;
 		}
+	} else if (is_stats) {
+		if (argc != optind || state || contact)
+			return usage_error("stats takes no operands, nor --state "
+			    "or --contact");
+		if (bank.format && strcmp(bank.format, "jsonl") &&
+		    strcmp(bank.format, "html"))
+			return usage_error("--format: jsonl or html with stats");
+		stats.html = bank.format && strcmp(bank.format, "html") == 0;
+		if ((rc = stats_period(&stats)) != 0)
+			return rc;
 	} else if (strcmp(what, "media") == 0) {
 		if (argc - optind != 1 || state || contact)
 			return usage_error("media takes exactly one item id");
@@ -384,12 +510,15 @@ main(int argc, char **argv)
 		rc = fail(EX_NOINPUT, "no store", "create one with dz-ingest --init");
 		goto out;
 	}
-	if (dz_store_open(cfg.store, &store, &err)) {
+	if (is_stats ? dz_store_open_readonly(cfg.store, &store, &err) :
+	    dz_store_open(cfg.store, &store, &err)) {
 		rc = fail(err.code, "cannot open the store", err.msg);
 		goto out;
 	}
 	dz_out_init(stdout);
-	if (is_bank) {
+	if (is_stats) {
+		rc = run_stats(store, &cfg, &stats);
+	} else if (is_bank) {
 		rc = run_bank(store, &cfg, &bank);
 	} else if (strcmp(what, "media") == 0) {
 		if (dz_export_media(store, master, argv[optind], STDOUT_FILENO, &err))

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "fdio.h"
 #include "input.h"
+#include "progress.h"
 #include "sign.h"
 #include "store.h"
 #include "vpdqsig.h"
@@ -302,6 +303,8 @@ struct collect {
 	struct dz_bank *bank;
 	struct dz_err *err;
 	int failed;
+	struct dz_progress *progress;	/* or NULL */
+	uint64_t rows;
 };
 
 /*
@@ -354,6 +357,8 @@ add_row(const struct dz_store_bank_row *r, void *arg)
 	uint32_t day;
 	int cat = dz_bank_category_parse(r->category), sig, rc;
 
+	if (c->progress)
+		dz_progress_tick(c->progress, ++c->rows);
 	memset(&p, 0, sizeof p);	/* an MD5 fills the first 16 bytes */
 	sig = !strcmp(r->signal, "pdq") ? DZ_BANK_PDQ :
 	    !strcmp(r->signal, "video_md5") ? DZ_BANK_MD5 :
@@ -672,6 +677,8 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	col.bank = bank;
 	col.err = err;
 	col.failed = 0;
+	col.progress = o->progress;
+	col.rows = 0;
 	if (plan_outputs(o, meta.seq, outs, err))
 		goto fail;
 	planned = o->nfiles;

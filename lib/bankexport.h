@@ -42,6 +42,7 @@
 #include "bank.h"
 
 struct dz_err;
+struct dz_progress;
 struct dz_sign_key;
 struct dz_store;
 
@@ -68,6 +69,9 @@ struct dz_bankexport_opts {
 	const char *signature;		/* the signature file of "-" */
 	int allow_empty;		/* write a delta even with no change */
 	const char *actor;
+	/* ticked once per hash row read (lib/progress), or NULL; the
+	 * caller ends it */
+	struct dz_progress *progress;
 };
 
 /*

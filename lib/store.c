@@ -810,6 +810,70 @@ dz_store_open(const char *dir, struct dz_store **out, struct dz_err *err)
 	return 0;
 }
 
+static int
+open_db_readonly(struct dz_store *s, const char *dir, struct dz_err *err)
+{
+	struct stat st;
+	char *path;
+	int rc, v;
+
+	if (!(s->dir = path_join(dir, NULL)) ||
+	    !(s->blob_dir = path_join(dir, "blobs")) ||
+	    !(path = path_join(dir, "store.db")))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return dz_err_set(err, EX_NOINPUT, "there is no store database "
+		    "in the store directory");
+	}
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	free(path);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, "cannot open the store database");
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
+	    NULL);
+	if (exec(s, "PRAGMA query_only = ON; PRAGMA trusted_schema = OFF",
+	    err, "cannot set up the store") ||
+	    pragma_int(s, "PRAGMA user_version", &v, err))
+		return -1;
+	if (v > SCHEMA_VERSION)
+		return dz_err_set(err, EX_CONFIG,
+		    "the store has schema version %d; this program knows "
+		    "versions up to %d", v, SCHEMA_VERSION);
+	if (v < SCHEMA_VERSION)
+		return dz_err_set(err, EX_CONFIG,
+		    "the store has schema version %d, older than %d: "
+		    "'dz-export cases >/dev/null' upgrades it", v,
+		    SCHEMA_VERSION);
+	s->version = v;
+	return 0;
+}
+
+int
+dz_store_open_readonly(const char *dir, struct dz_store **out,
+    struct dz_err *err)
+{
+	struct dz_store *s;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof *s)))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	if (open_db_readonly(s, dir, err)) {
+		dz_store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
 void
 dz_store_close(struct dz_store *s)
 {
@@ -887,6 +951,28 @@ dz_store_rollback(struct dz_store *s)
 {
 	if (s && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+dz_store_read_begin(struct dz_store *s, struct dz_err *err)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return dz_err_set(err, EX_SOFTWARE,
+		    "a store transaction is already open");
+	/* BEGIN alone takes no lock: the first read takes the snapshot */
+	if (exec(s, "BEGIN DEFERRED", err, "cannot start a transaction") ||
+	    exec(s, "SELECT count(*) FROM sqlite_schema", err,
+	    "cannot read the store")) {
+		dz_store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dz_store_read_end(struct dz_store *s)
+{
+	dz_store_rollback(s);	/* nothing was written: ending is rolling back */
 }
 
 /* ---------- ids ---------- */

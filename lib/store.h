@@ -34,6 +34,16 @@ struct dz_store;
 
 /* Open (creating and migrating as needed) the store in dir. */
 int dz_store_open(const char *dir, struct dz_store **s, struct dz_err *err);
+/*
+ * Open the existing store in dir for reading only (statistics): the
+ * database is opened read-only and with query_only set, nothing is
+ * created or migrated, no lock is taken. EX_NOINPUT when there is no
+ * store.db; EX_CONFIG when its schema is not this program's (a later
+ * one, or an earlier one that a program opening it for writing must
+ * upgrade first). The store's write functions fail on it.
+ */
+int dz_store_open_readonly(const char *dir, struct dz_store **s,
+    struct dz_err *err);
 void dz_store_close(struct dz_store *s);
 /* The blobs directory (owned by the store). */
 const char *dz_store_blob_dir(const struct dz_store *s);
@@ -50,6 +60,12 @@ int dz_store_schema_version(struct dz_store *s);
 int dz_store_begin(struct dz_store *s, struct dz_err *err);
 int dz_store_commit(struct dz_store *s, struct dz_err *err);
 void dz_store_rollback(struct dz_store *s);
+/*
+ * A read transaction: every read until dz_store_read_end sees the same
+ * state of the store (one snapshot), and takes no write lock.
+ */
+int dz_store_read_begin(struct dz_store *s, struct dz_err *err);
+void dz_store_read_end(struct dz_store *s);
 
 /* A fresh random case id (not yet in the store), NUL-terminated. */
 int dz_store_new_case_id(struct dz_store *s, char id[DZ_CASE_ID_LEN + 1],
