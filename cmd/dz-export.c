@@ -28,9 +28,6 @@
 #include "statshtml.h"
 
 #define PROG "dz-export"
-#ifndef DZ_VERSION
-#define DZ_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
 "usage: dz-export [-hV] [-c config] cases [--state state] [--contact]\n"
