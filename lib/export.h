@@ -1,6 +1,7 @@
 /*
  * lib/export: the read views of the store for operators (dz-export cases,
- * items, media). Partner banks and statistics come in later issues.
+ * items, media). Partner banks are lib/bankexport's, statistics
+ * lib/stats'.
  */
 #ifndef DZ_EXPORT_H
 #define DZ_EXPORT_H
