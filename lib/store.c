@@ -249,7 +249,6 @@ enum {
  * export has already covered.
  */
 /* The signals partner banks carry: an image's PDQ, a video's MD5 and vPDQ */
-#define BANK_SIGNALS "signal IN ('pdq', 'video_md5', 'vpdq')"
 #define NEXT_REV "(SELECT max(coalesce((SELECT max(rev) FROM hashes), 0)," \
 	" coalesce((SELECT max(rev) FROM exports), 0)) + 1)"
 
@@ -335,14 +334,14 @@ static const char *const sql_text[S_COUNT] = {
 	    " WHERE kind = 'full'",
 	[S_BANK_FULL] = "SELECT entry_id, signal, value,"
 	    " coalesce(quality, 100), category, added_at, NULL FROM hashes"
-	    " WHERE " BANK_SIGNALS " AND withdrawn_at IS NULL"
+	    " WHERE " DZS_BANK_SIGNALS " AND withdrawn_at IS NULL"
 	    " AND coalesce(quality, 100) >= ?1 ORDER BY entry_id",
 	[S_BANK_DELTA] = "SELECT entry_id, signal, value,"
 	    " coalesce(quality, 100), category, added_at, withdrawn_at"
-	    " FROM hashes WHERE " BANK_SIGNALS
+	    " FROM hashes WHERE " DZS_BANK_SIGNALS
 	    " AND rev > ?1 AND rev <= ?2 AND coalesce(quality, 100) >= ?3"
 	    " AND (withdrawn_at IS NULL OR shared = 1) ORDER BY entry_id",
-	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE " BANK_SIGNALS
+	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE " DZS_BANK_SIGNALS
 	    " AND withdrawn_at IS NULL AND coalesce(quality, 100) >= ?1"
 	    " AND rev <= ?2 AND shared = 0",
 };

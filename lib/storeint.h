@@ -11,6 +11,9 @@
 struct dz_err;
 struct dz_store;
 
+/* The signals that partners are given, in SQL. */
+#define DZS_BANK_SIGNALS "signal IN ('pdq', 'video_md5', 'vpdq')"
+
 /*
  * The prepared statement for sql, which must be a string constant: it is
  * cached by its address for the life of the store. NULL with err.

@@ -45,11 +45,11 @@ static const char sql_blob_cleared[] =
 
 static const char sql_hashes_delete[] =
     "DELETE FROM hashes WHERE item_id = ?1 AND withdrawn_at IS NOT NULL"
-    " AND (signal <> 'pdq' OR shared = 0)";
+    " AND (NOT " DZS_BANK_SIGNALS " OR shared = 0)";
 
 static const char sql_hashes_tomb[] =
     "UPDATE hashes SET item_id = NULL, known_entry = NULL, purged_at = ?2"
-    " WHERE item_id = ?1 AND withdrawn_at IS NOT NULL AND signal = 'pdq'"
+    " WHERE item_id = ?1 AND withdrawn_at IS NOT NULL AND " DZS_BANK_SIGNALS
     " AND shared = 1";
 
 static const char sql_case_of[] = "SELECT case_id FROM items WHERE id = ?1";

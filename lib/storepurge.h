@@ -5,11 +5,14 @@
  * Media is destroyed by erasing its item key (crypto-shredding) in one
  * transaction; the blob file is unlinked after the commit and its name
  * cleared in a second step, so a run killed in between leaves a name
- * that the next run finds (dz_store_blobs_left) and finishes. Personal
+ * that the next run finds and finishes (dz_store_finish_blobs). Personal
  * data goes with lib/store's dz_store_case_purge_personal. A withdrawn
- * hash goes too: MD5 and SHA-256 rows and PDQ rows never given to
- * partners are deleted; a PDQ that an export gave out is kept as a
- * tombstone (value, category, dates) cut from its item, for deltas.
+ * hash goes too: rows never given to partners (an image's MD5 and
+ * SHA-256, a video's SHA-256, and any PDQ, vPDQ or video MD5 that no
+ * export gave out) are deleted; a PDQ, vPDQ or video MD5 that an export
+ * gave out is kept as a tombstone (value, category, dates) cut from its
+ * item, so that every later delta, cumulative ones included, withdraws
+ * it.
  */
 #ifndef DZ_STOREPURGE_H
 #define DZ_STOREPURGE_H

@@ -133,6 +133,25 @@ test_expect_success 'a PDQ never shared is removed whole' '
 	has p5 ".what == \"hashes\" and .item == \"$ce-1\" and .removed == 3 and .tombstones == 0"
 '
 
+test_expect_success 'a shared video: its vPDQ and MD5 kept as tombstones, withdrawn by a cumulative delta' '
+	ffmpeg -v error -f lavfi -i testsrc=duration=4:size=160x120:rate=10 -pix_fmt yuv420p v.mp4 &&
+	cv=$(submit s-v v.mp4) &&
+	rec "{\"type\":\"verdict\",\"item\":\"$cv-1\",\"illegal\":true,\"category\":\"adult_ncii\"}" &&
+	DZ_NOW=2026-09-01T10:00:00Z dz-hash --store >hv.jsonl &&
+	DZ_NOW=2026-09-01T10:00:00Z dz-export bank -o vfull.jsonl >r1 &&
+	jq -s -e "any(.[]; .type == \"entry\" and .signal == \"vpdq\")" vfull.jsonl &&
+	DZ_NOW=2026-09-02T10:00:00Z rec "{\"type\":\"withdraw\",\"case\":\"$cv\"}" &&
+	DZ_NOW=2026-10-15T10:00:00Z dz-purge >p7 &&
+	has p7 ".what == \"hashes\" and .item == \"$cv-1\" and .removed == 1 and .tombstones == 2" &&
+	sqlite3 store/store.db "SELECT signal FROM hashes WHERE item_id IS NULL ORDER BY 1" >tombs &&
+	printf "pdq\nvideo_md5\nvpdq\n" >expect && test_cmp expect tombs &&
+	DZ_NOW=2026-10-15T10:00:00Z dz-export bank --since full -o vdelta.jsonl >r2 &&
+	jq -e ".withdrawals == 2" r2 &&
+	e=$(jq -r .entry hv.jsonl) && m=$(jq -r .md5_entry hv.jsonl) &&
+	has vdelta.jsonl ".type == \"withdrawal\" and .id == \"$e\"" &&
+	has vdelta.jsonl ".type == \"withdrawal\" and .id == \"$m\""
+'
+
 test_expect_success 'the clock moved back restores nothing and fails nothing' '
 	before=$(sqlite3 store/store.db "SELECT count(*) FROM cases WHERE purged_at IS NOT NULL") &&
 	DZ_NOW=2026-01-01T00:00:00Z dz-purge >p6 && ! test -s p6 &&
