@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -987,16 +988,72 @@ unique_name(char *out, size_t outsz)
 	return 0;
 }
 
+/*
+ * The name of the message whose Message-ID is key: "dz." and its left
+ * part, between "<" and "@" (the 32 random hex digits of
+ * dz_mail_message_id), with anything but letters, digits, '-' and '.'
+ * replaced by '_' (no '/' and no ':', which Maildir reserves).
+ */
+static int
+keyed_name(const char *key, char *out, size_t outsz)
+{
+	size_t k = 3, n;
+
+	if (*key == '<')
+		key++;
+	n = strcspn(key, "@>");
+	if (n == 0 || n + k >= outsz)
+		return errno = EINVAL, -1;
+	memcpy(out, "dz.", 3);
+	for (size_t i = 0; i < n; i++)
+		out[k++] = is_alnum((unsigned char)key[i]) || key[i] == '-' ||
+		    key[i] == '.' ? key[i] : '_';
+	out[k] = '\0';
+	return 0;
+}
+
+/* Whether cur/ holds nm, as it is or with a reader's ":2,FLAGS". */
+static int
+in_cur(const char *dir, const char *nm)
+{
+	size_t n = strlen(nm);
+	char *cur = malloc(strlen(dir) + 5);
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	if (!cur)
+		return 0;
+	sprintf(cur, "%s/cur", dir);
+	d = opendir(cur);
+	free(cur);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		found = strncmp(e->d_name, nm, n) == 0 &&
+		    (e->d_name[n] == '\0' || e->d_name[n] == ':');
+	closedir(d);
+	return found;
+}
+
 int
 dz_mail_maildir(const char *dir, const char *msg, size_t len,
     char *name, size_t namesz, struct dz_err *err)
+{
+	return dz_mail_maildir_once(dir, NULL, msg, len, name, namesz, err);
+}
+
+int
+dz_mail_maildir_once(const char *dir, const char *key, const char *msg,
+    size_t len, char *name, size_t namesz, struct dz_err *err)
 {
 	static const char *const sub[] = { "tmp", "new", "cur" };
 	size_t dl = strlen(dir), pl = dl + 5 + DZ_MAIL_NAME_MAX;
 	char nm[DZ_MAIL_NAME_MAX], *tmp = NULL, *new = NULL;
 	int made = 0, rc = -1, fd, r;
+	struct stat st;
 
-	if (unique_name(nm, sizeof nm))
+	if (key ? keyed_name(key, nm, sizeof nm) : unique_name(nm, sizeof nm))
 		return dz_err_set(err, EX_SOFTWARE, "cannot name a message: %s",
 		    strerror(errno));
 	if (strlen(nm) >= namesz)
@@ -1023,7 +1080,16 @@ dz_mail_maildir(const char *dir, const char *msg, size_t len,
 
 	snprintf(tmp, pl, "%s/tmp/%s", dir, nm);
 	snprintf(new, pl, "%s/new/%s", dir, nm);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (key && (lstat(new, &st) == 0 || in_cur(dir, nm))) {
+		/* delivered by a run killed before it could record it */
+		unlink(tmp);
+		memcpy(name, nm, strlen(nm) + 1);
+		rc = 0;
+		goto out;
+	}
+	/* keyed: what a killed delivery left in tmp/ is written over */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC |
+	    (key ? O_TRUNC | O_NOFOLLOW : O_EXCL), 0600);
 	if (fd < 0) {
 		dz_err_set(err, EX_CANTCREAT, "cannot create a maildir file: %s",
 		    strerror(errno));
@@ -1044,8 +1110,10 @@ dz_mail_maildir(const char *dir, const char *msg, size_t len,
 	}
 	if (link(tmp, new) != 0) {
 		/* File systems without hard links: rename, as atomic. */
-		if ((errno != EPERM && errno != ENOTSUP && errno != ENOSYS) ||
-		    rename(tmp, new) != 0) {
+		if (key && errno == EEXIST) {
+			unlink(tmp);	/* delivered meanwhile */
+		} else if ((errno != EPERM && errno != ENOTSUP &&
+		    errno != ENOSYS) || rename(tmp, new) != 0) {
 			dz_err_set(err, EX_IOERR,
 			    "cannot move a message into new/: %s",
 			    strerror(errno));

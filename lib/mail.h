@@ -148,4 +148,16 @@ int dz_mail_sendmail(const char *command, const char *msg, size_t len,
 int dz_mail_maildir(const char *dir, const char *msg, size_t len,
     char *name, size_t namesz, struct dz_err *err);
 
+/*
+ * The same, exactly once per key (the message's Message-ID): NAME is
+ * "dz." and the key's left part (between "<" and "@"), with anything but
+ * letters, digits, '-' and '.' replaced by '_'. When new/NAME, cur/NAME or cur/NAME:FLAGS is there
+ * already (a run killed after the delivery but before recording it),
+ * nothing is written and 0 is returned; what a killed delivery left in
+ * tmp/NAME is written over. A run that delivers the same message again
+ * after a crash therefore leaves one copy.
+ */
+int dz_mail_maildir_once(const char *dir, const char *key, const char *msg,
+    size_t len, char *name, size_t namesz, struct dz_err *err);
+
 #endif

@@ -771,8 +771,8 @@ deliver(struct run *r, const struct job *j)
 		rc = emit(r, notice_record(j, "dry-run"));
 		goto out;
 	case DZ_NOTIFY_MAILDIR:
-		rc = dz_mail_maildir(o->maildir, msg, len, name, sizeof name,
-		    &e);
+		rc = dz_mail_maildir_once(o->maildir, j->message_id, msg, len,
+		    name, sizeof name, &e);
 		break;
 	case DZ_NOTIFY_SENDMAIL:
 	default:

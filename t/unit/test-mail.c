@@ -931,6 +931,49 @@ test_maildir(void)
 	    "empty message delivered");
 }
 
+/* Exactly once per Message-ID, across a crash on either side of the link. */
+static void
+test_maildir_once(void)
+{
+	const char *id = "<0123456789abcdef0123456789abcdef@hotline.example>";
+	const char *msg = "Subject: y\n\nbody\n";
+	char md[4200], p[4400], q[4400], n1[DZ_MAIL_NAME_MAX];
+	char n2[DZ_MAIL_NAME_MAX];
+	struct dz_err err;
+	int fd;
+
+	snprintf(md, sizeof md, "%s/Once", dir);
+	ok(dz_mail_maildir_once(md, id, msg, strlen(msg), n1, sizeof n1,
+	    &err) == 0 && !strcmp(n1, "dz.0123456789abcdef0123456789abcdef"),
+	    "once: named after the Message-ID (%s)", n1);
+	ok(dz_mail_maildir_once(md, id, msg, strlen(msg), n2, sizeof n2,
+	    &err) == 0 && !strcmp(n1, n2), "once: delivered again, same name");
+	snprintf(p, sizeof p, "%s/new", md);
+	ok(count_files(p) == 1, "once: one file in new/");
+	/* a reader moved it to cur/ and flagged it seen */
+	snprintf(p, sizeof p, "%s/new/%s", md, n1);
+	snprintf(q, sizeof q, "%s/cur/%s:2,S", md, n1);
+	ok(rename(p, q) == 0, "once: moved to cur/");
+	ok(dz_mail_maildir_once(md, id, msg, strlen(msg), n2, sizeof n2,
+	    &err) == 0, "once: delivered again after a reader took it");
+	snprintf(p, sizeof p, "%s/new", md);
+	ok(count_files(p) == 0, "once: nothing new in new/");
+	/* a killed delivery left a partial file in tmp/ */
+	id = "<fedcba9876543210fedcba9876543210@hotline.example>";
+	snprintf(p, sizeof p, "%s/tmp/dz.fedcba9876543210fedcba9876543210", md);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && write(fd, "Subj", 4) == 4 && close(fd) == 0,
+	    "once: a partial file in tmp/");
+	ok(dz_mail_maildir_once(md, id, msg, strlen(msg), n1, sizeof n1,
+	    &err) == 0, "once: delivered over it");
+	snprintf(p, sizeof p, "%s/tmp", md);
+	ok(count_files(p) == 0, "once: nothing left in tmp/");
+	snprintf(p, sizeof p, "%s/new/%s", md, n1);
+	ok(read_file(p) && !strcmp(read_file(p), msg), "once: content whole");
+	ok(dz_mail_maildir_once(md, "<@x>", msg, strlen(msg), n1, sizeof n1,
+	    &err) == -1 && err.code == EX_SOFTWARE, "once: an empty key refused");
+}
+
 /*** sendmail ***/
 
 static char script_dir[4200];
@@ -1124,6 +1167,7 @@ main(void)
 	test_refusals();
 	test_message_id();
 	test_maildir();
+	test_maildir_once();
 	test_sendmail();
 	cleanup(dir);
 	return tap_done();
