@@ -739,6 +739,20 @@ sync_dir(const char *path, int parent, struct dz_err *err)
 	    strerror(e));
 }
 
+
+/* What every connection to the store gets, read-write or read-only. */
+static void
+harden_connection(sqlite3 *db)
+{
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+}
+
 static int
 open_db(struct dz_store *s, const char *dir, struct dz_err *err)
 {
@@ -762,14 +776,7 @@ open_db(struct dz_store *s, const char *dir, struct dz_err *err)
 	free(path);
 	if (rc != SQLITE_OK)
 		return db_fail(s, rc, err, "cannot open the store database");
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-	    NULL);
+	harden_connection(s->db);
 	if (exec(s, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
 	    " PRAGMA trusted_schema = OFF", err, "cannot set up the store") ||
 	    set_wal(s, err) ||
@@ -831,14 +838,7 @@ open_db_readonly(struct dz_store *s, const char *dir, struct dz_err *err)
 	free(path);
 	if (rc != SQLITE_OK)
 		return db_fail(s, rc, err, "cannot open the store database");
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
-	sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
-	    NULL);
+	harden_connection(s->db);
 	if (exec(s, "PRAGMA query_only = ON; PRAGMA trusted_schema = OFF",
 	    err, "cannot set up the store") ||
 	    pragma_int(s, "PRAGMA user_version", &v, err))
