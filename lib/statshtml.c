@@ -66,14 +66,25 @@ num(FILE *f, int64_t v)
 	fprintf(f, "%lld", (long long)v);
 }
 
+/* A figure's cell, with an id for tests when id is not NULL. */
+static void
+cell(FILE *f, int64_t v, const char *id)
+{
+	if (id)
+		fprintf(f, "<td class=\"n\" id=\"%s\">", id);
+	else
+		fputs("<td class=\"n\">", f);
+	num(f, v);
+	fputs("</td>", f);
+}
+
 /* A row of a two-column table: label, figure (with an id for tests). */
 static void
 row(FILE *f, const char *id, const char *label, int64_t v)
 {
-	fprintf(f, "<tr><th scope=\"row\">%s</th><td class=\"n\" id=\"%s\">",
-	    label, id);
-	num(f, v);
-	fputs("</td></tr>\n", f);
+	fprintf(f, "<tr><th scope=\"row\">%s</th>", label);
+	cell(f, v, id);
+	fputs("</tr>\n", f);
 }
 
 /* Tenths of a day as "1.5"; "-" with no figure. */
@@ -264,6 +275,7 @@ reports(FILE *f, const struct dz_stats *st)
 static void
 items(FILE *f, const struct dz_stats *st)
 {
+	char id[64];
 	int k, i;
 
 	fputs("<h2>Items of these reports, and the verdicts</h2>\n"
@@ -278,20 +290,17 @@ items(FILE *f, const struct dz_stats *st)
 
 		for (i = 0; i < DZ_STATS_STATES; i++)
 			tot += st->items[k][i];
-		fprintf(f, "<tr><th scope=\"row\">%s</th>"
-		    "<td class=\"n\" id=\"items-%s\">", kind_label[k],
-		    dz_stats_kind_name(k));
-		num(f, tot);
-		fputs("</td>", f);
+		fprintf(f, "<tr><th scope=\"row\">%s</th>", kind_label[k]);
+		snprintf(id, sizeof id, "items-%s", dz_stats_kind_name(k));
+		cell(f, tot, id);
 		for (i = 0; i < DZ_STATS_STATES; i++) {
 			static const int order[] = { DZ_STATS_ILLEGAL,
 			    DZ_STATS_NOT_ILLEGAL, DZ_STATS_REVIEW };
 
-			fprintf(f, "<td class=\"n\" id=\"items-%s-%s\">",
+			snprintf(id, sizeof id, "items-%s-%s",
 			    dz_stats_kind_name(k),
 			    dz_stats_state_name(order[i]));
-			num(f, st->items[k][order[i]]);
-			fputs("</td>", f);
+			cell(f, st->items[k][order[i]], id);
 		}
 		fputs("</tr>\n", f);
 	}
@@ -307,16 +316,13 @@ items(FILE *f, const struct dz_stats *st)
 
 		for (k = 0; k < DZ_STATS_KINDS; k++)
 			tot += st->illegal[i][k];
-		fprintf(f, "<tr><th scope=\"row\">%s</th>"
-		    "<td class=\"n\" id=\"illegal-%s\">", cat_label[i],
-		    dz_stats_cat_name(i));
-		num(f, tot);
-		fputs("</td>", f);
+		fprintf(f, "<tr><th scope=\"row\">%s</th>", cat_label[i]);
+		snprintf(id, sizeof id, "illegal-%s", dz_stats_cat_name(i));
+		cell(f, tot, id);
 		for (k = 0; k < DZ_STATS_KINDS; k++) {
-			fprintf(f, "<td class=\"n\" id=\"illegal-%s-%s\">",
+			snprintf(id, sizeof id, "illegal-%s-%s",
 			    dz_stats_cat_name(i), dz_stats_kind_name(k));
-			num(f, st->illegal[i][k]);
-			fputs("</td>", f);
+			cell(f, st->illegal[i][k], id);
 		}
 		fputs("</tr>\n", f);
 	}
@@ -327,6 +333,7 @@ static void
 notices(FILE *f, const struct dz_stats *st)
 {
 	struct bar b[DZ_STATS_CATS];
+	char id[64];
 	size_t p;
 	int i;
 
@@ -357,17 +364,13 @@ notices(FILE *f, const struct dz_stats *st)
 			else
 				fputs("<i>Providers not in the directory</i>",
 				    f);
-			fputs("</th><td class=\"n\">", f);
-			num(f, g->notices);
-			fputs("</td><td class=\"n\">", f);
-			num(f, g->manual);
-			fputs("</td><td class=\"n\">", f);
-			num(f, g->reminders);
-			fputs("</td><td class=\"n\">", f);
-			num(f, g->urls);
-			fputs("</td><td class=\"n\">", f);
-			num(f, g->removed);
-			fputs("</td></tr>\n", f);
+			fputs("</th>", f);
+			cell(f, g->notices, NULL);
+			cell(f, g->manual, NULL);
+			cell(f, g->reminders, NULL);
+			cell(f, g->urls, NULL);
+			cell(f, g->removed, NULL);
+			fputs("</tr>\n", f);
 			if (g->urls > max)
 				max = g->urls;
 		}
@@ -386,14 +389,14 @@ notices(FILE *f, const struct dz_stats *st)
 	for (i = 0; i < DZ_STATS_CATS; i++) {
 		const char *c = dz_stats_cat_name(i);
 
-		fprintf(f, "<tr><th scope=\"row\">%s</th>"
-		    "<td class=\"n\" id=\"notice-%s\">", cat_label[i], c);
-		num(f, st->cat_notices[i]);
-		fprintf(f, "</td><td class=\"n\" id=\"notice-%s-urls\">", c);
-		num(f, st->cat_urls[i]);
-		fprintf(f, "</td><td class=\"n\" id=\"notice-%s-removed\">", c);
-		num(f, st->cat_removed[i]);
-		fputs("</td></tr>\n", f);
+		fprintf(f, "<tr><th scope=\"row\">%s</th>", cat_label[i]);
+		snprintf(id, sizeof id, "notice-%s", c);
+		cell(f, st->cat_notices[i], id);
+		snprintf(id, sizeof id, "notice-%s-urls", c);
+		cell(f, st->cat_urls[i], id);
+		snprintf(id, sizeof id, "notice-%s-removed", c);
+		cell(f, st->cat_removed[i], id);
+		fputs("</tr>\n", f);
 		b[i].label = cat_label[i];
 		b[i].v = st->cat_urls[i];
 	}
@@ -431,18 +434,15 @@ delays(FILE *f, const struct dz_stats *st)
 	fputs("<h2>Delays, in days</h2>\n<table>\n<thead><tr><th></th>"
 	    "<th class=\"n\">Measured</th><th class=\"n\">Median</th>"
 	    "<th class=\"n\">90th percentile</th></tr></thead>\n<tbody>\n"
-	    "<tr><th scope=\"row\">From the report to the verdict</th>"
-	    "<td class=\"n\" id=\"delay-verdict\">", f);
-	num(f, st->verdict.count);
-	fputs("</td>", f);
+	    "<tr><th scope=\"row\">From the report to the verdict</th>", f);
+	cell(f, st->verdict.count, "delay-verdict");
 	days(f, "delay-verdict-median", st->verdict.median_tenths,
 	    st->verdict.count > 0);
 	days(f, "delay-verdict-p90", st->verdict.p90_tenths,
 	    st->verdict.count > 0);
 	fputs("</tr>\n<tr><th scope=\"row\">From the notice to the removal"
-	    "</th><td class=\"n\" id=\"delay-removal\">", f);
-	num(f, st->removal.count);
-	fputs("</td>", f);
+	    "</th>", f);
+	cell(f, st->removal.count, "delay-removal");
 	days(f, "delay-removal-median", st->removal.median_tenths,
 	    st->removal.count > 0);
 	days(f, "delay-removal-p90", st->removal.p90_tenths,
