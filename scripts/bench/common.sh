@@ -3,7 +3,7 @@
 #
 # Environment:
 #   DZ_BENCH_DIR  where the photo set is built (default scripts/bench/.data)
-#   DZ_TESTDATA   the shared test data (default ../shared/testdata from the top)
+#   DZ_TESTDATA   the reference vectors (default t/data/reference)
 #   DZ_HASH       the dz-hash binary to measure (default cmd/dz-hash)
 
 export LC_ALL=C
@@ -13,7 +13,7 @@ PATH=/usr/bin:/bin:$PATH
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH_SRC/../.." && pwd)
 DZ_BENCH_DIR=${DZ_BENCH_DIR:-$TOP/scripts/bench/.data}
-DZ_TESTDATA=${DZ_TESTDATA:-$TOP/../shared/testdata}
+DZ_TESTDATA=${DZ_TESTDATA:-$TOP/t/data/reference}
 DZ_HASH=${DZ_HASH:-$TOP/cmd/dz-hash}
 prog=bench/${0##*/}
 

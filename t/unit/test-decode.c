@@ -5,8 +5,8 @@
  * the reference decoders produce (djpeg for JPEG, ImageMagick for PNG and
  * WebP), computed with lib/luma. Bad input must fail cleanly with
  * EX_DATAERR. Fixtures are synthetic, made here at run time, or come from
- * the reference test data ($DZ_TESTDATA, default ../shared/testdata from
- * the top of the repository).
+ * the reference vectors ($DZ_TESTDATA, default t/data/reference from the
+ * top of the repository).
  *
  * Needs djpeg and ImageMagick's convert on PATH. DZ_FUZZ_ITERS sets the
  * number of mutations per file in the fuzz checks (default 300, 150
@@ -1846,7 +1846,7 @@ find_testdata(void)
 		pathf(testdata, sizeof testdata, "%s", env);
 		return;
 	}
-	/* t/unit/test-decode -> <top>/../shared/testdata */
+	/* t/unit/test-decode -> <top>/t/data/reference */
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
 		char *s;
@@ -1854,7 +1854,7 @@ find_testdata(void)
 		exe[n] = '\0';
 		for (int i = 0; i < 3 && (s = strrchr(exe, '/')); i++)
 			*s = '\0';
-		pathf(testdata, sizeof testdata, "%s/../shared/testdata",
+		pathf(testdata, sizeof testdata, "%s/t/data/reference",
 		    exe);
 	}
 }

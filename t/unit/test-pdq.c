@@ -1,8 +1,8 @@
 /*
  * lib/pdq against the reference vectors that need no image decoder:
- * shared/testdata/pdq/pnm (binary PPM/PGM), their expected hashes, dihedral
+ * t/data/reference/pdq/pnm (binary PPM/PGM), their expected hashes, dihedral
  * hashes and qualities, and the 64x64 / DCT dumps of q0122.
- * Run with DZ_TESTDATA pointing at shared/testdata.
+ * Run with DZ_TESTDATA pointing at t/data/reference (t/0001 does).
  */
 #include <stdio.h>
 #include <stdlib.h>
