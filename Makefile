@@ -3,6 +3,8 @@
 #   make deps            install build and test dependencies (Debian, as root)
 #   make                 build lib/libdz.a and the programs in cmd/
 #   make check           run the test suite with prove
+#   make check-quick     the same without the slow tests (fault walks, crash
+#                        trials, fuzzing, valgrind): the edit-test loop
 #   make check SANITIZE=1   the same under ASan + UBSan
 #   make bench           speed figures (scripts/bench/)
 #   make install PREFIX=/usr/local DESTDIR=   (and make uninstall)
@@ -106,6 +108,12 @@ t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
 check: all $(UNIT_BIN) $(CHECK_EXTRA)
 	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash t/
 
+# The edit-test loop: every test but those marked "# slow:" (fault walks,
+# crash trials, fuzzing, valgrind), which make check and CI still run.
+QUICK_TESTS = $(shell grep -L '^\# slow:' t/*.t)
+check-quick: all $(UNIT_BIN)
+	LC_ALL=C TZ=UTC DZ_SANITIZE=$(SANITIZE) $(PROVE) -j2 -e /bin/bash $(QUICK_TESTS)
+
 # Every C file compiled with gcc and with clang, warnings as errors,
 # nothing written (t/0101-warnings.t; `make warnings` by hand).
 WARN_SRC = $(LIB_SRC) $(wildcard cmd/*.c) $(UNIT_SRC)
@@ -184,5 +192,5 @@ clean:
 		scripts/bench/matchbench scripts/bench/mkbank $(CLEAN_EXTRA)
 	rm -rf t/trash.*
 
-.PHONY: all check bench deps install uninstall clean warnings FORCE
+.PHONY: all check check-quick bench deps install uninstall clean warnings FORCE
 .DELETE_ON_ERROR:

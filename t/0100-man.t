@@ -48,7 +48,7 @@ for page in $pages; do
 		case $sec in 1|7)
 			has_section "$page" EXAMPLES || rc=1
 		esac
-		exit $rc
+		return $rc
 	'
 done
 

@@ -72,13 +72,13 @@ test_expect_success 'every file is where it belongs, with its mode' '
 test_expect_success 'the installed files are copies of the tree, pages in man1, man5, man7' '
 	for m in "$TOP"/man/*.[1-9]; do
 		n=${m##*/}
-		cmp "$m" "$P/share/man/man${n##*.}/$n" || exit 1
+		cmp "$m" "$P/share/man/man${n##*.}/$n" || return 1
 	done &&
 	ls "$P/share/man" >secs && printf "man1\nman5\nman7\n" >expect &&
 	test_cmp expect secs &&
 	cmp "$TOP/share/dz/providers.yaml" "$P/share/dz/providers.yaml" &&
 	for t in "$TOP"/share/dz/templates/*.txt; do
-		cmp "$t" "$P/share/dz/templates/${t##*/}" || exit 1
+		cmp "$t" "$P/share/dz/templates/${t##*/}" || return 1
 	done &&
 	cmp "$TOP/share/bash-completion/dz" \
 		"$P/share/bash-completion/completions/dz-match"
@@ -94,7 +94,7 @@ test_expect_success 'the installed programs run: --version, --help' '
 		env PATH="$P/bin:/usr/bin:/bin" $p --version >out &&
 		echo "$p $VERSION" >expect && test_cmp expect out &&
 		env PATH="$P/bin:/usr/bin:/bin" $p --help >help &&
-		head -n 1 help | grep -q "^usage: $p " || exit 1
+		head -n 1 help | grep -q "^usage: $p " || return 1
 	done
 '
 
@@ -122,7 +122,7 @@ fi
 if command -v mandoc >/dev/null 2>&1; then
 	test_expect_success 'mandoc renders every installed page' '
 		for m in "$P"/share/man/man*/*; do
-			mandoc -Tascii "$m" >page && test -s page || exit 1
+			mandoc -Tascii "$m" >page && test -s page || return 1
 		done
 	'
 else

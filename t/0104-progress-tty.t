@@ -42,7 +42,7 @@ test_expect_success 'setup: synthetic images, a file that is not one' '
 	echo "not an image" >junk.png &&
 	mkdir many &&
 	convert -seed 4 -size 1024x768 plasma: -blur 0x3 -quality 85 big.jpg &&
-	for i in $(seq -w 1 400); do ln big.jpg many/$i.jpg || exit 1; done
+	for i in $(seq -w 1 400); do ln big.jpg many/$i.jpg || return 1; done
 '
 
 # --- dz-hash on a terminal ---------------------------------------------

@@ -117,7 +117,7 @@ usage_opts() {
 
 test_expect_success 'each program'\''s --help' '
 	for p in $PROGS; do
-		$p --help >help.$p || exit 1
+		$p --help >help.$p || return 1
 	done
 '
 
@@ -174,7 +174,7 @@ for prog in $PROGS; do
 					{ echo "$opt $arg: file names offered"; rc=1; } ;;
 			esac
 		done <opts
-		exit $rc
+		return $rc
 	'
 done
 
@@ -233,7 +233,7 @@ test_expect_success 'dz-export: each option'\''s argument is completed, in each 
 			esac
 		done
 	done
-	exit $rc
+	return $rc
 '
 
 test_expect_success 'dz-export media: no operand to complete, the item id is typed' '
@@ -247,7 +247,7 @@ test_expect_success 'dz-hash --format: the usage'\''s words, each accepted' '
 		sed "s/\[--format //; s/\]//" | tr "|" "\n" | LC_ALL=C sort >expect &&
 	comp dz-hash --format "" >got && test_cmp expect got &&
 	for v in $(cat got); do
-		expect_exit 65 dz-hash --format $v no-such-file >/dev/null 2>&1 || exit 1
+		expect_exit 65 dz-hash --format $v no-such-file >/dev/null 2>&1 || return 1
 	done &&
 	expect_exit 64 dz-hash --format bogus no-such-file 2>/dev/null &&
 	comp dz-hash --format = c >got2 && echo csv >expect2 && test_cmp expect2 got2 &&
@@ -264,7 +264,7 @@ test_expect_success 'dz-export bank --format: each word accepted, a wrong one re
 	comp dz-export bank --format "" >got && test -s got &&
 	for v in $(cat got); do
 		dz-export bank --format $v -o out.$v >/dev/null 2>err
-		test $? != 64 || { cat err; exit 1; }
+		test $? != 64 || { cat err; return 1; }
 	done &&
 	expect_exit 64 dz-export bank --format bogus 2>/dev/null
 '
@@ -274,8 +274,8 @@ test_expect_success 'dz-export cases|items --state: each view its states' '
 		comp dz-export $view --state "" >got && test -s got &&
 		for v in $(cat got); do
 			dz-export $view --state $v >/dev/null 2>err
-			test $? != 64 || { echo "$view $v"; cat err; exit 1; }
-		done || exit 1
+			test $? != 64 || { echo "$view $v"; cat err; return 1; }
+		done || return 1
 	done &&
 	expect_exit 64 dz-export items --state open 2>/dev/null &&
 	expect_exit 64 dz-export cases --state review 2>/dev/null
@@ -284,7 +284,7 @@ test_expect_success 'dz-export cases|items --state: each view its states' '
 test_expect_success 'operands: file names for dz-hash, dz-match, dz-ingest; none after --' '
 	echo "compopt -o default" >expect &&
 	for p in dz-hash dz-match dz-ingest; do
-		comp $p "" >got && test_cmp expect got || exit 1
+		comp $p "" >got && test_cmp expect got || return 1
 	done &&
 	comp dz-hash -- -x >got && test_cmp expect got &&
 	comp dz-hash -j 4 "" >got && test_cmp expect got &&

@@ -4,6 +4,7 @@
 # over its generated seeds (t/fuzz/corpus/NAME/, scripts/fuzz-seeds) and
 # over the inputs that once crashed it (t/data/fuzz/NAME/), and must
 # neither crash nor leak nor hang.
+# slow: fuzzing: every seed through every harness (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 
 FUZZ=$TOP/t/fuzz

@@ -5,6 +5,7 @@
 # start of the report. Skipped without clang and libFuzzer (make check
 # builds t/fuzz/bin/fuzz-NAME only when they are there), and under
 # SANITIZE=1, where t/0200 replays the corpora under ASan instead.
+# slow: fuzzing (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 
 NAMES="jpeg png avimage video record config bank blob rdap"

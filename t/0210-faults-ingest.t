@@ -6,6 +6,7 @@
 # the store consistent, no acknowledged record lost, no plaintext left,
 # and a clean re-run ends where a run without faults does. See
 # t/fault/walk.sh; scripts/faults walks every call and every site.
+# slow: fault walk (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 
 FW_WORK=$TRASH

@@ -92,7 +92,7 @@ test_expect_success 'a tampered blob fails to decrypt' '
 	item=$(jq -r ".items[0]" out) && cp -a store store.bak &&
 	for b in store/blobs/*.dzb; do
 		perl -e "open F, q(+<:raw), \$ARGV[0] or die; seek F, 200, 0; read F, \$c, 1;
-			seek F, 200, 0; print F chr(ord(\$c) ^ 1)" "$b" || exit 1
+			seek F, 200, 0; print F chr(ord(\$c) ^ 1)" "$b" || return 1
 	done &&
 	{ dz-export media "$item" 2>err; echo $? >rc; } | cat >got &&
 	test "$(cat rc)" = 65 && ! cmp -s got canary.orig && grep -q "corrupt" err &&

@@ -5,6 +5,7 @@
 # instant within the time a whole run takes, then a run that finishes.
 # DZ_CRASH_TRIALS (default 40) trials; DZ_CRASH_SEED replays the delays;
 # scripts/crash-trials runs many more.
+# slow: crash trials (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/t/lib-crash.sh"
 require_testdata
@@ -44,7 +45,7 @@ test_expect_success "$TRIALS trials: a run killed at a random instant, then a re
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
 		[ $? = 137 ] && killed=$((killed + 1))
-		dz-ingest -q --remove-files "in-$t.jsonl" >"out-$t" || exit 1
+		dz-ingest -q --remove-files "in-$t.jsonl" >"out-$t" || return 1
 	done
 	echo "a run takes about $run_ms ms; $killed of $TRIALS runs were killed mid-way" >"$TRASH/killed"
 	echo $killed >"$TRASH/killed.n"
@@ -60,7 +61,7 @@ test_expect_success 'exactly one case per submission' '
 '
 test_expect_success 'every re-run acked every submission of its batch' '
 	for t in $(seq 1 "$TRIALS"); do
-		test $(jq -s "length" "out-$t") = "$N" || exit 1
+		test $(jq -s "length" "out-$t") = "$N" || return 1
 	done
 '
 test_expect_success 'three items per case, two with media' '
@@ -78,7 +79,7 @@ test_expect_success 'blobs decrypt to their uploads' '
 	jq -r "select(.has_media) | .item" items | shuf -n 8 --random-source=items >some &&
 	while read -r it; do
 		dz-export media "$it" | cmp -s - "$TESTDATA/pdq/labelme-subset/q2821.jpg" ||
-		dz-export media "$it" | cmp -s - "$TESTDATA/pdq/misc/wee.jpg" || exit 1
+		dz-export media "$it" | cmp -s - "$TESTDATA/pdq/misc/wee.jpg" || return 1
 	done <some
 '
 test_expect_success 'the store passes its integrity check' '

@@ -24,6 +24,7 @@
 #     block-buffered, where all may be: those are counted, not failures.
 #
 # DZ_CRASH_TRIALS (default 50) trials; DZ_CRASH_SEED replays the delays.
+# slow: crash trials (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/t/lib-crash.sh"
 require_testdata
@@ -154,7 +155,7 @@ test_expect_success "$TRIALS trials: a run killed at a random instant, then a ru
 	killed=0 midway=0 lost=0 dup=0 failed=0 other=0 lostrec=0
 	for t in $(seq 1 "$TRIALS"); do
 		d=trial-$t
-		copy_store $d || exit 1
+		copy_store $d || return 1
 		export DZ_CONFIG=$TRASH/$d/dz.yaml
 		CRASH_PIPE=$((t % 2)); [ $CRASH_PIPE = 0 ] || : >$d/pipe
 		crash_kill "$run_us" $d/killed.out $d/killed.err dz-hash --store

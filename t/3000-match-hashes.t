@@ -59,7 +59,7 @@ test_expect_success 'setup: queries at random distances from the planted hashes'
 	: >q2.txt &&
 	for s in $(seq 1 300); do
 		h=$(sed -n "$((s % 34 + 1))p" q.txt | cut -d, -f1) &&
-		test-bank-tool near "$h" $((s % 45)) --seed $s >>q2.txt || exit 1
+		test-bank-tool near "$h" $((s % 45)) --seed $s >>q2.txt || return 1
 	done &&
 	cat q.txt >>q2.txt && test $(wc -l <q2.txt) = 334
 '
@@ -117,8 +117,8 @@ test_expect_success 'two banks of one issuer that do not chain are refused' '
 
 test_expect_success 'the three formats give the same matches' '
 	for f in dzb jsonl csv; do
-		dz-match -p pub --no-state --bank b.$f --hashes q2.txt >out.$f || exit 1
-		jq -c "del(.bank)" out.$f >cmp.$f || exit 1
+		dz-match -p pub --no-state --bank b.$f --hashes q2.txt >out.$f || return 1
+		jq -c "del(.bank)" out.$f >cmp.$f || return 1
 	done &&
 	test_cmp cmp.dzb cmp.jsonl && test_cmp cmp.dzb cmp.csv &&
 	jq -e "select(.bank == \"b.csv\") | .bank_seq == 1" out.csv >/dev/null
@@ -253,7 +253,7 @@ test_expect_success '-j 2 writes the same output as -j 1' '
 	echo "{\"type\":\"note\"}" >>big.txt && echo junk >>big.txt && cat q.txt >>big.txt &&
 	for j in 1 2 7; do
 		expect_exit 65 dz-match -p pub -p pub2 --no-state --bank b.dzb --bank c.dzb \
-			--hashes -j $j big.txt >j$j 2>/dev/null || exit 1
+			--hashes -j $j big.txt >j$j 2>/dev/null || return 1
 	done &&
 	test_cmp j1 j2 && test_cmp j1 j7 && test $(wc -l <j1) -gt 300
 '

@@ -54,7 +54,7 @@ test_expect_success 'a good bank is accepted and recorded in the default state f
 test_expect_success 'all three formats verify, as minisign -V does' '
 	for f in dzb jsonl csv; do
 		minisign -Vm b1.$f -p pub >/dev/null &&
-		dz-match -p pub --bank b1.$f --hashes qa.txt >out.$f || exit 1
+		dz-match -p pub --bank b1.$f --hashes qa.txt >out.$f || return 1
 	done &&
 	jq -e ".bank_seq == 1" out.csv
 '

@@ -136,7 +136,7 @@ test_expect_success '--exact hashes as the reference does' '
 test_expect_success '-j 2 writes the same output as -j 1' '
 	mkdir many &&
 	for i in $(seq 1 15); do
-		cp a.png many/$i-a.png && cp c.png many/$i-c.png && cp r.png many/$i-r.png || exit 1
+		cp a.png many/$i-a.png && cp c.png many/$i-c.png && cp r.png many/$i-r.png || return 1
 	done &&
 	echo junk >many/junk.png &&
 	find many -type f | sort >list &&

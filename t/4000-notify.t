@@ -87,11 +87,9 @@ test_expect_success 'setup: two cases, URLs on three providers and an unknown ho
 		https://pix.example/1.jpg https://cdn.pix.example/2.jpg https://video.example/v/3 \
 		https://form.example/x https://nobody.example/y) &&
 	cb=$(submit s-b 16 false "{\"email\":\"other-canary@example.org\"}" https://pix.example/9.jpg) &&
-	echo $ca >ca && echo $cb >cb &&
 	judge_all $ca 6 adult_ncii && judge_all $cb 2 minor &&
 	dz-hash --store >h.jsonl
 '
-ca=$(cat ca) cb=$(cat cb)
 
 test_expect_success 'one notice per provider, its URLs grouped; operator records for the rest' '
 	dz-notify >rec 2>err &&
@@ -267,7 +265,7 @@ test_expect_success 'no store: exit 66' '
 if command -v python3 >/dev/null 2>&1; then
 	python3 "$TOP/t/rdap-fixture.py" "$TOP/t/data/rdap" rdap.port rdap.log 2>rdap.err &
 	rdap_pid=$!
-	trap 'kill $rdap_pid 2>/dev/null' EXIT
+	test_atexit 'kill $rdap_pid 2>/dev/null'
 	for i in $(seq 100); do test -s rdap.port && break; sleep 0.1; done
 fi
 test_expect_success '--resolve: an unknown host gets the RDAP abuse contact (local fixture)' '

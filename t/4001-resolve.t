@@ -20,7 +20,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done' EXIT
+test_atexit 'for p in $pids; do kill "$p" 2>/dev/null; done'
 
 # start_fixture NAME [CERT KEY]: a fixture server; its port in NAME.port.
 start_fixture() {

@@ -28,6 +28,7 @@
 #   the store: PRAGMA integrity_check and foreign_key_check clean.
 #
 # DZ_CRASH_TRIALS (default 60) trials; DZ_CRASH_SEED replays the delays.
+# slow: crash trials (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/t/lib-crash.sh"
 
@@ -166,7 +167,7 @@ test_expect_success 'fault-free runs, to a Maildir and through the MTA, send all
 		! grep -v "|sent|" ref-$m/plan &&
 		delivered ref-$m $m >ref-$m/msgs && test $(wc -l <ref-$m/msgs) = 14 &&
 		! grep -v " whole\$" ref-$m/msgs &&
-		test $(cut -d" " -f1 ref-$m/msgs | sort -u | wc -l) = 14 || exit 1
+		test $(cut -d" " -f1 ref-$m/msgs | sort -u | wc -l) = 14 || return 1
 	done &&
 	test_cmp ref-maildir/plan ref-mta/plan &&
 	cp ref-maildir/plan ref.plan &&
@@ -245,7 +246,7 @@ test_expect_success "$TRIALS trials: a run killed at a random instant, then a ru
 	for t in $(seq 1 "$TRIALS"); do
 		d=trial-$t m=mta
 		[ $((t % 2)) = 1 ] && m=maildir
-		copy_store $d || exit 1
+		copy_store $d || return 1
 		CRASH_PIPE=$(( (t / 2) % 2 ))
 		run_us=$run_us_mta; [ $m = maildir ] && run_us=$run_us_maildir
 		crash_kill "$run_us" $d/killed.out $d/killed.err $(notify $d $m)

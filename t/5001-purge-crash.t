@@ -9,6 +9,7 @@
 # is the system of record), and the store passes its integrity check.
 # DZ_CRASH_TRIALS (default 30) trials; DZ_CRASH_SEED replays the delays;
 # scripts/crash-trials runs many more.
+# slow: crash trials (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/t/lib-crash.sh"
 crash_init
@@ -42,7 +43,7 @@ run_ms=$(( ($(date +%s%N) - t0) / 1000000 + 2 ))
 test_expect_success "$TRIALS trials: a purge killed at a random instant, then one that finishes" '
 	midway=0 killed=0
 	for t in $(seq 1 "$TRIALS"); do
-		batch "$t" || exit 1
+		batch "$t" || return 1
 		total=$(left)
 		DZ_NOW=$LATER dz-purge >"killed-$t" 2>/dev/null &
 		pid=$!
@@ -53,8 +54,8 @@ test_expect_success "$TRIALS trials: a purge killed at a random instant, then on
 		[ $? = 137 ] && killed=$((killed + 1))
 		now=$(left)
 		[ "$now" -gt 0 ] && [ "$now" -lt "$total" ] && midway=$((midway + 1))
-		DZ_NOW=$LATER dz-purge >"out-$t" || exit 1
-		[ "$(left)" = 0 ] || { echo "trial $t: $(left) left"; exit 1; }
+		DZ_NOW=$LATER dz-purge >"out-$t" || return 1
+		[ "$(left)" = 0 ] || { echo "trial $t: $(left) left"; return 1; }
 	done
 	echo "a run takes about $run_ms ms; $midway of $TRIALS runs were killed mid-way" >"$TRASH/midway"
 	echo $killed >"$TRASH/killed.n"

@@ -38,6 +38,7 @@
 #   PRAGMA integrity_check and foreign_key_check clean.
 #
 # DZ_CRASH_TRIALS (default 60) trials; DZ_CRASH_SEED replays the delays.
+# slow: crash trials (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/t/lib-crash.sh"
 require_testdata
@@ -69,7 +70,7 @@ test_expect_success 'setup: a store with 41 items hashed, a signing key' '
 	dz-ingest --init 2>/dev/null && dz-export keygen 2>/dev/null &&
 	for c in 1 2 3 4; do
 		jq -cn --arg s "e-$c" --argjson c $c "{type:\"submission\",submission:\$s,age:25,
-			files:[range(1; 11) | \"media/p\(. + (\$c - 1) * 10).png\"]}" || exit 1
+			files:[range(1; 11) | \"media/p\(. + (\$c - 1) * 10).png\"]}" || return 1
 	done >sub.jsonl &&
 	printf "{\"type\":\"submission\",\"submission\":\"e-5\",\"age\":25,\"files\":[\"media/v.mp4\"]}\n" >>sub.jsonl &&
 	dz-ingest sub.jsonl >acks && jq -r .case acks >cases && test $(wc -l <cases) = 5 &&
@@ -132,7 +133,7 @@ test_expect_success 'a fault-free chain: full, delta, delta, each verified by a 
 		change ref $s && crash_now && t0=$CRASH_NOW &&
 		$(step_cmd ref $s) >ref/rec-$s &&
 		crash_now && echo $(( CRASH_NOW - t0 )) >run_us.$s &&
-		partner ref || exit 1
+		partner ref || return 1
 	done &&
 	test "$(q ref "SELECT group_concat(kind) FROM exports")" = full,delta,delta &&
 	jq -e ".entries > 41 and .withdrawals == 0" ref/rec-1 &&
@@ -245,10 +246,10 @@ test_expect_success "$TRIALS trials: one run of a chain killed at a random insta
 	killed=0 committed=0 recovered=0 lost=0 dup=0 failed=0 other=0 refull=0
 	for t in $(seq 1 "$TRIALS"); do
 		d=trial-$t
-		copy_store $d || exit 1
+		copy_store $d || return 1
 		crash_rand 3; k=$((CRASH_R + 1))
 		for s in 1 2 3; do
-			change $d $s || exit 1
+			change $d $s || return 1
 			if [ $s = $k ]; then
 				before=$(q $d "SELECT count(*) FROM exports")
 				eval "run_us=\$run_us_$s"

@@ -5,6 +5,7 @@
 # video; the case closed, the victim answered, retention applied. Any
 # invalid read or write, use of uninitialised memory, or definite or
 # indirect leak fails the program (exit 99) and the test.
+# slow: the whole cycle under valgrind (make check-quick leaves it out)
 . "$(dirname "$0")/lib.sh"
 require_testdata
 

@@ -67,7 +67,7 @@ smtp_sink_start() {
 		say "Bail out! smtp_sink_start: $dir exists already"
 		exit 1
 	fi
-	trap smtp_sink_stop EXIT
+	test_atexit smtp_sink_stop
 	trap 'exit 130' INT TERM
 	for try in 1 2 3 4 5; do
 		SMTP_PORT=$(smtp__free_port) || return 1

@@ -1,10 +1,19 @@
 # t/lib.sh: sourced by every t/NNNN-*.t; prints TAP.
 #
 #   test_expect_success 'what it checks' 'shell commands'
+#   test_when_finished 'shell commands'   (inside a test) run them after it,
+#                                  pass or fail; if they fail, the test fails
+#   test_atexit 'shell commands'   run them when the script ends (servers)
 #   test_cmp EXPECTED ACTUAL       diff -u, fails on any difference
 #   must_fail CMD...               CMD fails with an exit code, not a signal
 #   expect_exit N CMD...           CMD exits with exactly N
 #   test_done                      prints the plan and sets the exit status
+#
+# A test body runs in the script's own shell, as a function: what it sets
+# (ids, counts) is there for the tests after it; it ends early with
+# "return 1", never "exit". The working directory is put back after each
+# test. A body that kills the shell (exit, an unset variable under set -u)
+# is reported as a failure, with its output, before the script stops.
 #
 # Each script runs in its own scratch directory t/trash.NAME, removed on
 # success. Output is always written to files, never piped, so exit codes
@@ -17,7 +26,7 @@ export DZ_NOW=${DZ_NOW:-2026-01-15T12:00:00Z}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$TOP/cmd:$TOP/t/unit:$PATH
 export PATH
-TESTDATA=${DZ_TESTDATA:-$TOP/../shared/testdata}
+TESTDATA=${DZ_TESTDATA:-$TOP/t/data/reference}
 T_NAME=$(basename "$0" .t)
 TRASH=$TOP/t/trash.$T_NAME
 rm -rf "$TRASH" && mkdir -p "$TRASH" && cd "$TRASH" || exit 1
@@ -38,10 +47,64 @@ t_result() {
 	fi
 }
 
+# The body, as a function of the script's shell, so that "return" ends it.
+t_eval() {
+	eval "$1"
+}
+
+t_in_test=
+t_cleanup=
+t_exit_hooks=
+
+# The script's end: hooks registered with test_atexit, and a test whose body
+# ended the shell reported as failed, output included.
+t_exit() {
+	local rc=$?
+	if [ -n "$t_in_test" ]; then
+		exec >&7 2>&8
+		t_count=$((t_count + 1))
+		say "not ok $t_count - $t_in_test"
+		diag "the test ended the script (status $rc): use return, not exit"
+		sed 's/^/#  | /' "$TRASH/.out" | head -n 60
+		t_in_test=
+		rc=1
+	fi
+	[ -z "$t_exit_hooks" ] || eval "$t_exit_hooks"
+	exit $rc
+}
+# The script's own output, for t_exit: a body's output goes to .out.
+exec 7>&1 8>&2
+trap t_exit EXIT
+
+test_atexit() {
+	t_exit_hooks="$1
+$t_exit_hooks"
+}
+
+test_when_finished() {
+	if [ -z "$t_in_test" ]; then
+		echo "test_when_finished: only inside a test" >&2
+		return 1
+	fi
+	t_cleanup="$1
+$t_cleanup"
+}
+
 test_expect_success() {
-	local desc=$1 body=$2 rc
-	(eval "$body") >"$TRASH/.out" 2>&1
+	local desc=$1 body=$2 rc crc t_here=$PWD
+	t_in_test=$desc t_cleanup=
+	t_eval "$body" >"$TRASH/.out" 2>&1 </dev/null
 	rc=$?
+	if [ -n "$t_cleanup" ]; then
+		(eval "$t_cleanup") >>"$TRASH/.out" 2>&1
+		crc=$?
+		if [ $crc != 0 ] && [ $rc = 0 ]; then
+			echo "test_when_finished: clean-up failed ($crc)" >>"$TRASH/.out"
+			rc=$crc
+		fi
+	fi
+	t_in_test= t_cleanup=
+	cd "$t_here" || exit 1
 	if [ $rc != 0 ]; then
 		diag "failed ($rc): $desc" "$body"
 		sed 's/^/#  | /' "$TRASH/.out" | head -n 60
