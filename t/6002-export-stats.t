@@ -232,10 +232,10 @@ test_expect_success 'without --from: from the first report; without --to: until 
 
 test_expect_success 'no personal data, no id, no URL in the figures' '
 	stats >s.jsonl && stats --format html >s.html &&
-	for f in s.jsonl s.html; do
-		! grep -i -e canary -e "+33" -e "12 34" -e "://" -e "\.example" -e sub- $f || return 1
-		for id in $old $a $b $c $d $f $e; do ! grep -q "$id" $f || return 1; done
-		! grep -E -q "[0-9a-f]{16}" $f || return 1
+	for page in s.jsonl s.html; do
+		! grep -i -e canary -e "+33" -e "12 34" -e "://" -e "\.example" -e sub- $page || return 1
+		for id in $old $a $b $c $d $f $e; do ! grep -q "$id" $page || return 1; done
+		! grep -E -q "[0-9a-f]{16}" $page || return 1
 	done
 '
 
