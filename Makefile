@@ -56,11 +56,11 @@ PKGS_ALL = $(PKGS_IMAGE) libssl libcrypto jansson yaml-0.1 sqlite3
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_ALL) 2>/dev/null)
 
-# share/dz/ (provider directory, templates) compiled in: lib/builtin.c.
+# share/dz/ (provider directory, templates) compiled in: lib/core/builtin.c.
 DATA = $(sort $(wildcard share/dz/*.yaml share/dz/templates/*.txt))
-LIB_SRC = $(sort $(wildcard lib/*.c) lib/builtin.c)
+LIB_SRC = $(sort $(wildcard lib/*/*.c) lib/core/builtin.c)
 LIB_OBJ = $(LIB_SRC:.c=.o)
-LIB_HDR = $(wildcard lib/*.h)
+LIB_HDR = $(wildcard lib/*/*.h)
 PROGS = dz-hash dz-ingest dz-export dz-match dz-notify dz-purge
 PROG_BIN = $(addprefix cmd/,$(PROGS))
 UNIT_SRC = $(sort $(wildcard t/unit/*.c))
@@ -83,14 +83,14 @@ BUILD_FLAGS_NOW = $(CC) $(CFLAGS) $(DZ_CFLAGS) $(LDFLAGS) $(DZ_LDFLAGS)
 .build-flags: FORCE
 	@echo '$(BUILD_FLAGS_NOW)' | cmp -s - $@ || echo '$(BUILD_FLAGS_NOW)' > $@
 
-lib/builtin.c: scripts/embed $(DATA)
+lib/core/builtin.c: scripts/embed $(DATA)
 	sh scripts/embed share/dz $(DATA:share/dz/%=%) > $@.tmp && mv $@.tmp $@
 
 lib/%.o: lib/%.c $(LIB_HDR) .build-flags
 	$(CC) $(CFLAGS) $(DZ_OPT) $(DZ_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # The PDQ filter is the hot loop: let the compiler vectorise it.
-lib/pdq.o: DZ_OPT = -O3
+lib/hash/pdq.o: DZ_OPT = -O3
 
 lib/libdz.a: $(LIB_OBJ)
 	rm -f $@
@@ -118,7 +118,7 @@ check-quick: all $(UNIT_BIN)
 # nothing written (t/0101-warnings.t; `make warnings` by hand).
 WARN_SRC = $(LIB_SRC) $(wildcard cmd/*.c) $(UNIT_SRC)
 WARN_CC = gcc clang
-warnings: lib/builtin.c
+warnings: lib/core/builtin.c
 	@for c in $(WARN_CC); do \
 		printf '%s\n' $(WARN_SRC) | xargs -P2 -I{} $$c -O2 \
 			-D_FORTIFY_SOURCE=2 -fPIE -c -o /dev/null $(DZ_CFLAGS) \
@@ -146,7 +146,7 @@ deps:
 	sh scripts/deps
 
 # make install: the programs, the pages, share/dz/ (the provider directory
-# and the notice templates, copies of what lib/builtin.c compiles into the
+# and the notice templates, copies of what lib/core/builtin.c compiles into the
 # programs, for operators to copy and change: see notify.providers and
 # notify.templates in dz.yaml(5)), and the bash completion, as one file and
 # a link to it per program (bash-completion looks the file up by command).
@@ -188,7 +188,7 @@ uninstall:
 	rmdir "$(DESTDIR)$(DATADIR)" 2>/dev/null || :
 
 clean:
-	rm -f lib/*.o lib/libdz.a lib/builtin.c $(PROG_BIN) $(UNIT_BIN) .build-flags \
+	rm -f lib/*/*.o lib/libdz.a lib/core/builtin.c $(PROG_BIN) $(UNIT_BIN) .build-flags \
 		scripts/bench/matchbench scripts/bench/mkbank $(CLEAN_EXTRA)
 	rm -rf t/trash.*
 

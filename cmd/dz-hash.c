@@ -11,15 +11,15 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "hash.h"
-#include "input.h"
-#include "pool.h"
-#include "proc.h"
-#include "progress.h"
-#include "record.h"
-#include "config.h"
-#include "storehash.h"
+#include "core/err.h"
+#include "hash/hash.h"
+#include "core/input.h"
+#include "core/pool.h"
+#include "core/proc.h"
+#include "core/progress.h"
+#include "core/record.h"
+#include "core/config.h"
+#include "work/hashstore.h"
 
 #define PROG "dz-hash"
 
@@ -391,12 +391,12 @@ store_emit(json_t *rec, void *ctx)
 	return rc;
 }
 
-/* dz-hash --store: the work is lib/storehash's. */
+/* dz-hash --store: the work is lib/hashstore's. */
 static int
 run_store(const struct cfg *cfg, const char *cfg_path, const char *item)
 {
 	struct dz_config conf;
-	struct dz_storehash *h;
+	struct dz_hashstore *h;
 	struct dz_err err, cerr;
 	unsigned hashed = 0, failed = 0;
 	int rc;
@@ -405,15 +405,15 @@ run_store(const struct cfg *cfg, const char *cfg_path, const char *item)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return err.code;
 	}
-	if (!(h = dz_storehash_open(&conf, &cfg->hash, PROG, &err))) {
+	if (!(h = dz_hashstore_open(&conf, &cfg->hash, PROG, &err))) {
 		fprintf(stderr, PROG ": cannot open the store: %s\n", err.msg);
 		dz_config_release(&conf);
 		return err.code;
 	}
 	dz_out_init(stdout);
-	rc = dz_storehash_run(h, item, store_emit, stdout, &hashed, &failed,
+	rc = dz_hashstore_run(h, item, store_emit, stdout, &hashed, &failed,
 	    &err);
-	dz_storehash_close(h);
+	dz_hashstore_close(h);
 	dz_config_release(&conf);
 	if (dz_out_close(stdout, &cerr)) {
 		fprintf(stderr, PROG ": cannot write output: %s\n", cerr.msg);

@@ -9,11 +9,11 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "err.h"
-#include "ingest.h"
-#include "proc.h"
-#include "record.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "work/ingest.h"
+#include "core/proc.h"
+#include "core/record.h"
 
 #define PROG "dz-ingest"
 

@@ -16,19 +16,19 @@
 
 #include <jansson.h>
 
-#include "bank.h"
-#include "banktrust.h"
-#include "config.h"
-#include "digest.h"
-#include "err.h"
-#include "hash.h"
-#include "input.h"
-#include "match.h"
-#include "pool.h"
-#include "proc.h"
-#include "progress.h"
-#include "record.h"
-#include "sign.h"
+#include "bank/bank.h"
+#include "bank/banktrust.h"
+#include "core/config.h"
+#include "crypto/digest.h"
+#include "core/err.h"
+#include "hash/hash.h"
+#include "core/input.h"
+#include "work/match.h"
+#include "core/pool.h"
+#include "core/proc.h"
+#include "core/progress.h"
+#include "core/record.h"
+#include "crypto/sign.h"
 
 #define PROG "dz-match"
 

@@ -12,15 +12,15 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "crypt.h"
-#include "err.h"
-#include "notify.h"
-#include "proc.h"
-#include "provider.h"
-#include "record.h"
-#include "resolve.h"
-#include "store.h"
+#include "core/config.h"
+#include "crypto/crypt.h"
+#include "core/err.h"
+#include "work/notify.h"
+#include "core/proc.h"
+#include "notice/provider.h"
+#include "core/record.h"
+#include "notice/resolve.h"
+#include "store/store.h"
 
 #define PROG "dz-notify"
 

@@ -10,12 +10,12 @@
 
 #include <jansson.h>
 
-#include "config.h"
-#include "err.h"
-#include "proc.h"
-#include "purge.h"
-#include "record.h"
-#include "store.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/proc.h"
+#include "work/purge.h"
+#include "core/record.h"
+#include "store/store.h"
 
 #define PROG "dz-purge"
 

@@ -28,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "mih.h"
-#include "pdq.h"
+#include "core/err.h"
+#include "bank/mih.h"
+#include "hash/pdq.h"
 
 #define RADIUS 31
 #define NPLANTED 1000

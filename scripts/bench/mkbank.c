@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bank.h"
-#include "err.h"
-#include "pdq.h"
+#include "bank/bank.h"
+#include "core/err.h"
+#include "hash/pdq.h"
 
 static const char *prog = "mkbank";
 

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bank.h"
-#include "banktrust.h"
-#include "err.h"
-#include "mih.h"
-#include "pdq.h"
-#include "sign.h"
+#include "bank/bank.h"
+#include "bank/banktrust.h"
+#include "core/err.h"
+#include "bank/mih.h"
+#include "hash/pdq.h"
+#include "crypto/sign.h"
 
 #include "fuzz.h"
 

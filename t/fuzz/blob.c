@@ -28,8 +28,8 @@
 
 #include <openssl/evp.h>
 
-#include "crypt.h"
-#include "err.h"
+#include "crypto/crypt.h"
+#include "core/err.h"
 
 #include "fuzz.h"
 

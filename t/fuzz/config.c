@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "config.h"
-#include "err.h"
-#include "provider.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "notice/provider.h"
 
 #include "fuzz.h"
 

@@ -57,7 +57,7 @@ clean: fuzz-clean-build
 # Rebuild the clang objects when their flags change.
 FUZZ_FLAGS_NOW = $(FUZZ_COMPILE) | $(FUZZ_LINK)
 t/fuzz/obj/.flags: FORCE
-	@mkdir -p t/fuzz/obj/lib t/fuzz/bin
+	@mkdir -p $(sort $(dir $(FUZZ_LIB_OBJ))) t/fuzz/bin
 	@echo '$(FUZZ_FLAGS_NOW)' | cmp -s - $@ || echo '$(FUZZ_FLAGS_NOW)' > $@
 
 t/fuzz/obj/lib/%.o: lib/%.c $(LIB_HDR) t/fuzz/obj/.flags

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "hash.h"
-#include "image.h"
+#include "core/err.h"
+#include "hash/hash.h"
+#include "media/image.h"
 
 #include "fuzz.h"
 #include "fzimage.h"

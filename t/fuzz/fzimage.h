@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "media/image.h"
 
 /*
  * Hash data as dz-hash does if dz_image_sniff finds one of the formats in

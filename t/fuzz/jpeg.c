@@ -3,7 +3,7 @@
  * the default and the exact mode, and lib/exif's orientation parser on
  * the raw bytes (it reads APP1 "Exif" payloads and PNG eXIf chunks).
  */
-#include "exif.h"
+#include "media/exif.h"
 
 #include "fuzz.h"
 #include "fzimage.h"

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "provider.h"
-#include "resolve.h"
+#include "core/err.h"
+#include "notice/provider.h"
+#include "notice/resolve.h"
 
 #include "fuzz.h"
 

@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "match.h"
-#include "record.h"
-#include "vpdqsig.h"
+#include "core/err.h"
+#include "work/match.h"
+#include "core/record.h"
+#include "hash/vpdqsig.h"
 
 #include "fuzz.h"
 

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bank.h"
-#include "crypt.h"
-#include "err.h"
-#include "fdio.h"
-#include "input.h"
-#include "sign.h"
+#include "bank/bank.h"
+#include "crypto/crypt.h"
+#include "core/err.h"
+#include "core/fdio.h"
+#include "core/input.h"
+#include "crypto/sign.h"
 
 #include "fuzz.h"
 

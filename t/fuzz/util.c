@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "sign.h"
+#include "crypto/sign.h"
 
 #include "fuzz.h"
 

@@ -9,9 +9,9 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "media.h"
-#include "vpdq.h"
+#include "core/err.h"
+#include "media/media.h"
+#include "hash/vpdq.h"
 
 #include "fuzz.h"
 

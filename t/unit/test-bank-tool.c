@@ -31,9 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bank.h"
-#include "err.h"
-#include "pdq.h"
+#include "bank/bank.h"
+#include "core/err.h"
+#include "hash/pdq.h"
 
 static const char usage[] =
     "usage: test-bank-tool build [options] OUT < SPEC\n"

@@ -28,11 +28,11 @@
 
 #include <jansson.h>
 
-#include "bank.h"
-#include "digest.h"
-#include "err.h"
-#include "mih.h"
-#include "pdq.h"
+#include "bank/bank.h"
+#include "crypto/digest.h"
+#include "core/err.h"
+#include "bank/mih.h"
+#include "hash/pdq.h"
 #include "tap.h"
 
 #define MAX_DAY 2932896u	/* 9999-12-31 */

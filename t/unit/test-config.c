@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "err.h"
+#include "core/config.h"
+#include "core/err.h"
 #include "tap.h"
 
 #define SECRET "Zq9-s3cret-Xv"

@@ -20,8 +20,8 @@
 
 #include <openssl/evp.h>
 
-#include "crypt.h"
-#include "err.h"
+#include "crypto/crypt.h"
+#include "core/err.h"
 #include "tap.h"
 
 #define CHUNK DZ_BLOB_CHUNK

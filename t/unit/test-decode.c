@@ -30,13 +30,13 @@
 #include <jpeglib.h>
 #include <libpng16/png.h>
 
-#include "avimage.h"
-#include "err.h"
-#include "exif.h"
-#include "image.h"
-#include "jpegimage.h"
-#include "luma.h"
-#include "pngimage.h"
+#include "media/avimage.h"
+#include "core/err.h"
+#include "media/exif.h"
+#include "media/image.h"
+#include "media/jpegimage.h"
+#include "media/luma.h"
+#include "media/pngimage.h"
 #include "tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)

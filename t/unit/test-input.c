@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "input.h"
+#include "core/err.h"
+#include "core/input.h"
 #include "tap.h"
 
 static char tmp[4096];		/* our scratch directory under $TMPDIR */

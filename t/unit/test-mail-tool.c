@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "err.h"
-#include "mail.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "notice/mail.h"
 
 #define MAXLIST 64
 

@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include "err.h"
-#include "mail.h"
+#include "core/err.h"
+#include "notice/mail.h"
 #include "tap.h"
 
 static char dir[4096];		/* scratch directory */

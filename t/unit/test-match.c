@@ -12,15 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bank.h"
-#include "banktrust.h"
-#include "err.h"
-#include "match.h"
-#include "pdq.h"
-#include "record.h"
-#include "sign.h"
+#include "bank/bank.h"
+#include "bank/banktrust.h"
+#include "core/err.h"
+#include "work/match.h"
+#include "hash/pdq.h"
+#include "core/record.h"
+#include "crypto/sign.h"
 #include "tap.h"
-#include "vpdqsig.h"
+#include "hash/vpdqsig.h"
 
 static char dir[256];
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "mih.h"
-#include "pdq.h"
+#include "core/err.h"
+#include "bank/mih.h"
+#include "hash/pdq.h"
 #include "tap.h"
 
 #define MAXR 31

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "luma.h"
-#include "pdq.h"
+#include "core/err.h"
+#include "media/luma.h"
+#include "hash/pdq.h"
 #include "tap.h"
 
 static const char *testdata;

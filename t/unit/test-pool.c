@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
-#include "pool.h"
+#include "core/err.h"
+#include "core/pool.h"
 #include "tap.h"
 
 #define NJOBS 10000

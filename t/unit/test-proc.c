@@ -6,8 +6,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "err.h"
-#include "proc.h"
+#include "core/err.h"
+#include "core/proc.h"
 #include "tap.h"
 
 int

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "progress.h"
+#include "core/progress.h"
 #include "tap.h"
 
 static char path[4096];

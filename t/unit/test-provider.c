@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "provider.h"
+#include "core/err.h"
+#include "notice/provider.h"
 #include "tap.h"
 
 static void

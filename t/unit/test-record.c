@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "record.h"
+#include "core/err.h"
+#include "core/record.h"
 #include "tap.h"
 
 static const char *

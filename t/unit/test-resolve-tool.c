@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "err.h"
-#include "resolve.h"
+#include "core/err.h"
+#include "notice/resolve.h"
 
 int
 main(int argc, char **argv)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "resolve.h"
+#include "core/err.h"
+#include "notice/resolve.h"
 #include "tap.h"
 
 #define MAX (1u << 20)

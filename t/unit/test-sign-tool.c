@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "sign.h"
+#include "core/err.h"
+#include "crypto/sign.h"
 
 static const char usage[] =
     "usage: test-sign-tool keygen SECKEY PUBKEY [COMMENT]\n"

@@ -20,8 +20,8 @@
 
 #include <openssl/evp.h>
 
-#include "err.h"
-#include "sign.h"
+#include "core/err.h"
+#include "crypto/sign.h"
 #include "tap.h"
 
 static char dir[4096];

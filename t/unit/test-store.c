@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.c"
+#include "store/store.c"
 #include "tap.h"
 
 /* ok(), and the store's error message when it fails (err in scope). */

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "tap.h"
-#include "template.h"
+#include "notice/template.h"
 
 static json_t *data;
 

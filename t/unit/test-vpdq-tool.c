@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "input.h"
-#include "vpdq.h"
+#include "core/err.h"
+#include "core/input.h"
+#include "hash/vpdq.h"
 
 int
 main(int argc, char **argv)

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "tap.h"
-#include "vpdq.h"
+#include "hash/vpdq.h"
 
 /* unrelated hashes: splitmix64 of the seed */
 static uint64_t

@@ -1,0 +1,326 @@
+/*
+ * lib/store: the system of record. Owns the SQLite schema, its migrations
+ * and every SQL statement; no program writes SQL of its own.
+ *
+ * Layout under the store directory (created mode 0700):
+ *   store.db (+ -wal, -shm)  cases, items, audit log, schema version
+ *   blobs/                   encrypted media, one file per item (lib/crypt)
+ * The database runs in WAL mode with synchronous=FULL, secure_delete=ON,
+ * foreign keys on and a busy timeout; every write happens inside
+ * dz_store_begin (BEGIN IMMEDIATE) ... dz_store_commit.
+ *
+ * Personal data (contact, description) is stored only sealed under the
+ * case's own key (lib/crypt), which is stored wrapped by the master key.
+ * The audit log never holds personal data: actions, ids and times.
+ *
+ * Case ids are 10 Crockford base32 characters (50 random bits), easy to
+ * read over the phone; item ids are the case id, '-', and a number.
+ */
+#ifndef DZ_STORE_H
+#define DZ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "crypto/crypt.h"
+
+struct dz_err;
+struct dz_store;
+
+#define DZ_CASE_ID_LEN 10
+#define DZ_ITEM_ID_MAX 24
+
+/* Open (creating and migrating as needed) the store in dir. */
+int dz_store_open(const char *dir, struct dz_store **s, struct dz_err *err);
+/*
+ * Open the existing store in dir for reading only (statistics): the
+ * database is opened read-only and with query_only set, nothing is
+ * created or migrated, no lock is taken. EX_NOINPUT when there is no
+ * store.db; EX_CONFIG when its schema is not this program's (a later
+ * one, or an earlier one that a program opening it for writing must
+ * upgrade first). The store's write functions fail on it.
+ */
+int dz_store_open_readonly(const char *dir, struct dz_store **s,
+    struct dz_err *err);
+void dz_store_close(struct dz_store *s);
+/* The blobs directory (owned by the store). */
+const char *dz_store_blob_dir(const struct dz_store *s);
+/*
+ * Take the exclusive lock file name (created 0600 in the store
+ * directory) without waiting: the open descriptor, which holds the lock
+ * until closed, or -1 with EX_TEMPFAIL and the message busy when another
+ * process holds it.
+ */
+int dz_store_lock(struct dz_store *s, const char *name, const char *busy,
+    struct dz_err *err);
+int dz_store_schema_version(struct dz_store *s);
+
+int dz_store_begin(struct dz_store *s, struct dz_err *err);
+int dz_store_commit(struct dz_store *s, struct dz_err *err);
+void dz_store_rollback(struct dz_store *s);
+/*
+ * A read transaction: every read until dz_store_read_end sees the same
+ * state of the store (one snapshot), and takes no write lock.
+ */
+int dz_store_read_begin(struct dz_store *s, struct dz_err *err);
+void dz_store_read_end(struct dz_store *s);
+
+/* A fresh random case id (not yet in the store), NUL-terminated. */
+int dz_store_new_case_id(struct dz_store *s, char id[DZ_CASE_ID_LEN + 1],
+    struct dz_err *err);
+
+struct dz_case {
+	char id[DZ_CASE_ID_LEN + 1];
+	const char *submission_id;	/* unique: the idempotence key */
+	const char *received_at;	/* RFC 3339 UTC */
+	int declared_age;		/* -1 when not given */
+	int minor;			/* declared age < 18 */
+	const char *language;		/* "fr", "en", ...; may be NULL */
+	int followup;			/* the victim wants an answer */
+	uint8_t wrapped_key[DZ_WRAPPED_KEY_BYTES];
+	const uint8_t *contact;		/* sealed JSON, or NULL */
+	size_t contact_len;
+	const uint8_t *description;	/* sealed text, or NULL */
+	size_t description_len;
+};
+
+struct dz_item {
+	char id[DZ_ITEM_ID_MAX];
+	const char *case_id;
+	const char *url;		/* may be NULL */
+	const char *media_type;		/* "image/jpeg", ...; NULL without media */
+	uint64_t media_size;
+	int has_media;
+	uint8_t wrapped_key[DZ_WRAPPED_KEY_BYTES];	/* when has_media */
+	const char *blob;		/* file name under blobs/ */
+};
+
+/* 1 and the case id if submission_id is known, 0 if not, -1 on error. */
+int dz_store_case_by_submission(struct dz_store *s, const char *submission_id,
+    char id[DZ_CASE_ID_LEN + 1], struct dz_err *err);
+
+/* Within a transaction. New cases are "open"; new items are "review". */
+int dz_store_case_insert(struct dz_store *s, const struct dz_case *c,
+    const char *now, struct dz_err *err);
+int dz_store_item_insert(struct dz_store *s, const struct dz_item *it,
+    const char *now, struct dz_err *err);
+
+/*
+ * State changes, within a transaction; each writes an audit entry.
+ * Return 0, or -1 with EX_DATAERR when the case or item does not exist
+ * or the change is not allowed from its state (a closed case stays
+ * closed; a verdict on an item with a verdict replaces it and says so in
+ * the audit log). An illegal verdict needs a category; a not_illegal one
+ * keeps none. No verdict on an item of a withdrawn case. Withdrawing a
+ * withdrawn case changes nothing and is audited as "again".
+ */
+enum dz_verdict { DZ_VERDICT_ILLEGAL, DZ_VERDICT_NOT_ILLEGAL };
+enum dz_category { DZ_CAT_NONE, DZ_CAT_ADULT_NCII, DZ_CAT_MINOR, DZ_CAT_OTHER };
+int dz_store_item_verdict(struct dz_store *s, const char *item_id,
+    enum dz_verdict v, enum dz_category cat, const char *actor,
+    const char *now, struct dz_err *err);
+int dz_store_case_close(struct dz_store *s, const char *case_id,
+    const char *actor, const char *now, struct dz_err *err);
+int dz_store_case_withdraw(struct dz_store *s, const char *case_id,
+    const char *actor, const char *now, struct dz_err *err);
+/*
+ * Forget a case's personal data: its wrapped key, sealed contact and
+ * description become NULL and purged_at is set (secure_delete zeroes the
+ * old bytes in the pages). Within a transaction; EX_DATAERR if the case
+ * does not exist. Purging a purged case changes nothing and is audited as
+ * "again". Follow the commit with dz_store_checkpoint so that no copy is
+ * left in the WAL.
+ */
+int dz_store_case_purge_personal(struct dz_store *s, const char *case_id,
+    const char *actor, const char *now, struct dz_err *err);
+/*
+ * Copy the WAL into the database and truncate it to zero bytes (outside
+ * a transaction). EX_TEMPFAIL when readers kept it from finishing.
+ * dz_store_checkpoint_wait waits at most wait_ms for them (then
+ * EX_TEMPFAIL), so that writers it holds back meanwhile wait no longer.
+ */
+int dz_store_checkpoint(struct dz_store *s, struct dz_err *err);
+int dz_store_checkpoint_wait(struct dz_store *s, int wait_ms,
+    struct dz_err *err);
+/* Free-form audit entry (no personal data in detail); in or out of a
+ * transaction. */
+int dz_store_audit(struct dz_store *s, const char *actor, const char *action,
+    const char *case_id, const char *item_id, const char *detail,
+    const char *now, struct dz_err *err);
+
+const char *dz_verdict_name(enum dz_verdict v);	/* "illegal", "not_illegal" */
+/* "adult_ncii", "minor", "other"; "none" for DZ_CAT_NONE */
+const char *dz_category_name(enum dz_category c);
+int dz_category_parse(const char *s, enum dz_category *c);	/* 0 / -1 */
+
+/*
+ * Read side. Each row is a JSON record ({"type":"case",...} or
+ * {"type":"item",...}) with no personal data: ids, states, dates, flags,
+ * URL, media type and size, verdict, category. fn owns row (it must
+ * json_decref it) and returns nonzero to stop; the list then returns 0.
+ * Rows come in insertion order. state NULL means all.
+ */
+typedef int (*dz_store_row_fn)(json_t *row, void *ctx);
+int dz_store_list_cases(struct dz_store *s, const char *state,
+    dz_store_row_fn fn, void *ctx, struct dz_err *err);
+int dz_store_list_items(struct dz_store *s, const char *state,
+    dz_store_row_fn fn, void *ctx, struct dz_err *err);
+
+/* One case record as listed: 1 and *row (caller owns), 0 if no such case. */
+int dz_store_case_get(struct dz_store *s, const char *case_id, json_t **row,
+    struct dz_err *err);
+
+/*
+ * The sealed personal data of a case, for an explicit --contact view.
+ * *contact and *description are malloc'd (caller frees), NULL when absent
+ * or purged; wrapped_key is zeroed once purged.
+ */
+int dz_store_case_secrets(struct dz_store *s, const char *case_id,
+    uint8_t wrapped_key[DZ_WRAPPED_KEY_BYTES], uint8_t **contact,
+    size_t *contact_len, uint8_t **description, size_t *description_len,
+    struct dz_err *err);
+
+/* The media of an item: wrapped key and blob file name (caller frees). */
+int dz_store_item_media(struct dz_store *s, const char *item_id,
+    uint8_t wrapped_key[DZ_WRAPPED_KEY_BYTES], char **blob,
+    struct dz_err *err);
+
+/*
+ * Is this blob file name referenced by an item whose media is still live
+ * (key not yet destroyed)? 1 / 0 / -1. A 0 means the file is an orphan.
+ */
+int dz_store_blob_referenced(struct dz_store *s, const char *blob,
+    struct dz_err *err);
+
+/*
+ * Hashes (schema 2). Each signal of a hashed item is one row with an
+ * opaque random entry id (32 hex digits), the id partners see: an
+ * image's "pdq" row and a video's "video_md5" and "vpdq" rows (schema 4)
+ * are exported to partner banks, "md5" and "sha256" stay here. A row keeps the item's category; it is withdrawn (withdrawn_at
+ * set) when the item is judged not illegal or its case is withdrawn, and
+ * comes back if the item is judged illegal again. Every change takes a
+ * new revision number (rev), larger than any before, so that an export
+ * since revision R is exactly the rows with rev > R.
+ */
+#define DZ_ENTRY_ID_LEN 32
+
+/* An item whose media is due for hashing. */
+struct dz_store_hashable {
+	char id[DZ_ITEM_ID_MAX];
+	char media_type[64];		/* "" if unknown */
+	uint64_t media_size;
+	enum dz_category category;
+	uint8_t wrapped_key[DZ_WRAPPED_KEY_BYTES];
+	char blob[64];			/* file name under blobs/ */
+};
+
+/*
+ * The ids of items judged illegal, with live media, in cases not
+ * withdrawn, in insertion order: *ids is a malloc'd array of *n malloc'd
+ * strings (free with dz_store_ids_free).
+ */
+int dz_store_hashable_ids(struct dz_store *s, char ***ids, size_t *n,
+    struct dz_err *err);
+void dz_store_ids_free(char **ids, size_t n);
+/* 1 and *h if item_id is still hashable (see above), 0 if not. */
+int dz_store_hashable_get(struct dz_store *s, const char *item_id,
+    struct dz_store_hashable *h, struct dz_err *err);
+
+struct dz_store_hash {
+	const char *signal;	/* "pdq", "md5", "sha256"; a video:
+				 * "video_md5", "sha256", "vpdq" */
+	const char *value;	/* lowercase hex; a vpdq: lib/vpdq's JSON */
+	int quality;			/* 0..100, or -1 for none */
+	const char *known_entry;	/* an earlier entry this one is near */
+	char entry_id[DZ_ENTRY_ID_LEN + 1];	/* filled in */
+};
+
+/*
+ * Within a transaction: record the hashes of an item that is still
+ * hashable (else EX_DATAERR "the item is no longer due for hashing") and
+ * destroy its media in the same step: the wrapped key is cleared and
+ * hashed_at set; audited as "hash". The blob name stays: the caller
+ * unlinks the blob file after the commit, then clears the name
+ * (lib/storepurge's dz_store_blob_cleared), so that a run killed in
+ * between leaves a name the next one finds (dz_store_finish_blobs); and it
+ * checkpoints the store after its run (the old key must not survive in
+ * the WAL). A hash the item already has (same signal and value) is not
+ * added twice.
+ */
+int dz_store_item_hashed(struct dz_store *s, const char *item_id,
+    struct dz_store_hash *h, size_t n, const char *actor, const char *now,
+    struct dz_err *err);
+
+/* Every active PDQ hash: fn(entry id, value hex, quality, ctx); nonzero
+ * from fn stops. For "already known" flags. */
+typedef int (*dz_store_pdq_fn)(const char *entry_id, const char *value,
+    int quality, void *ctx);
+int dz_store_list_pdq(struct dz_store *s, dz_store_pdq_fn fn, void *ctx,
+    struct dz_err *err);
+
+/*
+ * Bank exports. An export row records what a `dz-export bank` run
+ * produced: its sequence number (1, 2, ...), kind, the export it is a
+ * delta of, the highest hash revision it includes, its content digest
+ * (lib/bank), counts, time and the files written (a JSON array).
+ */
+struct dz_store_export {
+	int64_t seq;
+	char kind[8];			/* "full" or "delta" */
+	int64_t since;			/* delta: base seq; 0 for full */
+	int64_t rev;
+	char digest[65];
+	int64_t entries, withdrawals;
+	char created_at[40];
+	char *files;			/* malloc'd JSON array text */
+	int min_quality;		/* insert: the quality floor it used */
+};
+void dz_store_export_release(struct dz_store_export *e);
+/* 1 and *e for export seq (seq 0: the latest one), 0 if there is none. */
+int dz_store_export_get(struct dz_store *s, int64_t seq,
+    struct dz_store_export *e, struct dz_err *err);
+/* The number of the latest full export: EX_DATAERR if there is none. */
+int dz_store_export_last_full(struct dz_store *s, int64_t *seq,
+    struct dz_err *err);
+/*
+ * Within a transaction; EX_DATAERR if seq is not the next number. Also
+ * marks every active PDQ row the export covers (quality >= e->min_quality,
+ * rev <= e->rev) as shared with partners: only shared rows are ever sent
+ * as tombstones, so a hash withdrawn before any export gave it out is
+ * never published by its withdrawal.
+ */
+int dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
+    const char *actor, struct dz_err *err);
+/* The highest hash revision, or the latest export's if higher (0 when
+ * there is neither). */
+int dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err);
+
+/*
+ * The rows of a bank (an image's "pdq", a video's "video_md5" and
+ * "vpdq", whose quality is its best frame's): with since_rev < 0, every active row of
+ * quality >= min_quality (a full snapshot); otherwise every row changed
+ * after since_rev and at most upto_rev: active ones of quality >=
+ * min_quality as entries, withdrawn ones that an export shared as
+ * tombstones (withdrawn_at set). Rows come in entry id order.
+ */
+struct dz_store_bank_row {
+	const char *entry_id;
+	const char *signal;		/* "pdq", "video_md5", "vpdq" */
+	const char *value;
+	int quality;			/* 100 for a video_md5 */
+	const char *category;
+	const char *added_at;
+	const char *withdrawn_at;	/* NULL: an entry */
+};
+typedef int (*dz_store_bank_fn)(const struct dz_store_bank_row *row,
+    void *ctx);
+int dz_store_bank_rows(struct dz_store *s, int64_t since_rev,
+    int64_t upto_rev, int min_quality, dz_store_bank_fn fn, void *ctx,
+    struct dz_err *err);
+
+/* PRAGMA integrity_check and foreign_key_check: 0 when clean. */
+int dz_store_check(struct dz_store *s, struct dz_err *err);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * lib/export: the read views of the store for operators (dz-export cases,
+ * items, media). Partner banks are lib/bankexport's, statistics
+ * lib/stats'.
+ */
+#ifndef DZ_EXPORT_H
+#define DZ_EXPORT_H
+
+#include <jansson.h>
+
+#include "crypto/crypt.h"
+
+struct dz_err;
+struct dz_store;
+
+/*
+ * Is fd somewhere plaintext media may go? A pipe, a socket or a character
+ * device that is not a terminal: yes. A regular file, a terminal or
+ * anything else: no (EX_USAGE with the reason), so that decrypted media
+ * never lands on disk or on a screen by mistake.
+ */
+int dz_export_media_sink_ok(int fd, struct dz_err *err);
+
+/*
+ * Decrypt the media of item_id to fd, chunk by chunk (never whole in
+ * memory). EX_DATAERR: no such item, no media left (destroyed), or the
+ * blob fails authentication.
+ */
+int dz_export_media(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
+    const char *item_id, int fd, struct dz_err *err);
+
+/*
+ * Add the decrypted personal data of a case to its record: "contact"
+ * (object) and "description" (text), when present and not yet purged.
+ */
+int dz_export_add_secrets(struct dz_store *s,
+    const uint8_t master[DZ_KEY_BYTES], json_t *case_rec, struct dz_err *err);
+
+#endif

@@ -1,0 +1,1149 @@
+/*
+ * The ingest unit of work. Order matters for crash safety:
+ *   1. validate everything (nothing written yet);
+ *   2. encrypt each upload to blobs/.tmp-X, fsync, rename to X.dzb,
+ *      fsync blobs/ (a crash here leaves blobs no item references: swept
+ *      at the next open, and unreadable anyway since their keys were
+ *      never stored);
+ *   3. one transaction: case, items, audit;
+ *   4. unlink the plaintext uploads (a crash before this: the re-run
+ *      finds the submission id, acks it as a duplicate and unlinks).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "crypto/crypt.h"
+#include "core/err.h"
+#include "work/ingest.h"
+#include "media/media.h"
+#include "core/record.h"
+#include "store/store.h"
+#include "store/storenotice.h"
+
+#define MAX_ID 128
+#define MAX_URL 2048
+#define MAX_CONTACT_FIELD 254
+
+struct dz_ingest {
+	const struct dz_config *cfg;
+	struct dz_store *store;
+	uint8_t master[DZ_KEY_BYTES];
+	int lock_fd;
+	int blobs_fd;
+	int swept;
+	char *actor;
+};
+
+/* One upload, validated and open. */
+struct upload {
+	const char *name;
+	int fd;
+	uint64_t size;
+	const char *mime;
+};
+
+struct submission {
+	const char *id;
+	const char *received_at;
+	int age;
+	const char *language;
+	int followup;
+	json_t *urls;		/* borrowed */
+	json_t *contact;	/* borrowed; NULL if none */
+	const char *description;
+	size_t nfiles;
+	struct upload files[];
+};
+
+/* ---------- opening ---------- */
+
+static int
+sweep_blobs(struct dz_ingest *in, struct dz_err *err)
+{
+	int fd = dup(in->blobs_fd);
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return dz_err_set(err, EX_IOERR, "cannot list blobs: %s",
+		    strerror(errno));
+	}
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		size_t len = strlen(n);
+		int orphan;
+
+		if (strncmp(n, ".tmp-", 5) == 0) {
+			orphan = 1;
+		} else if (len > 4 && strcmp(n + len - 4, ".dzb") == 0) {
+			int r = dz_store_blob_referenced(in->store, n, err);
+			if (r < 0) {
+				closedir(d);
+				return -1;
+			}
+			orphan = !r;
+		} else {
+			continue;
+		}
+		if (orphan) {
+			if (unlinkat(in->blobs_fd, n, 0) != 0 && errno != ENOENT) {
+				closedir(d);
+				return dz_err_set(err, EX_IOERR,
+				    "cannot remove an orphan blob: %s",
+				    strerror(errno));
+			}
+			in->swept++;
+		}
+	}
+	closedir(d);
+	if (in->swept && fsync(in->blobs_fd) != 0)
+		return dz_err_set(err, EX_IOERR, "cannot sync blobs: %s",
+		    strerror(errno));
+	return 0;
+}
+
+int
+dz_ingest_init(const struct dz_config *cfg, struct dz_err *err)
+{
+	struct dz_store *s;
+
+	if (access(cfg->master_key, F_OK) == 0)
+		return dz_err_set(err, EX_CANTCREAT,
+		    "a master key file exists already; not replacing it");
+	if (dz_crypt_master_create(cfg->master_key, err))
+		return -1;
+	if (dz_store_open(cfg->store, &s, err))
+		return -1;
+	dz_store_close(s);
+	return 0;
+}
+
+void
+dz_ingest_close(struct dz_ingest *in)
+{
+	if (!in)
+		return;
+	dz_store_close(in->store);
+	if (in->blobs_fd >= 0)
+		close(in->blobs_fd);
+	if (in->lock_fd >= 0)
+		close(in->lock_fd);
+	explicit_bzero(in->master, sizeof in->master);
+	free(in->actor);
+	free(in);
+}
+
+struct dz_ingest *
+dz_ingest_open(const struct dz_config *cfg, const char *actor,
+    struct dz_err *err)
+{
+	struct dz_ingest *in = calloc(1, sizeof *in);
+	char path[4096];
+
+	if (!in) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		return NULL;
+	}
+	in->lock_fd = in->blobs_fd = -1;
+	in->cfg = cfg;
+	in->actor = strdup(actor ? actor : "dz-ingest");
+	if (!in->actor) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	if (dz_crypt_master_load(cfg->master_key, in->master, err))
+		goto fail;
+	if (dz_store_open(cfg->store, &in->store, err))
+		goto fail;
+	snprintf(path, sizeof path, "%s/lock", cfg->store);
+	in->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (in->lock_fd < 0) {
+		dz_err_set(err, EX_CANTCREAT, "cannot open the store lock: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (flock(in->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		dz_err_set(err, EX_TEMPFAIL,
+		    "another dz-ingest is using the store; try again later");
+		goto fail;
+	}
+	in->blobs_fd = open(dz_store_blob_dir(in->store),
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (in->blobs_fd < 0) {
+		dz_err_set(err, EX_IOERR, "cannot open the blob directory: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (sweep_blobs(in, err))
+		goto fail;
+	return in;
+fail:
+	dz_ingest_close(in);
+	return NULL;
+}
+
+int
+dz_ingest_swept(const struct dz_ingest *in)
+{
+	return in->swept;
+}
+
+/* ---------- validation ---------- */
+
+static int
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_ID)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._:-", *s)))
+			return 0;
+	return 1;
+}
+
+/* http(s)://host[:port][/path][?query][#frag], no spaces or controls. */
+static int
+valid_url(const char *u)
+{
+	const char *p, *host;
+	size_t n = strlen(u);
+
+	if (n > MAX_URL)
+		return 0;
+	if (strncasecmp(u, "https://", 8) == 0)
+		p = u + 8;
+	else if (strncasecmp(u, "http://", 7) == 0)
+		p = u + 7;
+	else
+		return 0;
+	for (const char *q = u; *q; q++)
+		if ((unsigned char)*q <= 0x20 || *q == 0x7f || *q == '\\')
+			return 0;
+	host = p;
+	if (*p == '[') {		/* IPv6 literal */
+		p = strchr(p, ']');
+		if (!p || p == host + 1)
+			return 0;
+		p++;
+	} else {
+		/* letters, digits, '-', '.', or UTF-8 (internationalised) */
+		while (*p && *p != ':' && *p != '/' && *p != '?' && *p != '#') {
+			unsigned char c = (unsigned char)*p;
+			if (!(c >= 0x80 || (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.'))
+				return 0;
+			p++;
+		}
+		if (p == host || host[0] == '.' || host[0] == '-')
+			return 0;
+	}
+	if (*p == ':') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			digits++;
+		if (digits == 0 || digits > 5)
+			return 0;
+	}
+	return *p == '\0' || *p == '/' || *p == '?' || *p == '#';
+}
+
+static int
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	return at && at != s && strchr(at + 1, '.') && !strchr(at + 1, '@') &&
+	    at[1] != '.' && s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n<>,;");
+}
+
+static int
+valid_phone(const char *s)
+{
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (!strchr("+ ().-", *s))
+			return 0;
+	}
+	return digits >= 3 && digits <= 20;
+}
+
+static int
+valid_language(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	if (n < 2 || n > 16)
+		return 0;
+	while (i < n && s[i] >= 'a' && s[i] <= 'z')
+		i++;
+	if (i < 2 || i > 3)
+		return 0;
+	for (; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static const char *
+opt_string(const json_t *rec, const char *key, int *bad)
+{
+	const json_t *v = json_object_get(rec, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static void
+close_uploads(struct submission *sub)
+{
+	for (size_t i = 0; i < sub->nfiles; i++)
+		if (sub->files[i].fd >= 0)
+			close(sub->files[i].fd);
+}
+
+/*
+ * Whether a failure to open an upload is the submission's fault (a file
+ * missing, a directory, a link in a spool, no permission: the input is
+ * rejected) or the system's (EIO, EMFILE, ENOMEM...: the run stops and
+ * the input is tried again by the next one, never rejected).
+ */
+static int
+upload_errno_is_data(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP ||
+	    e == EACCES || e == EPERM || e == ENAMETOOLONG || e == ENXIO ||
+	    e == EFBIG || e == EOVERFLOW;
+}
+
+/* Open and check one upload: regular file, size, image or video. */
+static int
+open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
+    struct upload *u, struct dz_err *err)
+{
+	uint8_t head[DZ_MEDIA_SNIFF_BYTES];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (in_spool) {
+		if (!*u->name || strchr(u->name, '/') || strcmp(u->name, ".") == 0 ||
+		    strcmp(u->name, "..") == 0 || strcmp(u->name, "submission.json") == 0)
+			return dz_err_set(err, EX_DATAERR,
+			    "file names in a spooled submission must be plain names");
+		fd = openat(base_fd, u->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK);
+	} else {
+		char path[4096];
+		if (base && u->name[0] != '/')
+			snprintf(path, sizeof path, "%s/%s", base, u->name);
+		else
+			snprintf(path, sizeof path, "%s", u->name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	}
+	if (fd < 0)
+		return dz_err_set(err, upload_errno_is_data(errno) ? EX_DATAERR :
+		    EX_IOERR, "cannot open: %s", strerror(errno));
+	u->fd = fd;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return dz_err_set(err, EX_DATAERR, "an uploaded file is not a regular file");
+	if ((uint64_t)st.st_size > in->cfg->max_upload_bytes)
+		return dz_err_set(err, EX_DATAERR,
+		    "an uploaded file is too large: %lld bytes, limit %llu",
+		    (long long)st.st_size,
+		    (unsigned long long)in->cfg->max_upload_bytes);
+	if (st.st_size == 0)
+		return dz_err_set(err, EX_DATAERR, "an uploaded file is empty");
+	u->size = (uint64_t)st.st_size;
+	n = pread(fd, head, sizeof head, 0);
+	if (n < 0)
+		return dz_err_set(err, EX_IOERR, "cannot read an uploaded file: %s",
+		    strerror(errno));
+	u->mime = dz_media_sniff(head, (size_t)n);
+	if (!u->mime)
+		return dz_err_set(err, EX_DATAERR,
+		    "an uploaded file is neither an image nor a video");
+	return 0;
+}
+
+/*
+ * Check a submission record completely before anything is written.
+ * On success *out holds the open uploads (caller closes and frees).
+ */
+static int
+validate(struct dz_ingest *in, const json_t *rec, const char *base,
+    int in_spool, struct submission **out, struct dz_err *err)
+{
+	const struct dz_config *cfg = in->cfg;
+	const json_t *urls = json_object_get(rec, "urls");
+	const json_t *files = json_object_get(rec, "files");
+	const json_t *age = json_object_get(rec, "age");
+	const json_t *contact = json_object_get(rec, "contact");
+	const json_t *fu = json_object_get(rec, "followup");
+	struct submission *sub;
+	size_t nfiles = json_is_array(files) ? json_array_size(files) : 0;
+	int bad = 0, base_fd = -1;
+	time_t t;
+
+	*out = NULL;
+	if (urls && !json_is_null(urls) && !json_is_array(urls))
+		return dz_err_set(err, EX_DATAERR, "\"urls\" must be a list");
+	if (files && !json_is_null(files) && !json_is_array(files))
+		return dz_err_set(err, EX_DATAERR, "\"files\" must be a list");
+	if (json_array_size(urls) == 0 && nfiles == 0)
+		return dz_err_set(err, EX_DATAERR,
+		    "a submission needs at least one URL or one file");
+	if (json_array_size(urls) > (size_t)cfg->max_urls)
+		return dz_err_set(err, EX_DATAERR, "too many URLs (limit %d)",
+		    cfg->max_urls);
+	if (nfiles > (size_t)cfg->max_files)
+		return dz_err_set(err, EX_DATAERR, "too many files (limit %d)",
+		    cfg->max_files);
+	sub = calloc(1, sizeof *sub + nfiles * sizeof sub->files[0]);
+	if (!sub)
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < nfiles; i++)
+		sub->files[i].fd = -1;
+	sub->nfiles = nfiles;
+	*out = sub;
+
+	sub->id = opt_string(rec, "submission", &bad);
+	if (bad || !sub->id || !valid_id(sub->id))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"submission\" must be an id of 1-128 letters, digits and ._:-");
+	sub->received_at = opt_string(rec, "received_at", &bad);
+	if (bad || (sub->received_at && dz_clock_parse(sub->received_at, &t)))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"received_at\" must be an RFC 3339 time");
+	if (!age || !json_is_integer(age))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"age\" (the declared age, a whole number) is missing");
+	if (json_integer_value(age) < 1 || json_integer_value(age) > 120)
+		return dz_err_set(err, EX_DATAERR, "\"age\" is out of range (1-120)");
+	sub->age = (int)json_integer_value(age);
+	for (size_t i = 0; i < json_array_size(urls); i++) {
+		const json_t *u = json_array_get(urls, i);
+		if (!json_is_string(u) || !valid_url(json_string_value(u)))
+			return dz_err_set(err, EX_DATAERR,
+			    "URL %zu is not a valid http or https URL", i + 1);
+	}
+	sub->urls = (json_t *)urls;
+	sub->description = opt_string(rec, "description", &bad);
+	if (bad)
+		return dz_err_set(err, EX_DATAERR, "\"description\" must be text");
+	if (sub->description &&
+	    strlen(sub->description) > (size_t)cfg->max_description_bytes)
+		return dz_err_set(err, EX_DATAERR,
+		    "\"description\" is too long (limit %d bytes)",
+		    cfg->max_description_bytes);
+	sub->language = opt_string(rec, "language", &bad);
+	if (bad || (sub->language && !valid_language(sub->language)))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"language\" must be a language tag such as \"fr\"");
+	if (!sub->language)
+		sub->language = "fr";
+	if (fu && !json_is_boolean(fu))
+		return dz_err_set(err, EX_DATAERR, "\"followup\" must be true or false");
+	sub->followup = json_is_true(fu);
+	if (contact && !json_is_null(contact)) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(contact))
+			return dz_err_set(err, EX_DATAERR, "\"contact\" must be an object");
+		json_object_foreach((json_t *)contact, k, v) {
+			const char *s = json_string_value(v);
+			if (strcmp(k, "email") && strcmp(k, "phone") && strcmp(k, "name"))
+				return dz_err_set(err, EX_DATAERR,
+				    "unknown contact field (email, phone and name are known)");
+			if (!json_is_string(v) || strlen(s) > MAX_CONTACT_FIELD)
+				return dz_err_set(err, EX_DATAERR,
+				    "contact %s must be text of at most %d bytes", k,
+				    MAX_CONTACT_FIELD);
+			if (strcmp(k, "email") == 0 && !valid_email(s))
+				return dz_err_set(err, EX_DATAERR,
+				    "contact email is not an e-mail address");
+			if (strcmp(k, "phone") == 0 && !valid_phone(s))
+				return dz_err_set(err, EX_DATAERR,
+				    "contact phone is not a phone number");
+		}
+		if (json_object_size(contact) > 0)
+			sub->contact = (json_t *)contact;
+	}
+	if (sub->followup && !(sub->contact &&
+	    (json_object_get(sub->contact, "email") ||
+	    json_object_get(sub->contact, "phone"))))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"followup\" needs a contact email or phone");
+
+	if (in_spool) {
+		base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (base_fd < 0)
+			return dz_err_set(err, EX_IOERR, "cannot open a spool entry: %s",
+			    strerror(errno));
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		const json_t *f = json_array_get(files, i);
+		if (!json_is_string(f)) {
+			bad = 1;
+			dz_err_set(err, EX_DATAERR, "file %zu is not a file name", i + 1);
+			break;
+		}
+		sub->files[i].name = json_string_value(f);
+		if (open_upload(in, base, base_fd, in_spool, &sub->files[i], err)) {
+			/* say which file without naming it */
+			char m[DZ_ERR_MAX];
+			int k = snprintf(m, sizeof m, "file %zu: ", i + 1);
+			if (k > 0 && (size_t)k < sizeof m)
+				snprintf(m + k, sizeof m - (size_t)k, "%.*s",
+				    (int)(sizeof m - (size_t)k - 1), err->msg);
+			memcpy(err->msg, m, sizeof m);
+			bad = 1;
+			break;
+		}
+	}
+	if (base_fd >= 0)
+		close(base_fd);
+	return bad ? -1 : 0;
+}
+
+/* ---------- the unit of work ---------- */
+
+/* Encrypt one upload into blobs/, durable under its final name. */
+static int
+store_blob(struct dz_ingest *in, struct upload *u, const uint8_t key[DZ_KEY_BYTES],
+    char name[64], struct dz_err *err)
+{
+	uint8_t rnd[16], *buf = NULL;
+	char tmp[80];
+	struct dz_blob_writer *w = NULL;
+	int fd = -1, rc = -1;
+	uint64_t total = 0;
+
+	if (dz_crypt_random(rnd, sizeof rnd, err))
+		return -1;
+	for (size_t i = 0; i < sizeof rnd; i++)
+		sprintf(name + 2 * i, "%02x", rnd[i]);
+	strcat(name, ".dzb");
+	snprintf(tmp, sizeof tmp, ".tmp-%s", name);
+	fd = openat(in->blobs_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		dz_err_set(err, EX_CANTCREAT, "cannot create a blob: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (!(buf = malloc(DZ_BLOB_CHUNK))) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (!(w = dz_blob_writer_new(fd, key, err)))
+		goto out;
+	if (lseek(u->fd, 0, SEEK_SET) < 0) {
+		dz_err_set(err, EX_IOERR, "cannot read an upload: %s", strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(u->fd, buf, DZ_BLOB_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			dz_err_set(err, EX_IOERR, "cannot read an upload: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if (total > in->cfg->max_upload_bytes) {
+			dz_err_set(err, EX_DATAERR, "an uploaded file grew past the limit");
+			goto out;
+		}
+		if (dz_blob_write(w, buf, (size_t)n, err))
+			goto out;
+	}
+	if (dz_blob_writer_finish(w, err))
+		goto out;
+	if (fsync(fd) != 0) {
+		dz_err_set(err, EX_IOERR, "cannot sync a blob: %s", strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		dz_err_set(err, EX_IOERR, "cannot write a blob: %s", strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (renameat(in->blobs_fd, tmp, in->blobs_fd, name) != 0) {
+		dz_err_set(err, EX_IOERR, "cannot rename a blob: %s", strerror(errno));
+		goto out;
+	}
+	u->size = total;
+	rc = 0;
+out:
+	dz_blob_writer_free(w);
+	dz_crypt_free_wiped(buf, DZ_BLOB_CHUNK);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlinkat(in->blobs_fd, tmp, 0);
+	return rc;
+}
+
+/* Seal a text under the case key; *out is malloc'd. */
+static int
+seal_text(const uint8_t key[DZ_KEY_BYTES], const char *aad_kind,
+    const char *case_id, const char *text, uint8_t **out, size_t *len,
+    struct dz_err *err)
+{
+	char aad[DZ_AAD_MAX];
+	size_t n = strlen(text);
+
+	dz_crypt_aad(aad, aad_kind, case_id);
+	*out = malloc(n + DZ_SEAL_OVERHEAD);
+	if (!*out)
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	*len = n + DZ_SEAL_OVERHEAD;
+	return dz_crypt_seal(key, aad, (const uint8_t *)text, n, *out, err);
+}
+
+/*
+ * Unlink the plaintext uploads named in a submission's "files" list;
+ * returns how many could not be removed. In a spool only plain names
+ * inside the entry are touched (validation guarantees it for a new
+ * submission; a known one is not validated again).
+ */
+static int
+remove_uploads(const json_t *files, const char *base, int in_spool)
+{
+	int dfd = -1, left = 0;
+
+	if (in_spool)
+		dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		const char *f = json_string_value(json_array_get(files, i));
+
+		if (!f)
+			continue;
+		if (in_spool) {
+			if (strchr(f, '/') || !strcmp(f, "..") || !strcmp(f, "."))
+				continue;
+			if (dfd < 0 || (unlinkat(dfd, f, 0) != 0 && errno != ENOENT))
+				left++;
+		} else {
+			char path[4096];
+			if (base && f[0] != '/')
+				snprintf(path, sizeof path, "%s/%s", base, f);
+			else
+				snprintf(path, sizeof path, "%s", f);
+			if (unlink(path) != 0 && errno != ENOENT)
+				left++;
+		}
+	}
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return left;
+}
+
+static json_t *
+ack(const char *what)
+{
+	json_t *a = json_object();
+
+	dz_record_put(&a, "type", json_string("ack"));
+	dz_record_put(&a, "of", json_string(what));
+	return a;
+}
+
+static json_t *
+do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
+    int remove_files, struct dz_err *err)
+{
+	struct submission *sub = NULL;
+	struct dz_case c = { 0 };
+	uint8_t case_key[DZ_KEY_BYTES];
+	uint8_t *contact = NULL, *desc = NULL;
+	char now[DZ_TIME_LEN], aad[DZ_AAD_MAX], (*blobs)[64] = NULL;
+	struct dz_item *items = NULL;
+	json_t *a = NULL, *ids;
+	const char *sid;
+	size_t nitems = 0;
+	int found, in_tx = 0, committed = 0, left = 0;
+
+	if (dz_clock_now(now))
+		return dz_err_set(err, EX_CONFIG, "DZ_NOW is not an RFC 3339 time"),
+		    NULL;
+	/*
+	 * Known already (a re-run, or the backend sending twice): ack it and
+	 * remove what is left of the uploads, before checking them: a run
+	 * killed after its commit may have removed some already.
+	 */
+	sid = json_string_value(json_object_get(rec, "submission"));
+	if (sid && valid_id(sid)) {
+		found = dz_store_case_by_submission(in->store, sid, c.id, err);
+		if (found < 0)
+			return NULL;
+		if (found) {
+			left = remove_files ? remove_uploads(json_object_get(rec, "files"), base,
+			    in_spool) : 0;
+			a = ack("submission");
+			dz_record_put(&a, "submission", json_string(sid));
+			dz_record_put(&a, "case", json_string(c.id));
+			dz_record_put(&a, "duplicate", json_true());
+			if (left)
+				dz_record_put(&a, "uploads_left", json_integer(left));
+			if (!a)
+				dz_err_set(err, EX_SOFTWARE, "out of memory");
+			return a;
+		}
+	}
+	if (validate(in, rec, base, in_spool, &sub, err))
+		goto out;
+
+	if (dz_store_new_case_id(in->store, c.id, err) ||
+	    dz_crypt_random(case_key, sizeof case_key, err))
+		goto out;
+	dz_crypt_aad(aad, "case", c.id);
+	if (dz_crypt_wrap(in->master, case_key, aad, c.wrapped_key, err))
+		goto out;
+	if (sub->contact) {
+		char *js = json_dumps(sub->contact, JSON_COMPACT | JSON_SORT_KEYS);
+		int r = js ? seal_text(case_key, "contact", c.id, js, &contact,
+		    &c.contact_len, err) : dz_err_set(err, EX_SOFTWARE, "out of memory");
+		if (js)
+			dz_crypt_free_wiped(js, strlen(js));
+		if (r)
+			goto out;
+		c.contact = contact;
+	}
+	if (sub->description && *sub->description) {
+		if (seal_text(case_key, "description", c.id, sub->description,
+		    &desc, &c.description_len, err))
+			goto out;
+		c.description = desc;
+	}
+	c.submission_id = sub->id;
+	c.received_at = sub->received_at ? sub->received_at : now;
+	c.declared_age = sub->age;
+	c.minor = sub->age < 18;
+	c.language = sub->language;
+	c.followup = sub->followup;
+
+	/* Items: one per URL, one per file (a URL and a file stay separate). */
+	nitems = json_array_size(sub->urls) + sub->nfiles;
+	items = calloc(nitems, sizeof *items);
+	blobs = calloc(sub->nfiles ? sub->nfiles : 1, sizeof *blobs);
+	if (!items || !blobs) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nitems; i++) {
+		struct dz_item *it = &items[i];
+		snprintf(it->id, sizeof it->id, "%.10s-%u", c.id, (unsigned)(i + 1) % 100000u);
+		it->case_id = c.id;
+		if (i < json_array_size(sub->urls)) {
+			it->url = json_string_value(json_array_get(sub->urls, i));
+		} else {
+			struct upload *u = &sub->files[i - json_array_size(sub->urls)];
+			uint8_t item_key[DZ_KEY_BYTES];
+			char *bn = blobs[i - json_array_size(sub->urls)];
+			int r;
+
+			r = dz_crypt_random(item_key, sizeof item_key, err);
+			dz_crypt_aad(aad, "item", it->id);
+			if (!r)
+				r = dz_crypt_wrap(in->master, item_key, aad,
+				    it->wrapped_key, err);
+			if (!r)
+				r = store_blob(in, u, item_key, bn, err);
+			explicit_bzero(item_key, sizeof item_key);
+			if (r)
+				goto out;
+			it->has_media = 1;
+			it->media_type = u->mime;
+			it->media_size = u->size;
+			it->blob = bn;
+		}
+	}
+	if (sub->nfiles && fsync(in->blobs_fd) != 0) {
+		dz_err_set(err, EX_IOERR, "cannot sync blobs: %s", strerror(errno));
+		goto out;
+	}
+
+	if (dz_store_begin(in->store, err))
+		goto out;
+	in_tx = 1;
+	if (dz_store_case_insert(in->store, &c, now, err))
+		goto out;
+	for (size_t i = 0; i < nitems; i++)
+		if (dz_store_item_insert(in->store, &items[i], now, err))
+			goto out;
+	if (dz_store_commit(in->store, err))
+		goto out;
+	in_tx = 0;
+	committed = 1;
+
+	left = remove_files ? remove_uploads(json_object_get(rec, "files"),
+	    base, in_spool) : 0;
+	/*
+	 * The case is stored: from here a failure (no memory for the ack)
+	 * must not touch it. The run stops; the next one acks the
+	 * submission as a duplicate.
+	 */
+	a = ack("submission");
+	dz_record_put(&a, "submission", json_string(sub->id));
+	dz_record_put(&a, "case", json_string(c.id));
+	ids = json_array();
+	for (size_t i = 0; i < nitems && ids; i++)
+		if (json_array_append_new(ids, json_string(items[i].id)) != 0) {
+			json_decref(ids);
+			ids = NULL;
+		}
+	dz_record_put(&a, "items", ids);
+	dz_record_put(&a, "minor", json_boolean(c.minor));
+	dz_record_put(&a, "duplicate", json_false());
+	if (left)
+		dz_record_put(&a, "uploads_left", json_integer(left));
+	if (!a)
+		dz_err_set(err, EX_SOFTWARE, "out of memory after storing a "
+		    "submission; run again for its ack");
+out:
+	if (in_tx)
+		dz_store_rollback(in->store);
+	if (!committed && blobs)	/* failed: this attempt's blobs are orphans */
+		for (size_t i = 0; i < sub->nfiles; i++)
+			if (blobs[i][0])
+				unlinkat(in->blobs_fd, blobs[i], 0);
+	explicit_bzero(case_key, sizeof case_key);
+	if (contact)
+		dz_crypt_free_wiped(contact, c.contact_len);
+	if (desc)
+		dz_crypt_free_wiped(desc, c.description_len);
+	free(items);
+	free(blobs);
+	if (sub) {
+		close_uploads(sub);
+		free(sub);
+	}
+	return a;
+}
+
+/* verdict, removed, notified, close, withdraw: one transaction each. */
+static json_t *
+do_operator(struct dz_ingest *in, json_t *rec, const char *type,
+    struct dz_err *err)
+{
+	char now[DZ_TIME_LEN];
+	const char *by = json_string_value(json_object_get(rec, "by"));
+	const char *actor = by && valid_id(by) ? by : in->actor;
+	const char *item = json_string_value(json_object_get(rec, "item"));
+	const char *cs = json_string_value(json_object_get(rec, "case"));
+	json_t *a;
+	int r;
+
+	if (dz_clock_now(now))
+		return dz_err_set(err, EX_CONFIG, "DZ_NOW is not an RFC 3339 time"),
+		    NULL;
+	if (strcmp(type, "verdict") == 0) {
+		const json_t *il = json_object_get(rec, "illegal");
+		const char *cat = json_string_value(json_object_get(rec, "category"));
+		enum dz_category c = DZ_CAT_NONE;
+
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR, "a verdict needs an \"item\""),
+			    NULL;
+		if (!json_is_boolean(il))
+			return dz_err_set(err, EX_DATAERR,
+			    "a verdict needs \"illegal\": true or false"), NULL;
+		if (json_is_true(il) && (!cat || dz_category_parse(cat, &c) ||
+		    c == DZ_CAT_NONE))
+			return dz_err_set(err, EX_DATAERR,
+			    "an illegal verdict needs a \"category\": adult_ncii, "
+			    "minor or other"), NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = dz_store_item_verdict(in->store, item, json_is_true(il) ?
+		    DZ_VERDICT_ILLEGAL : DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+	} else if (strcmp(type, "removed") == 0 ||
+	    strcmp(type, "notified") == 0) {
+		const char *prov = json_string_value(json_object_get(rec,
+		    "provider"));
+
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a %s record needs an \"item\"", type), NULL;
+		if (type[0] == 'n' && (!prov || !*prov || strlen(prov) > 100 ||
+		    strcspn(prov, "\n\r\t") != strlen(prov)))
+			return dz_err_set(err, EX_DATAERR, "a notified record "
+			    "needs a \"provider\" (a name of 1 to 100 bytes)"),
+			    NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = type[0] == 'r' ?
+		    dz_store_item_removed(in->store, item, actor, now, err) :
+		    dz_store_notice_manual(in->store, item, prov, actor, now,
+		    err);
+	} else {
+		json_t *row = NULL;
+		const char *state;
+		int k;
+
+		if (!cs || !valid_id(cs))
+			return dz_err_set(err, EX_DATAERR, "a %s needs a \"case\"", type),
+			    NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		/* closing a closed case again (a re-run): nothing to do */
+		k = strcmp(type, "close") == 0 ?
+		    dz_store_case_get(in->store, cs, &row, err) : 0;
+		if (k < 0) {
+			dz_store_rollback(in->store);
+			return NULL;
+		}
+		state = k == 1 ?
+		    json_string_value(json_object_get(row, "state")) : NULL;
+		if (state && strcmp(state, "closed") == 0) {
+			json_decref(row);
+			dz_store_rollback(in->store);
+			a = ack(type);
+			dz_record_put(&a, "case", json_string(cs));
+			dz_record_put(&a, "already", json_true());
+			if (!a)
+				dz_err_set(err, EX_SOFTWARE, "out of memory");
+			return a;
+		}
+		json_decref(row);
+		r = strcmp(type, "close") == 0 ?
+		    dz_store_case_close(in->store, cs, actor, now, err) :
+		    dz_store_case_withdraw(in->store, cs, actor, now, err);
+	}
+	if (r || dz_store_commit(in->store, err)) {
+		dz_store_rollback(in->store);
+		return NULL;
+	}
+	a = ack(type);
+	if (item)
+		dz_record_put(&a, "item", json_string(item));
+	if (cs)
+		dz_record_put(&a, "case", json_string(cs));
+	if (!a)
+		dz_err_set(err, EX_SOFTWARE, "out of memory after storing a %s "
+		    "record; run again for its ack", type);
+	return a;
+}
+
+json_t *
+dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
+    int in_spool, int remove_files, struct dz_err *err)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+
+	if (!type)
+		return dz_err_set(err, EX_DATAERR, "record has no \"type\""), NULL;
+	if (strcmp(type, "submission") == 0)
+		return do_submission(in, rec, base_dir, in_spool, remove_files, err);
+	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
+	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
+	    strcmp(type, "notified") == 0)
+		return do_operator(in, rec, type, err);
+	return json_incref(rec);
+}
+
+/* ---------- the spool ---------- */
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+dz_ingest_spool_entry_remove(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int dfd, rc = 0;
+
+	if (!d)
+		return -1;
+	dfd = dirfd(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    unlinkat(dfd, e->d_name, 0) != 0)
+			rc = -1;
+	closedir(d);
+	if (rmdir(path) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+reject_entry(const char *dir, const char *name, const char *reason,
+    struct dz_err *err)
+{
+	char from[4096], to[4096], ej[4200];
+	json_t *e;
+	FILE *f;
+
+	snprintf(to, sizeof to, "%s/rejected", dir);
+	if (mkdir(to, 0700) != 0 && errno != EEXIST)
+		return dz_err_set(err, EX_CANTCREAT, "cannot create the rejected "
+		    "spool directory: %s", strerror(errno));
+	snprintf(from, sizeof from, "%s/new/%s", dir, name);
+	snprintf(to, sizeof to, "%s/rejected/%s", dir, name);
+	if (rename(from, to) != 0)
+		return dz_err_set(err, EX_IOERR, "cannot move a rejected spool "
+		    "entry: %s", strerror(errno));
+	snprintf(ej, sizeof ej, "%s/error.json", to);
+	e = json_pack("{s:s}", "reason", reason);
+	f = fopen(ej, "w");
+	if (f) {
+		json_dumpf(e, f, JSON_COMPACT);
+		fputc('\n', f);
+		fclose(f);
+	}
+	json_decref(e);
+	return 0;
+}
+
+int
+dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
+    void *ctx, int *bad, struct dz_err *err)
+{
+	char newdir[4096];
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	*bad = 0;
+	snprintf(newdir, sizeof newdir, "%s/new", dir);
+	if (!(d = opendir(newdir)))
+		return dz_err_set(err, EX_NOINPUT, "cannot open the spool: %s",
+		    strerror(errno));
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? 2 * cap : 64) *
+			    sizeof *names);
+			if (!nn) {
+				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(e->d_name))) {
+			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (names)
+		qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char entry[4200], sj[4300];
+		json_error_t je;
+		json_t *rec, *out;
+		struct dz_err e2;
+		FILE *sf;
+		int oom;
+
+		snprintf(entry, sizeof entry, "%s/%s", newdir, names[i]);
+		snprintf(sj, sizeof sj, "%s/submission.json", entry);
+		/*
+		 * Only a missing or malformed submission.json rejects the
+		 * entry: a failure of the system (EIO, EMFILE, out of memory)
+		 * stops the run and leaves the entry for the next one.
+		 */
+		sf = fopen(sj, "r");
+		if (!sf && !upload_errno_is_data(errno)) {
+			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry: %s",
+			    strerror(errno));
+			break;
+		}
+		oom = 0;
+		rec = sf ? dz_json_loadf(sf, &je, &oom) : NULL;
+		if (oom) {
+			fclose(sf);
+			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+			break;
+		}
+		if (sf && !rec && ferror(sf)) {
+			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry");
+			fclose(sf);
+			break;
+		}
+		if (sf)
+			fclose(sf);
+		if (!rec || !json_is_object(rec)) {
+			dz_err_set(&e2, EX_DATAERR, "submission.json is missing or "
+			    "is not a JSON object");
+			out = NULL;
+		} else if (!json_is_string(json_object_get(rec, "type"))) {
+			if (json_object_set_new(rec, "type",
+			    json_string("submission")) != 0) {
+				json_decref(rec);
+				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+				break;
+			}
+			out = dz_ingest_record(in, rec, entry, 1, 1, &e2);
+		} else if (strcmp(json_string_value(json_object_get(rec, "type")),
+		    "submission")) {
+			dz_err_set(&e2, EX_DATAERR, "a spool entry must be a submission");
+			out = NULL;
+		} else {
+			out = dz_ingest_record(in, rec, entry, 1, 1, &e2);
+		}
+		json_decref(rec);
+		if (out) {
+			dz_ingest_spool_entry_remove(entry);
+			json_object_set_new(out, "spool", json_string(names[i]));
+			if (emit(out, ctx))
+				break;
+		} else if (e2.code == EX_DATAERR) {
+			json_t *er = json_pack("{s:s,s:s,s:s,s:s}", "type", "error",
+			    "program", "dz-ingest", "spool", names[i],
+			    "reason", e2.msg);
+			(*bad)++;
+			if (reject_entry(dir, names[i], e2.msg, err))
+				rc = -1;
+			if (emit(er, ctx))
+				break;
+		} else {
+			*err = e2;
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}

@@ -1,0 +1,287 @@
+/*
+ * lib/purge: one dz-purge run. See purge.h for the steps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "work/ingest.h"
+#include "work/purge.h"
+#include "core/record.h"
+#include "store/store.h"
+#include "store/storepurge.h"
+
+/* Up to 40 tries of 0.2 s each, 0.3 s apart: about 20 s in all, and no
+ * writer held back for more than 0.2 s at a time. */
+#define CHECKPOINT_TRIES 40
+#define CHECKPOINT_WAIT_MS 200
+
+struct due {
+	char what[16];
+	char case_id[16];
+	char item_id[32];
+	char reason[16];
+};
+
+struct run {
+	struct dz_store *s;
+	const struct dz_purge_opts *o;
+	dz_purge_emit_fn emit;
+	void *ctx;
+	struct dz_err *err;
+	char now[DZ_TIME_LEN];
+	struct due *due;
+	size_t ndue;
+	int oom, stop;
+};
+
+static int
+emit(struct run *r, json_t *rec)
+{
+	if (r->o->dry_run)
+		dz_record_put(&rec, "dry_run", json_true());
+	dz_record_put(&rec, "at", json_string(r->now));
+	if (!rec) {
+		r->stop = 1;
+		return dz_err_set(r->err, EX_SOFTWARE, "out of memory");
+	}
+	if (r->emit(rec, r->ctx)) {
+		r->stop = 1;
+		return dz_err_set(r->err, EX_IOERR, "cannot write a record");
+	}
+	return 0;
+}
+
+static json_t *
+record(const char *what, const char *case_id, const char *item_id,
+    const char *reason)
+{
+	json_t *rec = dz_record_new("purge");
+
+	dz_record_put(&rec, "what", json_string(what));
+	if (case_id)
+		dz_record_put(&rec, "case", json_string(case_id));
+	if (item_id)
+		dz_record_put(&rec, "item", json_string(item_id));
+	if (reason)
+		dz_record_put(&rec, "reason", json_string(reason));
+	return rec;
+}
+
+/* now minus days, as RFC 3339. */
+static int
+before(const char *now, int days, char out[DZ_TIME_LEN])
+{
+	time_t t;
+
+	if (dz_clock_parse(now, &t))
+		return -1;
+	dz_clock_format(t - (time_t)days * 86400, out);
+	return 0;
+}
+
+static int
+collect(const char *what, const char *case_id, const char *item_id,
+    const char *reason, void *arg)
+{
+	struct run *r = arg;
+	struct due *nd, *d;
+
+	if (!(nd = realloc(r->due, (r->ndue + 1) * sizeof *nd))) {
+		r->oom = 1;
+		return 1;
+	}
+	r->due = nd;
+	d = &r->due[r->ndue++];
+	snprintf(d->what, sizeof d->what, "%s", what);
+	snprintf(d->case_id, sizeof d->case_id, "%s", case_id);
+	snprintf(d->item_id, sizeof d->item_id, "%s", item_id ? item_id : "");
+	snprintf(d->reason, sizeof d->reason, "%s", reason ? reason : "");
+	return 0;
+}
+
+/* The blob files of keys already erased, left by a killed run. */
+static int
+finish_blobs(struct run *r)
+{
+	if (r->o->dry_run)
+		return 0;
+	if (dz_store_finish_blobs(r->s, r->err)) {
+		r->stop = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* One deletion, in its own transaction. */
+static int
+purge_one(struct run *r, const struct due *d)
+{
+	const char *actor = r->o->actor;
+	int rc, deleted = 0, kept = 0;
+	json_t *rec;
+
+	if (r->o->dry_run)
+		return emit(r, record(d->what, d->case_id,
+		    d->item_id[0] ? d->item_id : NULL, d->reason));
+	if (dz_store_begin(r->s, r->err))
+		return -1;
+	if (!strcmp(d->what, "media"))
+		rc = dz_store_purge_media(r->s, d->item_id, d->reason, actor,
+		    r->now, r->err);
+	else if (!strcmp(d->what, "personal_data"))
+		rc = dz_store_case_purge_personal(r->s, d->case_id, actor,
+		    r->now, r->err) ? -1 : 1;
+	else
+		rc = dz_store_purge_hashes(r->s, d->item_id, actor, r->now,
+		    &deleted, &kept, r->err) ? -1 : 1;
+	if (rc < 0 || dz_store_commit(r->s, r->err)) {
+		dz_store_rollback(r->s);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;	/* gone meanwhile */
+	rec = record(d->what, d->case_id, d->item_id[0] ? d->item_id : NULL,
+	    d->reason);
+	if (!strcmp(d->what, "hashes")) {
+		dz_record_put(&rec, "removed", json_integer(deleted));
+		dz_record_put(&rec, "tombstones", json_integer(kept));
+	}
+	return emit(r, rec);
+}
+
+/* Rejected spool entries past their time; their uploads are plaintext. */
+static int
+purge_rejected(struct run *r)
+{
+	const struct dz_purge_opts *o = r->o;
+	char dir[4096], path[4400], limit[DZ_TIME_LEN], when[DZ_TIME_LEN];
+	time_t lt;
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof dir, "%s/rejected", o->spool) >=
+	    sizeof dir)
+		return dz_err_set(r->err, EX_USAGE, "spool name too long");
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : dz_err_set(r->err, EX_NOINPUT,
+		    "cannot open the spool's rejected entries: %s",
+		    strerror(errno));
+	if (before(r->now, o->cfg->rejected_days, limit) ||
+	    dz_clock_parse(limit, &lt)) {
+		closedir(d);
+		return dz_err_set(r->err, EX_SOFTWARE, "cannot compute a date");
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		/* the time it was rejected: its error.json, else itself */
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		{
+			char ej[4500];
+			struct stat es;
+
+			snprintf(ej, sizeof ej, "%s/error.json", path);
+			if (lstat(ej, &es) == 0)
+				st = es;
+		}
+		if (st.st_mtime > lt)
+			continue;
+		dz_clock_format(st.st_mtime, when);
+		if (!o->dry_run && dz_ingest_spool_entry_remove(path) != 0) {
+			closedir(d);
+			return dz_err_set(r->err, EX_IOERR, "cannot remove the "
+			    "rejected entry '%s': %s", e->d_name,
+			    strerror(errno));
+		}
+		{
+			json_t *rec = record("rejected", NULL, NULL, NULL);
+
+			dz_record_put(&rec, "entry", json_string(e->d_name));
+			dz_record_put(&rec, "rejected_at", json_string(when));
+			if (emit(r, rec)) {
+				closedir(d);
+				return -1;
+			}
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+checkpoint(struct run *r)
+{
+	struct timespec ts = { 0, 300000000 };
+
+	for (int i = 0; i < CHECKPOINT_TRIES; i++) {
+		if (dz_store_checkpoint_wait(r->s, CHECKPOINT_WAIT_MS,
+		    r->err) == 0)
+			return 0;
+		if (r->err->code != EX_TEMPFAIL)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return dz_err_set(r->err, EX_TEMPFAIL, "the write-ahead log is still in "
+	    "use: run dz-purge again to clear it");
+}
+
+int
+dz_purge_run(struct dz_store *s, const struct dz_purge_opts *o,
+    dz_purge_emit_fn emit_fn, void *ctx, struct dz_err *err)
+{
+	const struct dz_config *cfg = o->cfg;
+	struct dz_store_purge_policy p;
+	char media[DZ_TIME_LEN], personal[DZ_TIME_LEN], hashes[DZ_TIME_LEN];
+	struct run r;
+	int lock, rc = -1;
+
+	memset(&r, 0, sizeof r);
+	r.s = s;
+	r.o = o;
+	r.emit = emit_fn;
+	r.ctx = ctx;
+	r.err = err;
+	if (dz_clock_now(r.now) ||
+	    before(r.now, cfg->unverified_media_days, media) ||
+	    before(r.now, cfg->personal_data_days, personal) ||
+	    before(r.now, cfg->withdrawn_hash_days, hashes))
+		return dz_err_set(err, EX_CONFIG, "cannot read the clock");
+	if ((lock = dz_store_lock(s, "purge.lock", "another dz-purge is "
+	    "running; try again later", err)) < 0)
+		return -1;
+	p.media_before = media;
+	p.personal_before = personal;
+	p.hashes_before = hashes;
+	if (finish_blobs(&r) ||
+	    dz_store_purge_due(s, &p, collect, &r, err))
+		goto out;
+	if (r.oom) {
+		dz_err_set(err, EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r.ndue; i++)
+		if (purge_one(&r, &r.due[i]))
+			goto out;
+	if (finish_blobs(&r) || (o->spool && purge_rejected(&r)))
+		goto out;
+	if (!o->dry_run && checkpoint(&r))
+		goto out;
+	rc = 0;
+out:
+	free(r.due);
+	close(lock);
+	return rc;
+}
