@@ -27,6 +27,8 @@
 #include "core/pool.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/out.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "crypto/sign.h"
 
@@ -354,15 +356,15 @@ emit_error(struct state *st, const struct job *j)
 		dz_progress_clear(&st->prog);
 		if (j->path)
 			fprintf(stderr, PROG ": cannot match '%s': %s\n",
-			    dz_term_name(j->path, tn, sizeof tn), j->err.msg);
+			    dz_out_term_name(j->path, tn, sizeof tn), j->err.msg);
 		else if (j->line > 0 && strncmp(j->err.msg, "line ", 5) != 0)
 			fprintf(stderr, PROG ": %s%s%sline %ld: %s\n",
-			    j->file ? "'" : "", j->file ? dz_term_name(j->file,
+			    j->file ? "'" : "", j->file ? dz_out_term_name(j->file,
 			    tn, sizeof tn) : "", j->file ? "': " : "", j->line,
 			    j->err.msg);
 		else
 			fprintf(stderr, PROG ": %s%s%s%s\n", j->file ? "'" : "",
-			    j->file ? dz_term_name(j->file, tn, sizeof tn) : "",
+			    j->file ? dz_out_term_name(j->file, tn, sizeof tn) : "",
 			    j->file ? "': " : "", j->err.msg);
 	}
 	e = dz_record_error(PROG, j->err.msg);
@@ -407,7 +409,7 @@ say_below(struct state *st, const struct job *j)
 	dz_progress_clear(&st->prog);
 	if (j->path)
 		fprintf(stderr, PROG ": '%s': quality %d is below %d: not "
-		    "matched\n", dz_term_name(j->path, tn, sizeof tn),
+		    "matched\n", dz_out_term_name(j->path, tn, sizeof tn),
 		    j->quality, st->cfg->min_quality);
 	else
 		fprintf(stderr, PROG ": line %ld: quality %d is below %d: not "
@@ -517,7 +519,7 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
 		if (rc == -2) {
 			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read '%s': %s\n",
-			    dz_term_name(src, tn, sizeof tn), err.msg);
+			    dz_out_term_name(src, tn, sizeof tn), err.msg);
 			st->ioerr = 1;
 			break;
 		}
@@ -820,7 +822,7 @@ main(int argc, char **argv)
 			if (!f) {
 				dz_progress_clear(&st.prog);
 				fprintf(stderr, PROG ": cannot open '%s': %s\n",
-				    dz_term_name(argv[i], tn, sizeof tn),
+				    dz_out_term_name(argv[i], tn, sizeof tn),
 				    strerror(errno));
 				rc = EX_NOINPUT;
 				continue;

@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "work/match.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "hash/vpdqsig.h"
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/out.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "tap.h"
 
@@ -530,14 +532,14 @@ test_loadf(void)
 	}
 	fputs("{\"a\": [1, 2]}", f);
 	rewind(f);
-	j = dz_json_loadf(f, &je, &oom);
+	j = dz_record_loadf(f, &je, &oom);
 	ok(j && json_is_object(j) && oom == 0, "loadf: an object");
 	json_decref(j);
 	fclose(f);
 	f = tmpfile();
 	fputs("{\"a\": 1, \"a\": 2}", f);
 	rewind(f);
-	j = dz_json_loadf(f, &je, &oom);
+	j = dz_record_loadf(f, &je, &oom);
 	ok(!j && oom == 0 && je.text[0], "loadf: a duplicate key is the input's fault");
 	fclose(f);
 }
