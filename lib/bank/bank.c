@@ -32,6 +32,7 @@
 #include "bank/bank.h"
 #include "core/err.h"
 #include "core/fdio.h"
+#include "core/hex.h"
 #include "core/input.h"
 #include "bank/mih.h"
 #include "hash/pdq.h"
@@ -150,48 +151,6 @@ all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
-/* Hex digit values plus one (0: not a digit); upper case 0x10 apart. */
-#define HX(c, v) [c] = (v) + 1
-static const uint8_t hexv[256] = {
-	HX('0', 0), HX('1', 1), HX('2', 2), HX('3', 3), HX('4', 4),
-	HX('5', 5), HX('6', 6), HX('7', 7), HX('8', 8), HX('9', 9),
-	HX('a', 10), HX('b', 11), HX('c', 12), HX('d', 13), HX('e', 14),
-	HX('f', 15),
-	HX('A', 0x1a), HX('B', 0x1b), HX('C', 0x1c), HX('D', 0x1d),
-	HX('E', 0x1e), HX('F', 0x1f),
-};
-#undef HX
-
-static char *
-put_hex(char *p, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		*p++ = digits[b[i] >> 4];
-		*p++ = digits[b[i] & 0xf];
-	}
-	return p;
-}
-
-/* Exactly 2n lowercase hex digits in s[0..len-1]. */
-static int
-parse_hex(const char *s, size_t len, uint8_t *b, size_t n)
-{
-	unsigned bad = 0;
-
-	if (len != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned hi = hexv[(unsigned char)s[2 * i]] - 1u;
-		unsigned lo = hexv[(unsigned char)s[2 * i + 1]] - 1u;
-
-		bad |= hi | lo;
-		b[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return bad > 15 ? -1 : 0;
-}
-
 /*
  * 64 hex digits (either case, as dz_pdq_from_hex accepts) in s[0..len-1].
  * Digit 0 holds bits 255..252 (see dz_pdq_to_hex): word 3 is the first 16
@@ -200,23 +159,20 @@ parse_hex(const char *s, size_t len, uint8_t *b, size_t n)
 static int
 parse_pdq(const char *s, size_t len, struct dz_pdq *h)
 {
-	unsigned bad = 0;
+	uint8_t b[32];
 
-	if (len != 64)
+	if (dz_hex_decode(s, len, b, sizeof b, DZ_HEX_ANY))
 		return -1;
-	for (int w = 0; w < 4; w++) {
-		uint64_t v = 0;
+	for (int w = 0; w < 4; w++)
+		h->w[w] = be64(b + 8 * (3 - w));
+	return 0;
+}
 
-		for (int k = 0; k < 16; k++) {
-			unsigned char c = (unsigned char)s[16 * (3 - w) + k];
-			unsigned d = hexv[c] - 1u;
-
-			bad |= d;
-			v = v << 4 | (d & 0xf);
-		}
-		h->w[w] = v;
-	}
-	return bad > 31 ? -1 : 0;
+/* Ids and digests: lower case hex only (bank.h). */
+static int
+parse_hex(const char *s, size_t len, uint8_t *b, size_t n)
+{
+	return dz_hex_decode(s, len, b, n, DZ_HEX_LOWER);
 }
 
 /* Decimal without sign or leading zeros, at most max. */
@@ -322,7 +278,7 @@ static char *
 put_value(char *p, int signal, const struct dz_pdq *v)
 {
 	if (signal == DZ_BANK_MD5)
-		return put_hex(p, (const uint8_t *)v, 16);
+		return dz_hex_put(p, (const uint8_t *)v, 16);
 	dz_pdq_to_hex(v, p);
 	return p + 64;
 }
@@ -484,7 +440,7 @@ dz_bank_category_parse(const char *s)
 void
 dz_bank_id_hex(const uint8_t id[ID], char out[33])
 {
-	*put_hex(out, id, ID) = '\0';
+	dz_hex_encode(out, id, ID);
 }
 
 int
@@ -501,7 +457,7 @@ dz_bank_id_parse(const char *hex, uint8_t id[ID])
 void
 dz_bank_digest_hex(const uint8_t d[32], char out[65])
 {
-	*put_hex(out, d, 32) = '\0';
+	dz_hex_encode(out, d, 32);
 }
 
 /* ---------- metadata ---------- */
@@ -1128,9 +1084,9 @@ put_meta_line(char *p, const struct dz_bank_meta *m)
 	p = put_str(p, " since=");
 	p = put_u64(p, m->since);
 	p = put_str(p, " prev=");
-	p = m->has_prev ? put_hex(p, m->prev, 32) : put_str(p, "-");
+	p = m->has_prev ? dz_hex_put(p, m->prev, 32) : put_str(p, "-");
 	p = put_str(p, " base=");
-	p = m->has_base ? put_hex(p, m->base, 32) : put_str(p, "-");
+	p = m->has_base ? dz_hex_put(p, m->base, 32) : put_str(p, "-");
 	p = put_str(p, " created=");
 	return put_str(p, m->created);
 }
@@ -1166,7 +1122,7 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		p = out_room(o, 256);
 		*p++ = '+';
 		*p++ = ' ';
-		p = put_hex(p, b->id[i], ID);
+		p = dz_hex_put(p, b->id[i], ID);
 		*p++ = ' ';
 		p = put_str(p, signal_names[a->signal]);
 		*p++ = ' ';
@@ -1186,7 +1142,7 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		p = out_room(o, 256);
 		*p++ = '-';
 		*p++ = ' ';
-		p = put_hex(p, t->id, ID);
+		p = dz_hex_put(p, t->id, ID);
 		*p++ = ' ';
 		p = put_str(p, signal_names[t->signal]);
 		*p++ = ' ';
@@ -1259,7 +1215,7 @@ put_jhex(char *p, const char *key, const uint8_t *d, int present)
 	if (!present)
 		return put_str(p, "null");
 	*p++ = '"';
-	p = put_hex(p, d, 32);
+	p = dz_hex_put(p, d, 32);
 	*p++ = '"';
 	return p;
 }
@@ -1289,7 +1245,7 @@ write_jsonl(const struct dz_bank *b, struct out *o)
 
 		p = out_room(o, 256);
 		p = put_str(p, "{\"type\":\"entry\",\"id\":\"");
-		p = put_hex(p, b->id[i], ID);
+		p = dz_hex_put(p, b->id[i], ID);
 		p = put_str(p, "\",\"signal\":\"");
 		p = put_str(p, signal_names[a->signal]);
 		p = put_str(p, "\",\"value\":\"");
@@ -1308,7 +1264,7 @@ write_jsonl(const struct dz_bank *b, struct out *o)
 
 		p = out_room(o, 256);
 		p = put_str(p, "{\"type\":\"withdrawal\",\"id\":\"");
-		p = put_hex(p, t->id, ID);
+		p = dz_hex_put(p, t->id, ID);
 		p = put_str(p, "\",\"signal\":\"");
 		p = put_str(p, signal_names[t->signal]);
 		p = put_str(p, "\",\"value\":\"");
@@ -1344,7 +1300,7 @@ write_csv(const struct dz_bank *b, struct out *o)
 		p = put_str(p, "POSITIVE_CLASS,");
 		p = put_str(p, cat_names[a->category]);
 		p = put_str(p, " dz:id=");
-		p = put_hex(p, b->id[i], ID);
+		p = dz_hex_put(p, b->id[i], ID);
 		p = put_str(p, " dz:quality=");
 		p = put_u64(p, a->quality);
 		p = put_str(p, " dz:added=");
@@ -1365,7 +1321,7 @@ write_csv(const struct dz_bank *b, struct out *o)
 		p = put_str(p, "NEGATIVE_CLASS,");
 		p = put_str(p, cat_names[t->category]);
 		p = put_str(p, " dz:id=");
-		p = put_hex(p, t->id, ID);
+		p = dz_hex_put(p, t->id, ID);
 		p = put_str(p, " dz:withdrawn=");
 		p = put_day(p, t->withdrawn);
 		*p++ = '\n';
@@ -2489,11 +2445,13 @@ dz_bank_comment(const struct dz_bank *b, char **out, struct dz_err *err)
 	p = put_str(p, " since=");
 	p = put_u64(p, b->meta.since);
 	p = put_str(p, " digest=");
-	p = put_hex(p, b->meta.digest, 32);
+	p = dz_hex_put(p, b->meta.digest, 32);
 	p = put_str(p, " prev=");
-	p = b->meta.has_prev ? put_hex(p, b->meta.prev, 32) : put_str(p, "-");
+	p = b->meta.has_prev ? dz_hex_put(p, b->meta.prev, 32) :
+	    put_str(p, "-");
 	p = put_str(p, " base=");
-	p = b->meta.has_base ? put_hex(p, b->meta.base, 32) : put_str(p, "-");
+	p = b->meta.has_base ? dz_hex_put(p, b->meta.base, 32) :
+	    put_str(p, "-");
 	p = put_str(p, " created=");
 	p = put_str(p, b->meta.created);
 	p = put_str(p, " collab=");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/record.h"
 
 static const char *
@@ -296,8 +297,7 @@ dz_record_put(json_t **rec, const char *key, json_t *v)
 int
 dz_record_set_path(json_t *rec, const char *key, const char *path)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t klen = strlen(key), n = strlen(path), i;
+	size_t klen = strlen(key), n = strlen(path);
 	char *hkey, *h;
 	int rc = -1;
 
@@ -319,11 +319,7 @@ dz_record_set_path(json_t *rec, const char *key, const char *path)
 		free(hkey);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		h[2 * i] = hex[(unsigned char)path[i] >> 4];
-		h[2 * i + 1] = hex[(unsigned char)path[i] & 0xf];
-	}
-	h[2 * n] = '\0';
+	dz_hex_encode(h, path, n);
 	if (json_object_set_new(rec, key, string_lossy(path)) == 0 &&
 	    json_object_set_new(rec, hkey, json_stringn(h, 2 * n)) == 0)
 		rc = 0;

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "store/store.h"
 #include "store/storeint.h"
 
@@ -1824,19 +1825,13 @@ static int
 hex_entry_id(struct dz_store *s, char out[DZ_ENTRY_ID_LEN + 1],
     struct dz_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[DZ_ENTRY_ID_LEN / 2];
-	size_t i;
 
 	(void)s;
 	if (store_random(r, (int)sizeof r) != 1)
 		return dz_err_set(err, EX_SOFTWARE,
 		    "cannot draw a random entry id");
-	for (i = 0; i < sizeof r; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[DZ_ENTRY_ID_LEN] = '\0';
+	dz_hex_encode(out, r, sizeof r);
 	return 0;
 }
 

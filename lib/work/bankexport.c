@@ -17,6 +17,7 @@
 #include "crypto/digest.h"
 #include "core/err.h"
 #include "core/fdio.h"
+#include "core/hex.h"
 #include "core/input.h"
 #include "core/progress.h"
 #include "crypto/sign.h"
@@ -39,27 +40,6 @@ dz_bankexport_format_of(const char *path)
 		return DZ_BANK_CSV;
 	if (!strcmp(dot, ".dzb"))
 		return DZ_BANK_DZB;
-	return 0;
-}
-
-static int
-hex_to_bytes(const char *hex, uint8_t *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		hi = hex[2 * i];
-		lo = hex[2 * i + 1];
-#define NIB(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : \
-	(c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : -1)
-		if (NIB(hi) < 0 || NIB(lo) < 0)
-			return -1;
-		out[i] = (uint8_t)(NIB(hi) << 4 | NIB(lo));
-#undef NIB
-	}
 	return 0;
 }
 
@@ -654,7 +634,8 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	meta.since = have_base ? (uint64_t)base.seq : 0;
 	if (have_last) {
 		meta.has_prev = 1;
-		if (hex_to_bytes(last.digest, meta.prev, 32)) {
+		if (dz_hex_decode(last.digest, strlen(last.digest), meta.prev,
+		    32, DZ_HEX_LOWER)) {
 			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
 			    "digest in the store", (long long)last.seq);
 			goto fail;
@@ -662,7 +643,8 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	}
 	if (have_base) {
 		meta.has_base = 1;
-		if (hex_to_bytes(base.digest, meta.base, 32)) {
+		if (dz_hex_decode(base.digest, strlen(base.digest), meta.base,
+		    32, DZ_HEX_LOWER)) {
 			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
 			    "digest in the store", (long long)base.seq);
 			goto fail;
