@@ -247,7 +247,7 @@ match(struct job *j, const struct cfg *cfg, const struct dz_pdq *h, int nh)
 
 /* A video: its frames (those of quality >= the floor) and its MD5. */
 static void
-match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdq *v,
+match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdqsig *v,
     const uint8_t *md5)
 {
 	struct dz_match_scratch *sc;
@@ -620,8 +620,8 @@ main(int argc, char **argv)
 		oom();
 	dz_hash_opts_default(&cfg.hash);
 	cfg.max_bytes = 256ULL << 20;
-	cfg.video.query_pct = DZ_VPDQ_QUERY_PCT;
-	cfg.video.bank_pct = DZ_VPDQ_BANK_PCT;
+	cfg.video.query_pct = DZ_VPDQSIG_QUERY_PCT;
+	cfg.video.bank_pct = DZ_VPDQSIG_BANK_PCT;
 	while ((c = getopt_long(argc, argv, "0b:c:hj:p:qt:vV", longopts,
 	    NULL)) != -1) {
 		switch (c) {

@@ -43,7 +43,7 @@ struct dz_hash_result {
 	struct dz_digest digest;
 	/* a video: the rest is for images */
 	const char *video;	/* "video/mp4", ...; NULL for an image */
-	struct dz_vpdq vpdq;	/* owned: dz_hash_result_release */
+	struct dz_vpdqsig vpdq;	/* owned: dz_hash_result_release */
 	struct dz_video_info vinfo;
 };
 

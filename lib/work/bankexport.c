@@ -296,14 +296,14 @@ static int
 add_vpdq(struct collect *c, const struct dz_store_bank_row *r,
     const uint8_t id[DZ_BANK_ID_BYTES], int cat, uint32_t day)
 {
-	struct dz_vpdq v = { 0 };
+	struct dz_vpdqsig v = { 0 };
 	json_t *j = json_loads(r->value, JSON_REJECT_DUPLICATES, NULL);
 	size_t i, added = 0, first = 0;
 	int rc = 0;
 
-	if (!j || dz_vpdq_from_json(j, &v, SIZE_MAX, c->err) || v.n == 0) {
+	if (!j || dz_vpdqsig_from_json(j, &v, SIZE_MAX, c->err) || v.n == 0) {
 		json_decref(j);
-		dz_vpdq_release(&v);
+		dz_vpdqsig_release(&v);
 		return -1;
 	}
 	json_decref(j);
@@ -324,7 +324,7 @@ add_vpdq(struct collect *c, const struct dz_store_bank_row *r,
 		if (rc == 0 && added == 0)
 			rc = -1;
 	}
-	dz_vpdq_release(&v);
+	dz_vpdqsig_release(&v);
 	return rc;
 }
 

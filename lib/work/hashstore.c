@@ -200,7 +200,7 @@ read_media(struct dz_hashstore *h, const struct dz_store_hashable *it,
 
 /* The best frame quality of a signature, -1 when it has no frame. */
 static int
-best_quality(const struct dz_vpdq *v)
+best_quality(const struct dz_vpdqsig *v)
 {
 	int best = -1;
 
@@ -247,7 +247,7 @@ store_rows(const struct dz_hash_result *r, const char *pdq_hex,
 	*n = 2;
 	*lead = 0;
 	if (r->vpdq.n) {
-		json_t *j = dz_vpdq_to_json(&r->vpdq);
+		json_t *j = dz_vpdqsig_to_json(&r->vpdq);
 
 		*vjson = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
