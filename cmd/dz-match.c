@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/config.h"
 #include "crypto/digest.h"
 #include "core/err.h"

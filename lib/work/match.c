@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "crypto/digest.h"
 #include "core/err.h"
 #include "core/input.h"

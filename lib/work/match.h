@@ -1,8 +1,8 @@
 /*
  * lib/match: what dz-match does between its options and its output: a set
  * of banks, each verified against the issuer's key, chained (a full
- * export, then its deltas), checked against the trust state (lib/
- * banktrust), indexed; queries of PDQ hashes and of videos (vPDQ
+ * export, then its deltas), checked against the trust state
+ * (lib/bank/trust), indexed; queries of PDQ hashes and of videos (vPDQ
  * signatures and MD5s) against all of them; the input lines of --hashes;
  * the match record.
  *

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-match: lib/banktrust (the state file) and lib/match (bank
+ * t/unit/test-match: lib/bank/trust (the state file) and lib/match (bank
  * sets: signatures, chains, state; queries against the brute-force
  * oracle; the input lines of --hashes).
  */
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/err.h"
 #include "work/match.h"
 #include "hash/pdq.h"
@@ -173,7 +173,7 @@ sign_bank(const struct dz_sign_key *key, const struct dz_bank *b,
 	return rc;
 }
 
-/* ---------- lib/banktrust ---------- */
+/* ---------- lib/bank/trust ---------- */
 
 static void
 test_trust_text(void)

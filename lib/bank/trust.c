@@ -1,5 +1,5 @@
 /*
- * lib/banktrust: the trust state file of dz-match; see banktrust.h.
+ * lib/bank/trust: the trust state file of dz-match; see trust.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/err.h"
 #include "core/fdio.h"
 #include "core/hex.h"
