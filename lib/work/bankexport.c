@@ -22,6 +22,7 @@
 #include "core/progress.h"
 #include "crypto/sign.h"
 #include "store/store.h"
+#include "store/storehashes.h"
 #include "hash/vpdqsig.h"
 
 #define PATH_MAX_LEN 4000

@@ -17,6 +17,7 @@
 #include "hash/pdq.h"
 #include "core/record.h"
 #include "store/store.h"
+#include "store/storehashes.h"
 #include "work/hashstore.h"
 #include "store/storepurge.h"
 
