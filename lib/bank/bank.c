@@ -843,6 +843,22 @@ put_meta_line(char *p, const struct dz_bank_meta *m)
 	return bank_put_str(p, m->created);
 }
 
+/* "+ ID SIGNAL VALUE " or "- ID SIGNAL VALUE ": a canonical row's start. */
+static char *
+put_digest_row(char *p, char sign, const uint8_t id[ID], int signal,
+    const struct dz_pdq *v)
+{
+	*p++ = sign;
+	*p++ = ' ';
+	p = dz_hex_put(p, id, ID);
+	*p++ = ' ';
+	p = bank_put_str(p, bank_signal_names[signal]);
+	*p++ = ' ';
+	p = bank_put_value(p, signal, v);
+	*p++ = ' ';
+	return p;
+}
+
 static int
 compute_digest(const struct dz_bank *b, uint8_t digest[32],
     struct dz_err *err)
@@ -872,14 +888,7 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		const struct dz_bank_attr *a = &b->attr[i];
 
 		p = bank_out_room(o, 256);
-		*p++ = '+';
-		*p++ = ' ';
-		p = dz_hex_put(p, b->id[i], ID);
-		*p++ = ' ';
-		p = bank_put_str(p, bank_signal_names[a->signal]);
-		*p++ = ' ';
-		p = bank_put_value(p, a->signal, &b->pdq[i]);
-		*p++ = ' ';
+		p = put_digest_row(p, '+', b->id[i], a->signal, &b->pdq[i]);
 		p = bank_put_u64(p, a->quality);
 		*p++ = ' ';
 		p = bank_put_str(p, bank_cat_names[a->category]);
@@ -892,14 +901,7 @@ compute_digest(const struct dz_bank *b, uint8_t digest[32],
 		const struct dz_bank_tomb *t = &b->tomb[i];
 
 		p = bank_out_room(o, 256);
-		*p++ = '-';
-		*p++ = ' ';
-		p = dz_hex_put(p, t->id, ID);
-		*p++ = ' ';
-		p = bank_put_str(p, bank_signal_names[t->signal]);
-		*p++ = ' ';
-		p = bank_put_value(p, t->signal, &t->pdq);
-		*p++ = ' ';
+		p = put_digest_row(p, '-', t->id, t->signal, &t->pdq);
 		p = bank_put_str(p, bank_cat_names[t->category]);
 		*p++ = ' ';
 		p = bank_put_day(p, t->withdrawn);

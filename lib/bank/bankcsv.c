@@ -20,6 +20,23 @@ static const char csv_header[] = "signal_type,signal_str,collab,category,tags";
 
 /* ---------- writing ---------- */
 
+/* A row up to its dz:id tag: the columns, the category tag, the id. */
+static char *
+put_row(char *p, int signal, const struct dz_pdq *v, const char *collab,
+    const char *opinion, int category, const uint8_t id[ID])
+{
+	p = bank_put_str(p, csv_signal_names[signal]);
+	*p++ = ',';
+	p = bank_put_value(p, signal, v);
+	*p++ = ',';
+	p = bank_put_str(p, collab);
+	*p++ = ',';
+	p = bank_put_str(p, opinion);
+	p = bank_put_str(p, bank_cat_names[category]);
+	p = bank_put_str(p, " dz:id=");
+	return dz_hex_put(p, id, ID);
+}
+
 void
 bank_csv_write(const struct dz_bank *b, struct bank_out *o)
 {
@@ -33,16 +50,8 @@ bank_csv_write(const struct dz_bank *b, struct bank_out *o)
 		const struct dz_bank_attr *a = &b->attr[i];
 
 		p = bank_out_room(o, 256);
-		p = bank_put_str(p, csv_signal_names[a->signal]);
-		*p++ = ',';
-		p = bank_put_value(p, a->signal, &b->pdq[i]);
-		*p++ = ',';
-		p = bank_put_str(p, collab);
-		*p++ = ',';
-		p = bank_put_str(p, "POSITIVE_CLASS,");
-		p = bank_put_str(p, bank_cat_names[a->category]);
-		p = bank_put_str(p, " dz:id=");
-		p = dz_hex_put(p, b->id[i], ID);
+		p = put_row(p, a->signal, &b->pdq[i], collab, "POSITIVE_CLASS,",
+		    a->category, b->id[i]);
 		p = bank_put_str(p, " dz:quality=");
 		p = bank_put_u64(p, a->quality);
 		p = bank_put_str(p, " dz:added=");
@@ -54,16 +63,8 @@ bank_csv_write(const struct dz_bank *b, struct bank_out *o)
 		const struct dz_bank_tomb *t = &b->tomb[i];
 
 		p = bank_out_room(o, 256);
-		p = bank_put_str(p, csv_signal_names[t->signal]);
-		*p++ = ',';
-		p = bank_put_value(p, t->signal, &t->pdq);
-		*p++ = ',';
-		p = bank_put_str(p, collab);
-		*p++ = ',';
-		p = bank_put_str(p, "NEGATIVE_CLASS,");
-		p = bank_put_str(p, bank_cat_names[t->category]);
-		p = bank_put_str(p, " dz:id=");
-		p = dz_hex_put(p, t->id, ID);
+		p = put_row(p, t->signal, &t->pdq, collab, "NEGATIVE_CLASS,",
+		    t->category, t->id);
 		p = bank_put_str(p, " dz:withdrawn=");
 		p = bank_put_day(p, t->withdrawn);
 		*p++ = '\n';

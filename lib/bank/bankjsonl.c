@@ -57,6 +57,21 @@ put_jhex(char *p, const char *key, const uint8_t *d, int present)
 	return p;
 }
 
+/* An entry or withdrawal line up to its value's closing quote (not put). */
+static char *
+put_jrow(char *p, const char *type, const uint8_t id[ID], int signal,
+    const struct dz_pdq *v)
+{
+	p = bank_put_str(p, "{\"type\":\"");
+	p = bank_put_str(p, type);
+	p = bank_put_str(p, "\",\"id\":\"");
+	p = dz_hex_put(p, id, ID);
+	p = bank_put_str(p, "\",\"signal\":\"");
+	p = bank_put_str(p, bank_signal_names[signal]);
+	p = bank_put_str(p, "\",\"value\":\"");
+	return bank_put_value(p, signal, v);
+}
+
 void
 bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 {
@@ -81,12 +96,7 @@ bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 		const struct dz_bank_attr *a = &b->attr[i];
 
 		p = bank_out_room(o, 256);
-		p = bank_put_str(p, "{\"type\":\"entry\",\"id\":\"");
-		p = dz_hex_put(p, b->id[i], ID);
-		p = bank_put_str(p, "\",\"signal\":\"");
-		p = bank_put_str(p, bank_signal_names[a->signal]);
-		p = bank_put_str(p, "\",\"value\":\"");
-		p = bank_put_value(p, a->signal, &b->pdq[i]);
+		p = put_jrow(p, "entry", b->id[i], a->signal, &b->pdq[i]);
 		p = bank_put_str(p, "\",\"quality\":");
 		p = bank_put_u64(p, a->quality);
 		p = bank_put_str(p, ",\"category\":\"");
@@ -100,12 +110,7 @@ bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 		const struct dz_bank_tomb *t = &b->tomb[i];
 
 		p = bank_out_room(o, 256);
-		p = bank_put_str(p, "{\"type\":\"withdrawal\",\"id\":\"");
-		p = dz_hex_put(p, t->id, ID);
-		p = bank_put_str(p, "\",\"signal\":\"");
-		p = bank_put_str(p, bank_signal_names[t->signal]);
-		p = bank_put_str(p, "\",\"value\":\"");
-		p = bank_put_value(p, t->signal, &t->pdq);
+		p = put_jrow(p, "withdrawal", t->id, t->signal, &t->pdq);
 		p = bank_put_str(p, "\",\"category\":\"");
 		p = bank_put_str(p, bank_cat_names[t->category]);
 		p = bank_put_str(p, "\",\"withdrawn\":\"");

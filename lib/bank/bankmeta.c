@@ -149,6 +149,23 @@ field(const char **s, const char *key, const char **v, size_t *len)
 	return 0;
 }
 
+/* "key=HEX" (64 digits: *has set) or "key=-" (*has left 0). */
+static int
+digest_field(const char **s, const char *key, uint8_t d[32], int *has)
+{
+	const char *v;
+	size_t len;
+
+	if (field(s, key, &v, &len))
+		return -1;
+	if (len == 1 && v[0] == '-')
+		return 0;
+	if (bank_parse_hex(v, len, d, 32))
+		return -1;
+	*has = 1;
+	return 0;
+}
+
 static int
 malformed(struct dz_err *err, const char *what)
 {
@@ -193,20 +210,10 @@ dz_bank_comment_parse(const char *comment, struct dz_bank_meta *meta,
 	if (field(&s, "digest", &v, &len) ||
 	    bank_parse_hex(v, len, m.digest, 32))
 		return malformed(err, "digest");
-	if (field(&s, "prev", &v, &len))
+	if (digest_field(&s, "prev", m.prev, &m.has_prev))
 		return malformed(err, "prev");
-	if (!(len == 1 && v[0] == '-')) {
-		if (bank_parse_hex(v, len, m.prev, 32))
-			return malformed(err, "prev");
-		m.has_prev = 1;
-	}
-	if (field(&s, "base", &v, &len))
+	if (digest_field(&s, "base", m.base, &m.has_base))
 		return malformed(err, "base");
-	if (!(len == 1 && v[0] == '-')) {
-		if (bank_parse_hex(v, len, m.base, 32))
-			return malformed(err, "base");
-		m.has_base = 1;
-	}
 	if (field(&s, "created", &v, &len) || len >= sizeof m.created)
 		return malformed(err, "created");
 	memcpy(m.created, v, len);

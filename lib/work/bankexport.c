@@ -44,6 +44,17 @@ dz_bankexport_format_of(const char *path)
 	return 0;
 }
 
+/* The content digest an export row recorded, as bytes. */
+static int
+export_digest(const struct dz_store_export *e, uint8_t d[32],
+    struct dz_err *err)
+{
+	if (dz_hex_decode(e->digest, strlen(e->digest), d, 32, DZ_HEX_LOWER))
+		return dz_err_set(err, EX_DATAERR, "export %lld has a bad "
+		    "digest in the store", (long long)e->seq);
+	return 0;
+}
+
 /* SHA-256 hex of a whole file. */
 static int
 file_sha256(const char *path, char out[65], struct dz_err *err)
@@ -633,24 +644,11 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	meta.seq = have_last ? (uint64_t)last.seq + 1 : 1;
 	meta.kind = have_base ? DZ_BANK_DELTA : DZ_BANK_FULL;
 	meta.since = have_base ? (uint64_t)base.seq : 0;
-	if (have_last) {
-		meta.has_prev = 1;
-		if (dz_hex_decode(last.digest, strlen(last.digest), meta.prev,
-		    32, DZ_HEX_LOWER)) {
-			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
-			    "digest in the store", (long long)last.seq);
-			goto fail;
-		}
-	}
-	if (have_base) {
-		meta.has_base = 1;
-		if (dz_hex_decode(base.digest, strlen(base.digest), meta.base,
-		    32, DZ_HEX_LOWER)) {
-			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
-			    "digest in the store", (long long)base.seq);
-			goto fail;
-		}
-	}
+	meta.has_prev = have_last;
+	meta.has_base = have_base;
+	if ((have_last && export_digest(&last, meta.prev, err)) ||
+	    (have_base && export_digest(&base, meta.base, err)))
+		goto fail;
 	snprintf(meta.created, sizeof meta.created, "%s", now);
 	snprintf(meta.collab, sizeof meta.collab, "%s",
 	    o->collab ? o->collab : "disrupt");

@@ -211,6 +211,15 @@ best_quality(const struct dz_vpdqsig *v)
 	return best;
 }
 
+static void
+row(struct dz_store_hash *h, const char *signal, const char *value,
+    int quality)
+{
+	h->signal = signal;
+	h->value = value;
+	h->quality = quality;
+}
+
 /*
  * The store rows of r into sh (at most 3): an image's pdq, md5 and
  * sha256; a video's video_md5, sha256 and vpdq (whose JSON text *vjson
@@ -225,26 +234,16 @@ store_rows(const struct dz_hash_result *r, const char *pdq_hex,
 	memset(sh, 0, 3 * sizeof *sh);
 	*vjson = NULL;
 	if (!r->video) {
-		sh[0].signal = "pdq";
-		sh[0].value = pdq_hex;
-		sh[0].quality = r->pdq.quality;
+		row(&sh[0], "pdq", pdq_hex, r->pdq.quality);
 		sh[0].known_entry = known;
-		sh[1].signal = "md5";
-		sh[1].value = r->digest.md5;
-		sh[1].quality = -1;
-		sh[2].signal = "sha256";
-		sh[2].value = r->digest.sha256;
-		sh[2].quality = -1;
+		row(&sh[1], "md5", r->digest.md5, -1);
+		row(&sh[2], "sha256", r->digest.sha256, -1);
 		*n = 3;
 		*lead = 0;
 		return 0;
 	}
-	sh[0].signal = "video_md5";
-	sh[0].value = r->digest.md5;
-	sh[0].quality = -1;
-	sh[1].signal = "sha256";
-	sh[1].value = r->digest.sha256;
-	sh[1].quality = -1;
+	row(&sh[0], "video_md5", r->digest.md5, -1);
+	row(&sh[1], "sha256", r->digest.sha256, -1);
 	*n = 2;
 	*lead = 0;
 	if (r->vpdq.n) {
@@ -254,9 +253,7 @@ store_rows(const struct dz_hash_result *r, const char *pdq_hex,
 		json_decref(j);
 		if (!*vjson)
 			return -1;
-		sh[2].signal = "vpdq";
-		sh[2].value = *vjson;
-		sh[2].quality = best_quality(&r->vpdq);
+		row(&sh[2], "vpdq", *vjson, best_quality(&r->vpdq));
 		*n = 3;
 		*lead = 2;
 	}
