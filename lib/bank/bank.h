@@ -98,8 +98,9 @@
  * loading and writing by format, the small conversions); bankdzb.c,
  * bankjsonl.c and bankcsv.c hold one file format each; bankmeta.c the
  * metadata and the signed comment. They share lib/bank/bankint.h, which
- * no code outside lib/bank includes. Uses lib/core, lib/hash/pdq,
- * lib/bank/mih and OpenSSL's SHA-256.
+ * no code outside lib/bank includes.
+ *
+ * May use: core/, hash/ (pdq), bank/ (mih); jansson, OpenSSL (SHA-256).
  */
 #ifndef DZ_BANK_H
 #define DZ_BANK_H

@@ -7,8 +7,9 @@
  *
  * Code outside lib/bank must not include this file: it uses only the
  * public functions of lib/bank/bank.h, which stay the same whatever is
- * moved between these files. Uses what bank.c uses: lib/core, lib/hash/pdq,
- * OpenSSL's digests.
+ * moved between these files.
+ *
+ * May use: core/, hash/ (pdq), bank/ (mih); OpenSSL (SHA-256).
  */
 #ifndef DZ_BANKINT_H
 #define DZ_BANKINT_H

@@ -23,6 +23,8 @@
  * applies the changes, writes a temporary file in the same directory,
  * fsyncs it, renames it over FILE and fsyncs the directory. Reading needs
  * no lock (the file is only ever replaced whole). Nothing here prints.
+ *
+ * May use: core/ (err, fdio, hex), crypto/ (sign: key ids).
  */
 #ifndef DZ_TRUST_H
 #define DZ_TRUST_H

@@ -6,7 +6,9 @@
  * case only, a minisign key id upper case only, a PDQ either), so each
  * caller says it with DZ_HEX_LOWER, DZ_HEX_UPPER or both (DZ_HEX_ANY).
  *
- * Uses nothing else in lib/. Never allocates, prints or exits.
+ * Never allocates, prints or exits.
+ *
+ * May use: no other module.
  */
 #ifndef DZ_HEX_H
 #define DZ_HEX_H

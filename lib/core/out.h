@@ -7,7 +7,9 @@
  * way (>/dev/full must fail loudly, exit 74). dz_out_text() is -h and -V;
  * dz_out_term_name() makes a file name safe to show on a terminal.
  *
- * Uses only lib/core/err. Nothing here prints on its own or exits.
+ * Nothing here prints on its own or exits.
+ *
+ * May use: core/ (err).
  */
 #ifndef DZ_OUT_H
 #define DZ_OUT_H

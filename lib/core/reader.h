@@ -9,8 +9,10 @@
  * What a line means is the caller's business (lib/core/record parses
  * records, lib/core/input takes names).
  *
- * Uses only lib/core/err. Nothing here prints or exits; failures fill a
- * struct dz_err whose message never quotes input content.
+ * Nothing here prints or exits; failures fill a struct dz_err whose
+ * message never quotes input content.
+ *
+ * May use: core/ (err).
  */
 #ifndef DZ_READER_H
 #define DZ_READER_H

@@ -7,8 +7,10 @@
  * prepared by lib/core/out. Between the two: building records, file names
  * as "path"/"path_hex", error records.
  *
- * Uses only lib/core/err and jansson. Nothing here prints or exits;
- * failures fill a struct dz_err whose message never quotes input content.
+ * Nothing here prints or exits; failures fill a struct dz_err whose
+ * message never quotes input content.
+ *
+ * May use: core/ (err, hex); jansson.
  */
 #ifndef DZ_RECORD_H
 #define DZ_RECORD_H

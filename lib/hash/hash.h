@@ -5,6 +5,8 @@
  * apply the EXIF orientation, and stream the luminance through the PDQ
  * filter (lib/pdq). The bytes are in memory and stay there; nothing is
  * written anywhere. Safe to call from several threads at once.
+ *
+ * May use: core/, crypto/ (digest), media/ (decoding), hash/; jansson.
  */
 #ifndef DZ_HASH_H
 #define DZ_HASH_H

@@ -6,6 +6,8 @@
  * last one kept are collapsed into it. Decoding is lib/video's, with its
  * limits; hashing is lib/pdq's at the frame's full size. The signature
  * itself (struct dz_vpdqsig, its JSON, matching) is lib/vpdqsig's.
+ *
+ * May use: core/, media/ (luma, video), hash/ (pdq, vpdqsig).
  */
 #ifndef DZ_VPDQ_H
 #define DZ_VPDQ_H

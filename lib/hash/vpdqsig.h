@@ -8,6 +8,8 @@
  * floor) that are within the distance of some frame of the bank video
  * reaches query_pct, and the share of the bank video's frames matched by
  * some query frame reaches bank_pct.
+ *
+ * May use: core/ (err), hash/ (pdq); jansson. Never libav*.
  */
 #ifndef DZ_VPDQSIG_H
 #define DZ_VPDQSIG_H

@@ -17,6 +17,8 @@
  *
  * Case ids are 10 Crockford base32 characters (50 random bits), easy to
  * read over the phone; item ids are the case id, '-', and a number.
+ *
+ * May use: core/ (err), crypto/ (wrapped keys); SQLite, jansson.
  */
 #ifndef DZ_STORE_H
 #define DZ_STORE_H

@@ -5,7 +5,7 @@
  * hashes recorded as their media is destroyed, the exports made and the
  * rows a bank is built from.
  *
- * Uses lib/store/store.h (struct dz_store, categories, wrapped keys).
+ * May use: core/ (err, hex), store/ (store, storeint).
  */
 #ifndef DZ_STOREHASHES_H
 #define DZ_STOREHASHES_H

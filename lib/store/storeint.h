@@ -3,6 +3,8 @@
  * the store module (storehashes.c, storenotice.c, storepurge.c,
  * storestats.c), which own the SQL of their part of the schema. Code
  * outside lib/store must not include this file.
+ *
+ * May use: core/ (err), crypto/ (wrapped keys); SQLite.
  */
 #ifndef DZ_STOREINT_H
 #define DZ_STOREINT_H

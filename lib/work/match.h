@@ -39,6 +39,8 @@
  *
  * Once sealed a set is read-only: any number of threads may query it at
  * once, each with its own scratch.
+ *
+ * May use: core/, crypto/ (digest, sign), hash/ (pdq, vpdqsig), bank/.
  */
 #ifndef DZ_MATCH_H
 #define DZ_MATCH_H
