@@ -20,6 +20,7 @@
 #include "core/proc.h"
 #include "core/progress.h"
 #include "notice/provider.h"
+#include "core/out.h"
 #include "core/record.h"
 #include "store/store.h"
 #include "work/bankexport.h"

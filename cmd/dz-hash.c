@@ -17,6 +17,8 @@
 #include "core/pool.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/out.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "core/config.h"
 #include "work/hashstore.h"
@@ -228,7 +230,7 @@ emit_error(struct state *st, const char *path, long line, json_t *orig,
 		dz_progress_clear(&st->prog);
 		if (path)
 			fprintf(stderr, PROG ": cannot hash '%s': %s\n",
-			    dz_term_name(path, tn, sizeof tn), reason);
+			    dz_out_term_name(path, tn, sizeof tn), reason);
 		else
 			fprintf(stderr, PROG ": line %ld: %s\n", line, reason);
 	}

@@ -13,6 +13,8 @@
 #include "core/err.h"
 #include "work/ingest.h"
 #include "core/proc.h"
+#include "core/out.h"
+#include "core/reader.h"
 #include "core/record.h"
 
 #define PROG "dz-ingest"

@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/config.h"
 #include "crypto/digest.h"
 #include "core/err.h"
@@ -27,6 +27,8 @@
 #include "core/pool.h"
 #include "core/proc.h"
 #include "core/progress.h"
+#include "core/out.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "crypto/sign.h"
 
@@ -245,7 +247,7 @@ match(struct job *j, const struct cfg *cfg, const struct dz_pdq *h, int nh)
 
 /* A video: its frames (those of quality >= the floor) and its MD5. */
 static void
-match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdq *v,
+match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdqsig *v,
     const uint8_t *md5)
 {
 	struct dz_match_scratch *sc;
@@ -354,15 +356,15 @@ emit_error(struct state *st, const struct job *j)
 		dz_progress_clear(&st->prog);
 		if (j->path)
 			fprintf(stderr, PROG ": cannot match '%s': %s\n",
-			    dz_term_name(j->path, tn, sizeof tn), j->err.msg);
+			    dz_out_term_name(j->path, tn, sizeof tn), j->err.msg);
 		else if (j->line > 0 && strncmp(j->err.msg, "line ", 5) != 0)
 			fprintf(stderr, PROG ": %s%s%sline %ld: %s\n",
-			    j->file ? "'" : "", j->file ? dz_term_name(j->file,
+			    j->file ? "'" : "", j->file ? dz_out_term_name(j->file,
 			    tn, sizeof tn) : "", j->file ? "': " : "", j->line,
 			    j->err.msg);
 		else
 			fprintf(stderr, PROG ": %s%s%s%s\n", j->file ? "'" : "",
-			    j->file ? dz_term_name(j->file, tn, sizeof tn) : "",
+			    j->file ? dz_out_term_name(j->file, tn, sizeof tn) : "",
 			    j->file ? "': " : "", j->err.msg);
 	}
 	e = dz_record_error(PROG, j->err.msg);
@@ -407,7 +409,7 @@ say_below(struct state *st, const struct job *j)
 	dz_progress_clear(&st->prog);
 	if (j->path)
 		fprintf(stderr, PROG ": '%s': quality %d is below %d: not "
-		    "matched\n", dz_term_name(j->path, tn, sizeof tn),
+		    "matched\n", dz_out_term_name(j->path, tn, sizeof tn),
 		    j->quality, st->cfg->min_quality);
 	else
 		fprintf(stderr, PROG ": line %ld: quality %d is below %d: not "
@@ -517,7 +519,7 @@ run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
 		if (rc == -2) {
 			dz_progress_clear(&st->prog);
 			fprintf(stderr, PROG ": cannot read '%s': %s\n",
-			    dz_term_name(src, tn, sizeof tn), err.msg);
+			    dz_out_term_name(src, tn, sizeof tn), err.msg);
 			st->ioerr = 1;
 			break;
 		}
@@ -618,8 +620,8 @@ main(int argc, char **argv)
 		oom();
 	dz_hash_opts_default(&cfg.hash);
 	cfg.max_bytes = 256ULL << 20;
-	cfg.video.query_pct = DZ_VPDQ_QUERY_PCT;
-	cfg.video.bank_pct = DZ_VPDQ_BANK_PCT;
+	cfg.video.query_pct = DZ_VPDQSIG_QUERY_PCT;
+	cfg.video.bank_pct = DZ_VPDQSIG_BANK_PCT;
 	while ((c = getopt_long(argc, argv, "0b:c:hj:p:qt:vV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -820,7 +822,7 @@ main(int argc, char **argv)
 			if (!f) {
 				dz_progress_clear(&st.prog);
 				fprintf(stderr, PROG ": cannot open '%s': %s\n",
-				    dz_term_name(argv[i], tn, sizeof tn),
+				    dz_out_term_name(argv[i], tn, sizeof tn),
 				    strerror(errno));
 				rc = EX_NOINPUT;
 				continue;

@@ -18,6 +18,7 @@
 #include "work/notify.h"
 #include "core/proc.h"
 #include "notice/provider.h"
+#include "core/out.h"
 #include "core/record.h"
 #include "notice/resolve.h"
 #include "store/store.h"

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/proc.h"
 #include "work/purge.h"
+#include "core/out.h"
 #include "core/record.h"
 #include "store/store.h"
 

@@ -93,6 +93,14 @@
  * category or signal, a duplicate id, a count or size that disagrees, a
  * truncated or overlong file: EX_DATAERR with a message naming the line
  * or the field, never quoting the content.
+ *
+ * The code: bank.c is the model (building, sorting, the content digest,
+ * loading and writing by format, the small conversions); bankdzb.c,
+ * bankjsonl.c and bankcsv.c hold one file format each; bankmeta.c the
+ * metadata and the signed comment. They share lib/bank/bankint.h, which
+ * no code outside lib/bank includes.
+ *
+ * May use: core/, hash/ (pdq), bank/ (mih); jansson, OpenSSL (SHA-256).
  */
 #ifndef DZ_BANK_H
 #define DZ_BANK_H
@@ -251,7 +259,7 @@ uint64_t dz_bank_run(const struct dz_bank *b, uint64_t i);
 
 void dz_bank_free(struct dz_bank *b);
 
-/*** Metadata ***/
+/*** Metadata (bankmeta.c) ***/
 
 /*
  * The trusted comment that signs a bank's metadata, one line (under

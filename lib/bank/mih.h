@@ -63,6 +63,8 @@
  * at unique, ids and duplicates < n, the bank's fingerprint) and the query
  * code bounds every read again, so a corrupt or hostile image is refused
  * (EX_DATAERR) and can never make a query read out of bounds.
+ *
+ * May use: core/ (err), hash/ (pdq).
  */
 #ifndef DZ_MIH_H
 #define DZ_MIH_H

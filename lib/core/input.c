@@ -9,7 +9,7 @@
 
 #include "core/err.h"
 #include "core/input.h"
-#include "core/record.h"
+#include "core/reader.h"
 
 static const char *
 errstr(int e, char *buf, size_t n)

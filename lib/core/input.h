@@ -5,6 +5,8 @@
  * A program takes file names as operands or, with none, one name per line
  * on standard input (NUL-separated with -0, as `find -print0` writes).
  * Nothing here writes to disk; nothing prints or exits.
+ *
+ * May use: core/ (err, reader).
  */
 #ifndef DZ_INPUT_H
 #define DZ_INPUT_H

@@ -33,7 +33,7 @@ dz_hash_media(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
 void
 dz_hash_result_release(struct dz_hash_result *r)
 {
-	dz_vpdq_release(&r->vpdq);
+	dz_vpdqsig_release(&r->vpdq);
 }
 
 /* "mp4" of "video/mp4", "matroska" of "video/x-matroska". */
@@ -50,7 +50,7 @@ static int
 video_fields(json_t *rec, const struct dz_hash_result *r)
 {
 	const struct dz_video_info *v = &r->vinfo;
-	json_t *sig = dz_vpdq_to_json(&r->vpdq);
+	json_t *sig = dz_vpdqsig_to_json(&r->vpdq);
 	int bad = 0;
 
 	bad |= json_object_set_new(rec, "format",

@@ -5,6 +5,8 @@
  * apply the EXIF orientation, and stream the luminance through the PDQ
  * filter (lib/pdq). The bytes are in memory and stay there; nothing is
  * written anywhere. Safe to call from several threads at once.
+ *
+ * May use: core/, crypto/ (digest), media/ (decoding), hash/; jansson.
  */
 #ifndef DZ_HASH_H
 #define DZ_HASH_H
@@ -43,7 +45,7 @@ struct dz_hash_result {
 	struct dz_digest digest;
 	/* a video: the rest is for images */
 	const char *video;	/* "video/mp4", ...; NULL for an image */
-	struct dz_vpdq vpdq;	/* owned: dz_hash_result_release */
+	struct dz_vpdqsig vpdq;	/* owned: dz_hash_result_release */
 	struct dz_video_info vinfo;
 };
 

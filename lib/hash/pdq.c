@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "hash/pdq.h"
 
 #ifdef __SSE2__
@@ -590,38 +591,31 @@ dz_pdq_dihedral_from_dct(const float a[256], struct dz_pdq out[DZ_PDQ_NDIHEDRAL]
 		threshold(b[d], &out[d]);
 }
 
+/*
+ * Hex digit n holds bits 255-4n .. 252-4n: the hash is its words 3 to 0,
+ * each most significant byte first, as bytes.
+ */
 void
 dz_pdq_to_hex(const struct dz_pdq *h, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
+	uint8_t b[32];
 
-	for (int n = 0; n < 64; n++) {
-		/* digit n holds bits 255-4n .. 252-4n */
-		int k = 252 - 4 * n;
-		hex[n] = digits[(h->w[k / 64] >> (k % 64)) & 0xf];
-	}
-	hex[64] = '\0';
+	for (int i = 0; i < 32; i++)
+		b[i] = (uint8_t)(h->w[3 - i / 8] >> (56 - 8 * (i % 8)));
+	dz_hex_encode(hex, b, sizeof b);
 }
 
 int
 dz_pdq_from_hex(const char *hex, struct dz_pdq *h)
 {
-	memset(h, 0, sizeof *h);
-	for (int n = 0; n < 64; n++) {
-		int c = hex[n], v;
-		int k = 252 - 4 * n;
+	uint8_t b[32];
 
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -1;
-		h->w[k / 64] |= (uint64_t)v << (k % 64);
-	}
-	return hex[64] == '\0' ? 0 : -1;
+	memset(h, 0, sizeof *h);
+	if (dz_hex_decode(hex, strnlen(hex, 65), b, sizeof b, DZ_HEX_ANY))
+		return -1;
+	for (int i = 0; i < 32; i++)
+		h->w[3 - i / 8] |= (uint64_t)b[i] << (56 - 8 * (i % 8));
+	return 0;
 }
 
 int

@@ -9,6 +9,8 @@
  * The steps and their floating-point order are documented in
  * shared/testdata/pdq/ALGORITHM.md; lib/ must be built without fused
  * multiply-add or fast-math (the Makefile sees to it).
+ *
+ * May use: core/ (err, hex).
  */
 #ifndef DZ_PDQ_H
 #define DZ_PDQ_H

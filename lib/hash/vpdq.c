@@ -23,7 +23,7 @@ struct run {
 	const struct dz_vpdq_opts *o;
 	struct dz_video_info *info;
 	struct dz_pdq_filter *filter;
-	struct dz_vpdq *out;
+	struct dz_vpdqsig *out;
 };
 
 static int
@@ -60,7 +60,7 @@ done(void *ctx, int64_t n, double t, struct dz_err *err)
 {
 	struct run *r = ctx;
 	struct dz_pdq_result res;
-	struct dz_vpdq_frame f;
+	struct dz_vpdqsig_frame f;
 
 	if (dz_pdq_filter_finish(r->filter, 0, &res, err))
 		return -1;
@@ -70,7 +70,7 @@ done(void *ctx, int64_t n, double t, struct dz_err *err)
 	f.t = t;
 	f.quality = res.quality;
 	f.hash = res.hash;
-	if (dz_vpdq_add(r->out, &f))
+	if (dz_vpdqsig_add(r->out, &f))
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
 	return 0;
 }
@@ -79,13 +79,13 @@ done(void *ctx, int64_t n, double t, struct dz_err *err)
 static int
 by_frame(const void *a, const void *b)
 {
-	const struct dz_vpdq_frame *x = a, *y = b;
+	const struct dz_vpdqsig_frame *x = a, *y = b;
 
 	return x->frame < y->frame ? -1 : x->frame > y->frame;
 }
 
 static void
-collapse(struct dz_vpdq *v, int distance)
+collapse(struct dz_vpdqsig *v, int distance)
 {
 	size_t k = 0;
 
@@ -106,7 +106,7 @@ collapse(struct dz_vpdq *v, int distance)
 
 int
 dz_vpdq_hash(const uint8_t *buf, size_t len, const struct dz_vpdq_opts *o,
-    struct dz_vpdq *out, struct dz_video_info *info, struct dz_err *err)
+    struct dz_vpdqsig *out, struct dz_video_info *info, struct dz_err *err)
 {
 	struct run r = { o, info, NULL, out };
 	struct dz_luma_sink luma = { begin, rows, &r };
@@ -118,15 +118,15 @@ dz_vpdq_hash(const uint8_t *buf, size_t len, const struct dz_vpdq_opts *o,
 	    err);
 	dz_pdq_filter_free(r.filter);
 	if (rc) {
-		dz_vpdq_release(out);
+		dz_vpdqsig_release(out);
 		return -1;
 	}
 	collapse(out, o->collapse);
 	if (out->n == 0) {
 		/* frames decoded, none at a whole second (timestamps that
 		 * go nowhere): a signature of no frame matches nothing and
-		 * would not read back (dz_vpdq_from_json) */
-		dz_vpdq_release(out);
+		 * would not read back (dz_vpdqsig_from_json) */
+		dz_vpdqsig_release(out);
 		return dz_err_set(err, EX_DATAERR, "no frame of the video "
 		    "could be hashed");
 	}

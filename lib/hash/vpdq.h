@@ -5,7 +5,9 @@
  * time and quality; consecutive hashes within a small distance of the
  * last one kept are collapsed into it. Decoding is lib/video's, with its
  * limits; hashing is lib/pdq's at the frame's full size. The signature
- * itself (struct dz_vpdq, its JSON, matching) is lib/vpdqsig's.
+ * itself (struct dz_vpdqsig, its JSON, matching) is lib/vpdqsig's.
+ *
+ * May use: core/, media/ (luma, video), hash/ (pdq, vpdqsig).
  */
 #ifndef DZ_VPDQ_H
 #define DZ_VPDQ_H
@@ -36,7 +38,7 @@ void dz_vpdq_opts_default(struct dz_vpdq_opts *o);
  * hashed.
  */
 int dz_vpdq_hash(const uint8_t *buf, size_t len,
-    const struct dz_vpdq_opts *o, struct dz_vpdq *out,
+    const struct dz_vpdq_opts *o, struct dz_vpdqsig *out,
     struct dz_video_info *info, struct dz_err *err);
 
 #endif

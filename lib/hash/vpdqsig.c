@@ -9,18 +9,18 @@
 #include "hash/vpdqsig.h"
 
 void
-dz_vpdq_release(struct dz_vpdq *v)
+dz_vpdqsig_release(struct dz_vpdqsig *v)
 {
 	free(v->v);
 	memset(v, 0, sizeof *v);
 }
 
 int
-dz_vpdq_add(struct dz_vpdq *v, const struct dz_vpdq_frame *f)
+dz_vpdqsig_add(struct dz_vpdqsig *v, const struct dz_vpdqsig_frame *f)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct dz_vpdq_frame *nv = realloc(v->v, cap * sizeof *nv);
+		struct dz_vpdqsig_frame *nv = realloc(v->v, cap * sizeof *nv);
 
 		if (!nv)
 			return -1;
@@ -32,7 +32,7 @@ dz_vpdq_add(struct dz_vpdq *v, const struct dz_vpdq_frame *f)
 }
 
 json_t *
-dz_vpdq_to_json(const struct dz_vpdq *v)
+dz_vpdqsig_to_json(const struct dz_vpdqsig *v)
 {
 	json_t *a = json_array();
 	char hex[65];
@@ -52,7 +52,7 @@ dz_vpdq_to_json(const struct dz_vpdq *v)
 }
 
 int
-dz_vpdq_from_json(const json_t *j, struct dz_vpdq *v, size_t max_frames,
+dz_vpdqsig_from_json(const json_t *j, struct dz_vpdqsig *v, size_t max_frames,
     struct dz_err *err)
 {
 	size_t i;
@@ -66,7 +66,7 @@ dz_vpdq_from_json(const json_t *j, struct dz_vpdq *v, size_t max_frames,
 		return dz_err_set(err, EX_DATAERR,
 		    "malformed vpdq: too many frames");
 	json_array_foreach(j, i, e) {
-		struct dz_vpdq_frame f;
+		struct dz_vpdqsig_frame f;
 		json_t *fr = json_array_get(e, 0), *t = json_array_get(e, 1);
 		json_t *q = json_array_get(e, 2), *h = json_array_get(e, 3);
 
@@ -76,15 +76,15 @@ dz_vpdq_from_json(const json_t *j, struct dz_vpdq *v, size_t max_frames,
 		    !json_is_integer(q) || json_integer_value(q) < 0 ||
 		    json_integer_value(q) > 100 || !json_is_string(h) ||
 		    dz_pdq_from_hex(json_string_value(h), &f.hash)) {
-			dz_vpdq_release(v);
+			dz_vpdqsig_release(v);
 			return dz_err_set(err, EX_DATAERR, "malformed vpdq: "
 			    "frame %zu", i);
 		}
 		f.frame = json_integer_value(fr);
 		f.t = json_number_value(t);
 		f.quality = (int)json_integer_value(q);
-		if (dz_vpdq_add(v, &f)) {
-			dz_vpdq_release(v);
+		if (dz_vpdqsig_add(v, &f)) {
+			dz_vpdqsig_release(v);
 			return dz_err_set(err, EX_SOFTWARE, "out of memory");
 		}
 	}
@@ -92,7 +92,7 @@ dz_vpdq_from_json(const json_t *j, struct dz_vpdq *v, size_t max_frames,
 }
 
 int
-dz_vpdq_match(const struct dz_vpdq *q, const struct dz_vpdq *b,
+dz_vpdqsig_match(const struct dz_vpdqsig *q, const struct dz_vpdqsig *b,
     int distance, int min_quality, double query_pct, double bank_pct,
     double *q_pct, double *b_pct)
 {

@@ -235,22 +235,10 @@ enum {
 	S_CASE_EXISTS, S_CASE_BY_SUB, S_CASE_INSERT, S_ITEM_INSERT, S_AUDIT,
 	S_ITEM_VERDICT_GET, S_ITEM_VERDICT_SET, S_CASE_STATE, S_CASE_CLOSE,
 	S_CASE_WITHDRAW, S_CASE_PURGE, S_LIST_CASES, S_CASE_GET, S_LIST_ITEMS,
-	S_CASE_SECRETS, S_ITEM_MEDIA, S_BLOB_REF,
-	S_HASHABLE_IDS, S_HASHABLE_GET, S_HASH_INSERT, S_HASH_FIND,
-	S_ITEM_MEDIA_GONE, S_LIST_PDQ, S_HASH_WITHDRAW_ITEM, S_HASH_WITHDRAW_CASE,
-	S_HASH_REINSTATE_ITEM, S_EXPORT_GET, S_EXPORT_NEXT, S_EXPORT_INSERT,
-	S_HASH_REV, S_BANK_FULL, S_BANK_DELTA, S_BANK_SHARED, S_EXPORT_LAST_FULL,
+	S_CASE_SECRETS, S_ITEM_MEDIA, S_BLOB_REF, S_HASH_WITHDRAW_ITEM,
+	S_HASH_WITHDRAW_CASE, S_HASH_REINSTATE_ITEM,
 	S_COUNT
 };
-
-/*
- * The next hash revision: above every hash row's and every export's, so
- * that a purge deleting rows can never make a number come back that an
- * export has already covered.
- */
-/* The signals partner banks carry: an image's PDQ, a video's MD5 and vPDQ */
-#define NEXT_REV "(SELECT max(coalesce((SELECT max(rev) FROM hashes), 0)," \
-	" coalesce((SELECT max(rev) FROM exports), 0)) + 1)"
 
 static const char *const sql_text[S_COUNT] = {
 	[S_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = ?1",
@@ -290,60 +278,17 @@ static const char *const sql_text[S_COUNT] = {
 	    " WHERE id = ?1",
 	[S_BLOB_REF] = "SELECT 1 FROM items WHERE blob = ?1"
 	    " AND media_key IS NOT NULL",
-	[S_HASHABLE_IDS] = "SELECT items.id FROM items"
-	    " JOIN cases ON cases.id = items.case_id"
-	    " WHERE items.state = 'illegal' AND items.media_key IS NOT NULL"
-	    " AND cases.withdrawn_at IS NULL ORDER BY items.rowid",
-	[S_HASHABLE_GET] = "SELECT items.media_type, items.media_size,"
-	    " items.category, items.media_key, items.blob FROM items"
-	    " JOIN cases ON cases.id = items.case_id"
-	    " WHERE items.id = ?1 AND items.state = 'illegal'"
-	    " AND items.media_key IS NOT NULL AND cases.withdrawn_at IS NULL",
-	[S_HASH_INSERT] = "INSERT INTO hashes (entry_id, item_id, signal,"
-	    " value, quality, category, known_entry, added_at, rev)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " NEXT_REV ")"
-	    " ON CONFLICT (item_id, signal, value) DO NOTHING",
-	[S_HASH_FIND] = "SELECT entry_id FROM hashes WHERE item_id = ?1"
-	    " AND signal = ?2 AND value = ?3",
-	[S_ITEM_MEDIA_GONE] = "UPDATE items SET media_key = NULL,"
-	    " hashed_at = ?2, updated_at = ?2"
-	    " WHERE id = ?1 AND media_key IS NOT NULL",
-	[S_LIST_PDQ] = "SELECT entry_id, value, quality FROM hashes"
-	    " WHERE signal = 'pdq' AND withdrawn_at IS NULL ORDER BY rowid",
 	[S_HASH_WITHDRAW_ITEM] = "UPDATE hashes SET withdrawn_at = ?2,"
-	    " rev = " NEXT_REV
+	    " rev = " DZS_NEXT_REV
 	    " WHERE item_id = ?1 AND withdrawn_at IS NULL",
 	[S_HASH_WITHDRAW_CASE] = "UPDATE hashes SET withdrawn_at = ?2,"
-	    " rev = " NEXT_REV
+	    " rev = " DZS_NEXT_REV
 	    " WHERE withdrawn_at IS NULL"
 	    " AND item_id IN (SELECT id FROM items WHERE case_id = ?1)",
 	[S_HASH_REINSTATE_ITEM] = "UPDATE hashes SET withdrawn_at = NULL,"
-	    " category = ?2, rev = " NEXT_REV
+	    " category = ?2, rev = " DZS_NEXT_REV
 	    " WHERE item_id = ?1"
 	    " AND (withdrawn_at IS NOT NULL OR category <> ?2)",
-	[S_EXPORT_GET] = "SELECT seq, kind, coalesce(since, 0), rev, digest,"
-	    " entries, withdrawals, created_at, files FROM exports"
-	    " WHERE seq = coalesce(nullif(?1, 0),"
-	    " (SELECT max(seq) FROM exports))",
-	[S_EXPORT_NEXT] = "SELECT coalesce(max(seq), 0) + 1 FROM exports",
-	[S_EXPORT_INSERT] = "INSERT INTO exports (seq, kind, since, rev,"
-	    " digest, entries, withdrawals, created_at, files)"
-	    " VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8, ?9)",
-	[S_HASH_REV] = "SELECT " NEXT_REV " - 1",
-	[S_EXPORT_LAST_FULL] = "SELECT coalesce(max(seq), 0) FROM exports"
-	    " WHERE kind = 'full'",
-	[S_BANK_FULL] = "SELECT entry_id, signal, value,"
-	    " coalesce(quality, 100), category, added_at, NULL FROM hashes"
-	    " WHERE " DZS_BANK_SIGNALS " AND withdrawn_at IS NULL"
-	    " AND coalesce(quality, 100) >= ?1 ORDER BY entry_id",
-	[S_BANK_DELTA] = "SELECT entry_id, signal, value,"
-	    " coalesce(quality, 100), category, added_at, withdrawn_at"
-	    " FROM hashes WHERE " DZS_BANK_SIGNALS
-	    " AND rev > ?1 AND rev <= ?2 AND coalesce(quality, 100) >= ?3"
-	    " AND (withdrawn_at IS NULL OR shared = 1) ORDER BY entry_id",
-	[S_BANK_SHARED] = "UPDATE hashes SET shared = 1 WHERE " DZS_BANK_SIGNALS
-	    " AND withdrawn_at IS NULL AND coalesce(quality, 100) >= ?1"
-	    " AND rev <= ?2 AND shared = 0",
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
@@ -562,6 +507,12 @@ dzs_random(unsigned char *buf, int n)
 	return store_random(buf, n);
 }
 
+int
+dzs_need_now(const char *now, struct dz_err *err)
+{
+	return need_now(now, err);
+}
+
 static int
 valid_case_id(const char *id)
 {
@@ -575,9 +526,8 @@ valid_case_id(const char *id)
 	return id[i] == '\0';
 }
 
-/* A blob name is a plain file name under blobs/: no path, no dot file. */
-static int
-valid_blob_name(const char *b)
+int
+dzs_valid_blob_name(const char *b)
 {
 	if (!b || !*b || *b == '.' || strlen(b) > NAME_MAX)
 		return 0;
@@ -1112,7 +1062,7 @@ dz_store_item_insert(struct dz_store *s, const struct dz_item *it,
 	    (seq = item_seq(it->id, it->case_id)) < 0)
 		return dz_err_set(err, EX_DATAERR,
 		    "malformed item id (want the case id, '-' and a number)");
-	if (it->has_media && !valid_blob_name(it->blob))
+	if (it->has_media && !dzs_valid_blob_name(it->blob))
 		return dz_err_set(err, EX_DATAERR,
 		    "an item with media needs a blob file name");
 	if (it->media_size > INT64_MAX)
@@ -1566,9 +1516,8 @@ col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
 	return 0;
 }
 
-/* Copy a wrapped key column; 0, or -1 if absent or the wrong size. */
-static int
-col_key(sqlite3_stmt *st, int i, uint8_t key[DZ_WRAPPED_KEY_BYTES])
+int
+dzs_col_key(sqlite3_stmt *st, int i, uint8_t key[DZ_WRAPPED_KEY_BYTES])
 {
 	if (sqlite3_column_type(st, i) != SQLITE_BLOB ||
 	    sqlite3_column_bytes(st, i) != DZ_WRAPPED_KEY_BYTES)
@@ -1603,7 +1552,7 @@ dz_store_case_secrets(struct dz_store *s, const char *case_id,
 		done(st);	/* purged: nothing left */
 		return 0;
 	}
-	if (col_key(st, 0, wrapped_key)) {
+	if (dzs_col_key(st, 0, wrapped_key)) {
 		done(st);
 		return dz_err_set(err, EX_DATAERR, "the case key is corrupt");
 	}
@@ -1650,7 +1599,7 @@ dz_store_item_media(struct dz_store *s, const char *item_id,
 		    "the item's media was destroyed");
 	}
 	b = (const char *)sqlite3_column_text(st, 2);
-	if (col_key(st, 1, wrapped_key) || !valid_blob_name(b)) {
+	if (dzs_col_key(st, 1, wrapped_key) || !dzs_valid_blob_name(b)) {
 		done(st);
 		return dz_err_set(err, EX_DATAERR,
 		    "the item's media record is corrupt");
@@ -1729,376 +1678,3 @@ dz_store_check(struct dz_store *s, struct dz_err *err)
 	return 0;
 }
 
-/* ---------- hashes and exports (schema 2) ---------- */
-
-void
-dz_store_ids_free(char **ids, size_t n)
-{
-	size_t i;
-
-	if (!ids)
-		return;
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-}
-
-int
-dz_store_hashable_ids(struct dz_store *s, char ***ids, size_t *n,
-    struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, S_HASHABLE_IDS, err);
-	char **v = NULL, **nv;
-	size_t len = 0, cap = 0;
-	const char *id;
-	int rc;
-
-	*ids = NULL;
-	*n = 0;
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(st, 0);
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof *v)))
-				goto oom;
-			v = nv;
-		}
-		if (!id || !(v[len] = strdup(id)))
-			goto oom;
-		len++;
-	}
-	done(st);
-	if (rc != SQLITE_DONE) {
-		dz_store_ids_free(v, len);
-		return db_fail(s, rc, err, "cannot list the items to hash");
-	}
-	*ids = v;
-	*n = len;
-	return 0;
-oom:
-	done(st);
-	dz_store_ids_free(v, len);
-	return dz_err_set(err, EX_SOFTWARE, "out of memory");
-}
-
-int
-dz_store_hashable_get(struct dz_store *s, const char *item_id,
-    struct dz_store_hashable *h, struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, S_HASHABLE_GET, err);
-	const char *mt, *cat, *b;
-	int rc;
-
-	memset(h, 0, sizeof *h);
-	if (!st)
-		return -1;
-	bind_text(st, 1, item_id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		done(st);
-		return rc == SQLITE_DONE ? 0 :
-		    db_fail(s, rc, err, "cannot look up the item");
-	}
-	mt = (const char *)sqlite3_column_text(st, 0);
-	cat = (const char *)sqlite3_column_text(st, 2);
-	b = (const char *)sqlite3_column_text(st, 4);
-	if (!cat || dz_category_parse(cat, &h->category) ||
-	    col_key(st, 3, h->wrapped_key) || !valid_blob_name(b) ||
-	    strlen(b) >= sizeof h->blob || strlen(item_id) >= sizeof h->id) {
-		done(st);
-		memset(h, 0, sizeof *h);
-		return dz_err_set(err, EX_DATAERR,
-		    "the item's media record is corrupt");
-	}
-	snprintf(h->id, sizeof h->id, "%s", item_id);
-	snprintf(h->media_type, sizeof h->media_type, "%s", mt ? mt : "");
-	h->media_size = (uint64_t)sqlite3_column_int64(st, 1);
-	snprintf(h->blob, sizeof h->blob, "%s", b);
-	done(st);
-	return 1;
-}
-
-static int
-hex_entry_id(struct dz_store *s, char out[DZ_ENTRY_ID_LEN + 1],
-    struct dz_err *err)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[DZ_ENTRY_ID_LEN / 2];
-	size_t i;
-
-	(void)s;
-	if (store_random(r, (int)sizeof r) != 1)
-		return dz_err_set(err, EX_SOFTWARE,
-		    "cannot draw a random entry id");
-	for (i = 0; i < sizeof r; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[DZ_ENTRY_ID_LEN] = '\0';
-	return 0;
-}
-
-int
-dz_store_item_hashed(struct dz_store *s, const char *item_id,
-    struct dz_store_hash *h, size_t n, const char *actor, const char *now,
-    struct dz_err *err)
-{
-	struct dz_store_hashable it;
-	sqlite3_stmt *st;
-	const char *cat, *id;
-	char case_id[DZ_CASE_ID_LEN + 1];
-	size_t i;
-	int rc;
-
-	if (need_tx(s, err) || need_now(now, err))
-		return -1;
-	rc = dz_store_hashable_get(s, item_id, &it, err);
-	memset(it.wrapped_key, 0, sizeof it.wrapped_key);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return dz_err_set(err, EX_DATAERR,
-		    "the item is no longer due for hashing");
-	cat = dz_category_name(it.category);
-	for (i = 0; i < n; i++) {
-		if (!h[i].signal || !h[i].value)
-			return dz_err_set(err, EX_SOFTWARE, "empty hash");
-		if (hex_entry_id(s, h[i].entry_id, err) ||
-		    !(st = stmt(s, S_HASH_INSERT, err)))
-			return -1;
-		bind_text(st, 1, h[i].entry_id);
-		bind_text(st, 2, item_id);
-		bind_text(st, 3, h[i].signal);
-		bind_text(st, 4, h[i].value);
-		if (h[i].quality >= 0)
-			sqlite3_bind_int(st, 5, h[i].quality);
-		else
-			sqlite3_bind_null(st, 5);
-		bind_text(st, 6, cat);
-		bind_text(st, 7, h[i].known_entry);
-		bind_text(st, 8, now);
-		if (run(s, st, err, "cannot record a hash"))
-			return -1;
-		if (sqlite3_changes(s->db) == 1)
-			continue;
-		/* already there (an earlier run): report its entry id */
-		if (!(st = stmt(s, S_HASH_FIND, err)))
-			return -1;
-		bind_text(st, 1, item_id);
-		bind_text(st, 2, h[i].signal);
-		bind_text(st, 3, h[i].value);
-		rc = sqlite3_step(st);
-		id = rc == SQLITE_ROW ?
-		    (const char *)sqlite3_column_text(st, 0) : NULL;
-		if (!id || strlen(id) != DZ_ENTRY_ID_LEN) {
-			done(st);
-			return db_fail(s, rc == SQLITE_ROW ? SQLITE_CORRUPT : rc,
-			    err, "cannot look up a hash");
-		}
-		memcpy(h[i].entry_id, id, DZ_ENTRY_ID_LEN + 1);
-		done(st);
-	}
-	if (!(st = stmt(s, S_ITEM_MEDIA_GONE, err)))
-		return -1;
-	bind_text(st, 1, item_id);
-	bind_text(st, 2, now);
-	if (run(s, st, err, "cannot destroy the item's media key"))
-		return -1;
-	if (sqlite3_changes(s->db) != 1)
-		return dz_err_set(err, EX_SOFTWARE,
-		    "the item changed meanwhile");
-	snprintf(case_id, sizeof case_id, "%s", item_id);
-	return dz_store_audit(s, actor, "hash", case_id, item_id,
-	    "media destroyed", now, err);
-}
-
-int
-dz_store_list_pdq(struct dz_store *s, dz_store_pdq_fn fn, void *ctx,
-    struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, S_LIST_PDQ, err);
-	const char *id, *v;
-	int rc;
-
-	if (!st)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(st, 0);
-		v = (const char *)sqlite3_column_text(st, 1);
-		if (!id || !v)
-			continue;
-		if (fn(id, v, sqlite3_column_int(st, 2), ctx)) {
-			done(st);
-			return 0;
-		}
-	}
-	done(st);
-	return rc == SQLITE_DONE ? 0 :
-	    db_fail(s, rc, err, "cannot list the hashes");
-}
-
-void
-dz_store_export_release(struct dz_store_export *e)
-{
-	if (e) {
-		free(e->files);
-		e->files = NULL;
-	}
-}
-
-int
-dz_store_export_get(struct dz_store *s, int64_t seq,
-    struct dz_store_export *e, struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, S_EXPORT_GET, err);
-	const char *k, *d, *c, *f;
-	int rc;
-
-	memset(e, 0, sizeof *e);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, seq);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		done(st);
-		return rc == SQLITE_DONE ? 0 :
-		    db_fail(s, rc, err, "cannot look up the exports");
-	}
-	e->seq = sqlite3_column_int64(st, 0);
-	k = (const char *)sqlite3_column_text(st, 1);
-	e->since = sqlite3_column_int64(st, 2);
-	e->rev = sqlite3_column_int64(st, 3);
-	d = (const char *)sqlite3_column_text(st, 4);
-	e->entries = sqlite3_column_int64(st, 5);
-	e->withdrawals = sqlite3_column_int64(st, 6);
-	c = (const char *)sqlite3_column_text(st, 7);
-	f = (const char *)sqlite3_column_text(st, 8);
-	snprintf(e->kind, sizeof e->kind, "%s", k ? k : "");
-	snprintf(e->digest, sizeof e->digest, "%s", d ? d : "");
-	snprintf(e->created_at, sizeof e->created_at, "%s", c ? c : "");
-	e->files = strdup(f ? f : "[]");
-	done(st);
-	if (!e->files)
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	return 1;
-}
-
-static int
-scalar_int64(struct dz_store *s, int which, int64_t *v, struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, which, err);
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		done(st);
-		return db_fail(s, rc, err, "cannot read the store");
-	}
-	*v = sqlite3_column_int64(st, 0);
-	done(st);
-	return 0;
-}
-
-int
-dz_store_hash_rev(struct dz_store *s, int64_t *rev, struct dz_err *err)
-{
-	return scalar_int64(s, S_HASH_REV, rev, err);
-}
-
-int
-dz_store_export_last_full(struct dz_store *s, int64_t *seq,
-    struct dz_err *err)
-{
-	if (scalar_int64(s, S_EXPORT_LAST_FULL, seq, err))
-		return -1;
-	if (*seq == 0)
-		return dz_err_set(err, EX_DATAERR, "there is no full export yet");
-	return 0;
-}
-
-int
-dz_store_export_insert(struct dz_store *s, const struct dz_store_export *e,
-    const char *actor, struct dz_err *err)
-{
-	sqlite3_stmt *st;
-	int64_t next;
-	char detail[64];
-
-	if (need_tx(s, err) || need_now(e->created_at, err) ||
-	    scalar_int64(s, S_EXPORT_NEXT, &next, err))
-		return -1;
-	if (e->seq != next)
-		return dz_err_set(err, EX_DATAERR,
-		    "export %lld is not the next one (%lld)",
-		    (long long)e->seq, (long long)next);
-	if (!(st = stmt(s, S_EXPORT_INSERT, err)))
-		return -1;
-	sqlite3_bind_int64(st, 1, e->seq);
-	bind_text(st, 2, e->kind);
-	sqlite3_bind_int64(st, 3, e->since);
-	sqlite3_bind_int64(st, 4, e->rev);
-	bind_text(st, 5, e->digest);
-	sqlite3_bind_int64(st, 6, e->entries);
-	sqlite3_bind_int64(st, 7, e->withdrawals);
-	bind_text(st, 8, e->created_at);
-	bind_text(st, 9, e->files ? e->files : "[]");
-	if (run(s, st, err, "cannot record the export"))
-		return -1;
-	/* what partners now hold: later withdrawals become tombstones */
-	if (!(st = stmt(s, S_BANK_SHARED, err)))
-		return -1;
-	sqlite3_bind_int(st, 1, e->min_quality);
-	sqlite3_bind_int64(st, 2, e->rev);
-	if (run(s, st, err, "cannot record the export"))
-		return -1;
-	snprintf(detail, sizeof detail, "bank %lld %s", (long long)e->seq,
-	    e->kind);
-	return dz_store_audit(s, actor, "export", NULL, NULL, detail,
-	    e->created_at, err);
-}
-
-int
-dz_store_bank_rows(struct dz_store *s, int64_t since_rev, int64_t upto_rev,
-    int min_quality, dz_store_bank_fn fn, void *ctx, struct dz_err *err)
-{
-	sqlite3_stmt *st = stmt(s, since_rev < 0 ? S_BANK_FULL : S_BANK_DELTA,
-	    err);
-	struct dz_store_bank_row r;
-	int rc;
-
-	if (!st)
-		return -1;
-	if (since_rev < 0) {
-		sqlite3_bind_int(st, 1, min_quality);
-	} else {
-		sqlite3_bind_int64(st, 1, since_rev);
-		sqlite3_bind_int64(st, 2, upto_rev);
-		sqlite3_bind_int(st, 3, min_quality);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.entry_id = (const char *)sqlite3_column_text(st, 0);
-		r.signal = (const char *)sqlite3_column_text(st, 1);
-		r.value = (const char *)sqlite3_column_text(st, 2);
-		r.quality = sqlite3_column_int(st, 3);
-		r.category = (const char *)sqlite3_column_text(st, 4);
-		r.added_at = (const char *)sqlite3_column_text(st, 5);
-		r.withdrawn_at = (const char *)sqlite3_column_text(st, 6);
-		if (!r.entry_id || !r.signal || !r.value || !r.category ||
-		    !r.added_at) {
-			done(st);
-			return dz_err_set(err, EX_DATAERR,
-			    "a hash row is incomplete");
-		}
-		if (fn(&r, ctx)) {
-			done(st);
-			return 0;
-		}
-	}
-	done(st);
-	return rc == SQLITE_DONE ? 0 :
-	    db_fail(s, rc, err, "cannot list the bank's hashes");
-}

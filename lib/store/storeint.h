@@ -1,18 +1,33 @@
 /*
- * lib/storeint.h: what lib/store.c lends the other files of the store
- * module (lib/storenotice.c, lib/storepurge.c), which own the SQL of
- * their part of the schema. Not for use outside lib/store*.c.
+ * lib/store/storeint.h: what lib/store/store.c lends the other files of
+ * the store module (storehashes.c, storenotice.c, storepurge.c,
+ * storestats.c), which own the SQL of their part of the schema. Code
+ * outside lib/store must not include this file.
+ *
+ * May use: core/ (err), crypto/ (wrapped keys); SQLite.
  */
 #ifndef DZ_STOREINT_H
 #define DZ_STOREINT_H
 
+#include <stdint.h>
+
 #include <sqlite3.h>
+
+#include "crypto/crypt.h"
 
 struct dz_err;
 struct dz_store;
 
 /* The signals that partners are given, in SQL. */
 #define DZS_BANK_SIGNALS "signal IN ('pdq', 'video_md5', 'vpdq')"
+
+/*
+ * The next hash revision: above every hash row's and every export's, so
+ * that a purge deleting rows can never make a number come back that an
+ * export has already covered.
+ */
+#define DZS_NEXT_REV "(SELECT max(coalesce((SELECT max(rev) FROM hashes), 0)," \
+	" coalesce((SELECT max(rev) FROM exports), 0)) + 1)"
 
 /*
  * The prepared statement for sql, which must be a string constant: it is
@@ -36,5 +51,11 @@ int dzs_need_tx(struct dz_store *s, struct dz_err *err);
 int dzs_changes(struct dz_store *s);
 /* The store's random source (RAND_bytes; tests may replace it). */
 int dzs_random(unsigned char *buf, int n);
+/* -1 with EX_SOFTWARE when now is NULL or empty. */
+int dzs_need_now(const char *now, struct dz_err *err);
+/* A blob name is a plain file name under blobs/: no path, no dot file. */
+int dzs_valid_blob_name(const char *b);
+/* Copy a wrapped key column; 0, or -1 if absent or the wrong size. */
+int dzs_col_key(sqlite3_stmt *st, int i, uint8_t key[DZ_WRAPPED_KEY_BYTES]);
 
 #endif

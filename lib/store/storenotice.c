@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "store/store.h"
 #include "store/storeint.h"
 #include "store/storenotice.h"
@@ -531,7 +532,6 @@ dz_store_notice_manual(struct dz_store *s, const char *item_id,
     const char *provider, const char *actor, const char *now,
     struct dz_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct dz_store_notice n;
 	sqlite3_stmt *st;
 	unsigned char r[DZ_NOTICE_ID_LEN / 2];
@@ -556,11 +556,7 @@ dz_store_notice_manual(struct dz_store *s, const char *item_id,
 		return dz_err_set(err, EX_DATAERR, "the item has no URL");
 	if (dzs_random(r, (int)sizeof r) != 1)
 		return dz_err_set(err, EX_SOFTWARE, "no random bytes");
-	for (size_t i = 0; i < sizeof r; i++) {
-		id[2 * i] = hex[r[i] >> 4];
-		id[2 * i + 1] = hex[r[i] & 15];
-	}
-	id[DZ_NOTICE_ID_LEN] = '\0';
+	dz_hex_encode(id, r, sizeof r);
 	snprintf(msgid, sizeof msgid, "<%s@manual.invalid>", id);
 	memset(&n, 0, sizeof n);
 	n.id = id;

@@ -17,10 +17,12 @@
 #include "crypto/digest.h"
 #include "core/err.h"
 #include "core/fdio.h"
+#include "core/hex.h"
 #include "core/input.h"
 #include "core/progress.h"
 #include "crypto/sign.h"
 #include "store/store.h"
+#include "store/storehashes.h"
 #include "hash/vpdqsig.h"
 
 #define PATH_MAX_LEN 4000
@@ -42,24 +44,14 @@ dz_bankexport_format_of(const char *path)
 	return 0;
 }
 
+/* The content digest an export row recorded, as bytes. */
 static int
-hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+export_digest(const struct dz_store_export *e, uint8_t d[32],
+    struct dz_err *err)
 {
-	size_t i;
-	int hi, lo;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		hi = hex[2 * i];
-		lo = hex[2 * i + 1];
-#define NIB(c) ((c) >= '0' && (c) <= '9' ? (c) - '0' : \
-	(c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10 : -1)
-		if (NIB(hi) < 0 || NIB(lo) < 0)
-			return -1;
-		out[i] = (uint8_t)(NIB(hi) << 4 | NIB(lo));
-#undef NIB
-	}
+	if (dz_hex_decode(e->digest, strlen(e->digest), d, 32, DZ_HEX_LOWER))
+		return dz_err_set(err, EX_DATAERR, "export %lld has a bad "
+		    "digest in the store", (long long)e->seq);
 	return 0;
 }
 
@@ -316,14 +308,14 @@ static int
 add_vpdq(struct collect *c, const struct dz_store_bank_row *r,
     const uint8_t id[DZ_BANK_ID_BYTES], int cat, uint32_t day)
 {
-	struct dz_vpdq v = { 0 };
+	struct dz_vpdqsig v = { 0 };
 	json_t *j = json_loads(r->value, JSON_REJECT_DUPLICATES, NULL);
 	size_t i, added = 0, first = 0;
 	int rc = 0;
 
-	if (!j || dz_vpdq_from_json(j, &v, SIZE_MAX, c->err) || v.n == 0) {
+	if (!j || dz_vpdqsig_from_json(j, &v, SIZE_MAX, c->err) || v.n == 0) {
 		json_decref(j);
-		dz_vpdq_release(&v);
+		dz_vpdqsig_release(&v);
 		return -1;
 	}
 	json_decref(j);
@@ -344,7 +336,7 @@ add_vpdq(struct collect *c, const struct dz_store_bank_row *r,
 		if (rc == 0 && added == 0)
 			rc = -1;
 	}
-	dz_vpdq_release(&v);
+	dz_vpdqsig_release(&v);
 	return rc;
 }
 
@@ -652,22 +644,11 @@ dz_bankexport_run(struct dz_store *s, const struct dz_bankexport_opts *o,
 	meta.seq = have_last ? (uint64_t)last.seq + 1 : 1;
 	meta.kind = have_base ? DZ_BANK_DELTA : DZ_BANK_FULL;
 	meta.since = have_base ? (uint64_t)base.seq : 0;
-	if (have_last) {
-		meta.has_prev = 1;
-		if (hex_to_bytes(last.digest, meta.prev, 32)) {
-			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
-			    "digest in the store", (long long)last.seq);
-			goto fail;
-		}
-	}
-	if (have_base) {
-		meta.has_base = 1;
-		if (hex_to_bytes(base.digest, meta.base, 32)) {
-			dz_err_set(err, EX_DATAERR, "export %lld has a bad "
-			    "digest in the store", (long long)base.seq);
-			goto fail;
-		}
-	}
+	meta.has_prev = have_last;
+	meta.has_base = have_base;
+	if ((have_last && export_digest(&last, meta.prev, err)) ||
+	    (have_base && export_digest(&base, meta.base, err)))
+		goto fail;
 	snprintf(meta.created, sizeof meta.created, "%s", now);
 	snprintf(meta.collab, sizeof meta.collab, "%s",
 	    o->collab ? o->collab : "disrupt");

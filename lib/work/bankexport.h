@@ -30,6 +30,8 @@
  * export is committed, then written out; its signature goes to the file
  * o->signature. A run killed while writing standard output cannot be
  * finished by the next one: make a new full export.
+ *
+ * May use: core/, crypto/ (digest, sign), hash/ (vpdqsig), store/, bank/.
  */
 #ifndef DZ_BANKEXPORT_H
 #define DZ_BANKEXPORT_H

@@ -17,6 +17,7 @@
 #include "hash/pdq.h"
 #include "core/record.h"
 #include "store/store.h"
+#include "store/storehashes.h"
 #include "work/hashstore.h"
 #include "store/storepurge.h"
 
@@ -200,7 +201,7 @@ read_media(struct dz_hashstore *h, const struct dz_store_hashable *it,
 
 /* The best frame quality of a signature, -1 when it has no frame. */
 static int
-best_quality(const struct dz_vpdq *v)
+best_quality(const struct dz_vpdqsig *v)
 {
 	int best = -1;
 
@@ -208,6 +209,15 @@ best_quality(const struct dz_vpdq *v)
 		if (v->v[i].quality > best)
 			best = v->v[i].quality;
 	return best;
+}
+
+static void
+row(struct dz_store_hash *h, const char *signal, const char *value,
+    int quality)
+{
+	h->signal = signal;
+	h->value = value;
+	h->quality = quality;
 }
 
 /*
@@ -224,38 +234,26 @@ store_rows(const struct dz_hash_result *r, const char *pdq_hex,
 	memset(sh, 0, 3 * sizeof *sh);
 	*vjson = NULL;
 	if (!r->video) {
-		sh[0].signal = "pdq";
-		sh[0].value = pdq_hex;
-		sh[0].quality = r->pdq.quality;
+		row(&sh[0], "pdq", pdq_hex, r->pdq.quality);
 		sh[0].known_entry = known;
-		sh[1].signal = "md5";
-		sh[1].value = r->digest.md5;
-		sh[1].quality = -1;
-		sh[2].signal = "sha256";
-		sh[2].value = r->digest.sha256;
-		sh[2].quality = -1;
+		row(&sh[1], "md5", r->digest.md5, -1);
+		row(&sh[2], "sha256", r->digest.sha256, -1);
 		*n = 3;
 		*lead = 0;
 		return 0;
 	}
-	sh[0].signal = "video_md5";
-	sh[0].value = r->digest.md5;
-	sh[0].quality = -1;
-	sh[1].signal = "sha256";
-	sh[1].value = r->digest.sha256;
-	sh[1].quality = -1;
+	row(&sh[0], "video_md5", r->digest.md5, -1);
+	row(&sh[1], "sha256", r->digest.sha256, -1);
 	*n = 2;
 	*lead = 0;
 	if (r->vpdq.n) {
-		json_t *j = dz_vpdq_to_json(&r->vpdq);
+		json_t *j = dz_vpdqsig_to_json(&r->vpdq);
 
 		*vjson = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (!*vjson)
 			return -1;
-		sh[2].signal = "vpdq";
-		sh[2].value = *vjson;
-		sh[2].quality = best_quality(&r->vpdq);
+		row(&sh[2], "vpdq", *vjson, best_quality(&r->vpdq));
 		*n = 3;
 		*lead = 2;
 	}

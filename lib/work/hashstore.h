@@ -30,6 +30,8 @@
  *
  * One dz-hash --store at a time: a lock file in the store directory
  * (EX_TEMPFAIL when another run holds it). dz-ingest may run beside it.
+ *
+ * May use: core/, crypto/ (crypt), media/, hash/, store/.
  */
 #ifndef DZ_HASHSTORE_H
 #define DZ_HASHSTORE_H

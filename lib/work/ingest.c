@@ -1090,7 +1090,7 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 			break;
 		}
 		oom = 0;
-		rec = sf ? dz_json_loadf(sf, &je, &oom) : NULL;
+		rec = sf ? dz_record_loadf(sf, &je, &oom) : NULL;
 		if (oom) {
 			fclose(sf);
 			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");

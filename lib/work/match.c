@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "crypto/digest.h"
 #include "core/err.h"
 #include "core/input.h"
@@ -684,7 +684,7 @@ struct qctx {
 	const struct dz_match_bank *b;
 	uint32_t bank;
 	int transform;
-	const struct dz_vpdq_frame *frame;	/* a query video's frame */
+	const struct dz_vpdqsig_frame *frame;	/* a query video's frame */
 	int oom;
 };
 
@@ -824,7 +824,7 @@ dz_match_query(const struct dz_match_set *s, const struct dz_pdq *hashes,
 
 /* The bank video whose first row is e, as a signature (frame k: row e+k). */
 static int
-bank_video(const struct dz_bank *bk, uint32_t e, struct dz_vpdq *v)
+bank_video(const struct dz_bank *bk, uint32_t e, struct dz_vpdqsig *v)
 {
 	uint64_t n = dz_bank_run(bk, e);
 
@@ -875,7 +875,7 @@ md5_hits(const struct dz_match_bank *b, uint32_t bi, const uint8_t md5[16],
 }
 
 int
-dz_match_query_video(const struct dz_match_set *s, const struct dz_vpdq *v,
+dz_match_query_video(const struct dz_match_set *s, const struct dz_vpdqsig *v,
     const uint8_t *md5, const struct dz_match_video_opts *o,
     struct dz_match_scratch *sc, struct dz_match_hits *out,
     struct dz_err *err)
@@ -901,17 +901,17 @@ dz_match_query_video(const struct dz_match_set *s, const struct dz_vpdq *v,
 		/* each bank video with a frame near one of ours: compare */
 		for (size_t i = w = start; i < out->n; i++) {
 			struct dz_match_hit *x = &out->v[i];
-			struct dz_vpdq bv;
+			struct dz_vpdqsig bv;
 			int m;
 
 			if (x->kind == DZ_MATCH_VIDEO) {
 				if (bank_video(b->bank, x->entry, &bv))
 					return dz_err_set(err, EX_SOFTWARE,
 					    "out of memory");
-				m = dz_vpdq_match(v, &bv, b->threshold,
+				m = dz_vpdqsig_match(v, &bv, b->threshold,
 				    o->min_quality, o->query_pct, o->bank_pct,
 				    &x->query_pct, &x->bank_pct);
-				dz_vpdq_release(&bv);
+				dz_vpdqsig_release(&bv);
 				if (!m)
 					continue;
 				x->bank_frame = 0;
@@ -995,7 +995,7 @@ dz_match_in_release(struct dz_match_in *in)
 	json_decref(in->rec);
 	free(in->path);
 	if (in->vpdq)
-		dz_vpdq_release(in->vpdq);
+		dz_vpdqsig_release(in->vpdq);
 	free(in->vpdq);
 	memset(in, 0, sizeof *in);
 }
@@ -1059,7 +1059,7 @@ parse_video(json_t *rec, struct dz_match_in *in, struct dz_err *err)
 	in->kind = DZ_MATCH_IN_VIDEO;
 	if (!(in->vpdq = calloc(1, sizeof *in->vpdq)))
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	if (dz_vpdq_from_json(json_object_get(rec, "vpdq"), in->vpdq,
+	if (dz_vpdqsig_from_json(json_object_get(rec, "vpdq"), in->vpdq,
 	    DZ_MATCH_VPDQ_MAX, err))
 		return -1;
 	if (!md5)

@@ -1,8 +1,8 @@
 /*
  * lib/match: what dz-match does between its options and its output: a set
  * of banks, each verified against the issuer's key, chained (a full
- * export, then its deltas), checked against the trust state (lib/
- * banktrust), indexed; queries of PDQ hashes and of videos (vPDQ
+ * export, then its deltas), checked against the trust state
+ * (lib/bank/trust), indexed; queries of PDQ hashes and of videos (vPDQ
  * signatures and MD5s) against all of them; the input lines of --hashes;
  * the match record.
  *
@@ -39,6 +39,8 @@
  *
  * Once sealed a set is read-only: any number of threads may query it at
  * once, each with its own scratch.
+ *
+ * May use: core/, crypto/ (digest, sign), hash/ (pdq, vpdqsig), bank/.
  */
 #ifndef DZ_MATCH_H
 #define DZ_MATCH_H
@@ -186,19 +188,19 @@ int dz_match_query(const struct dz_match_set *s, const struct dz_pdq *hashes,
     int nhashes, struct dz_match_scratch *sc, struct dz_match_hits *out,
     struct dz_err *err);
 
-struct dz_vpdq;
+struct dz_vpdqsig;
 
 struct dz_match_video_opts {
 	int min_quality;	/* frames below, on either side, are ignored */
-	double query_pct;	/* DZ_VPDQ_QUERY_PCT (80) */
-	double bank_pct;	/* DZ_VPDQ_BANK_PCT (0) */
+	double query_pct;	/* DZ_VPDQSIG_QUERY_PCT (80) */
+	double bank_pct;	/* DZ_VPDQSIG_BANK_PCT (0) */
 };
 
 /*
  * Match one video: its vPDQ signature v (frames of quality below the
  * floor are not queried) and the MD5 of its file (md5, 16 bytes, or
  * NULL). Each bank's threshold is the frame distance. A bank video
- * matches (kind VIDEO) when dz_vpdq_match says so: at least query_pct
+ * matches (kind VIDEO) when dz_vpdqsig_match says so: at least query_pct
  * percent of our frames are near one of its frames and bank_pct of its
  * frames near one of ours; a bank image within the threshold of one of
  * our frames is a FRAME hit (the nearest, earliest frame); an MD5 entry
@@ -206,7 +208,7 @@ struct dz_match_video_opts {
  * memory.
  */
 int dz_match_query_video(const struct dz_match_set *s,
-    const struct dz_vpdq *v, const uint8_t *md5,
+    const struct dz_vpdqsig *v, const uint8_t *md5,
     const struct dz_match_video_opts *o, struct dz_match_scratch *sc,
     struct dz_match_hits *out, struct dz_err *err);
 
@@ -239,7 +241,7 @@ struct dz_match_in {
 	json_t *rec;		/* the record (HASH from a record, or PASS);
 				   NULL for a bare line. Owned: release */
 	char *path;		/* a bare line's file name, or NULL. Owned */
-	struct dz_vpdq *vpdq;	/* DZ_MATCH_IN_VIDEO: its frames. Owned */
+	struct dz_vpdqsig *vpdq;	/* DZ_MATCH_IN_VIDEO: frames. Owned */
 	int has_md5;		/* and the file's MD5, when the record has it */
 	uint8_t md5[16];
 };

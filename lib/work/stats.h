@@ -19,6 +19,8 @@
  *     cancelled, media hashed, hashes added, exports made in the period;
  *     the outcome of the URLs those notices named (removal reported at
  *     any time), and the delay from notice to removal.
+ *
+ * May use: core/, notice/ (provider), store/ (store, storestats).
  */
 #ifndef DZ_STATS_H
 #define DZ_STATS_H

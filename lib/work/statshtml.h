@@ -7,6 +7,8 @@
  * that forbids a browser to fetch anything even if some text slipped
  * through. Every string from outside the code (the hotline's name,
  * provider names) is escaped.
+ *
+ * May use: core/ (err), work/ (stats: its own unit).
  */
 #ifndef DZ_STATSHTML_H
 #define DZ_STATSHTML_H

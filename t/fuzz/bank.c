@@ -5,7 +5,7 @@
  * viewed (dz_bank_index) and a few queries checked against the
  * brute-force oracle, the metadata line of a signature (trusted comment,
  * dz_bank_comment_parse, dz_bank_meta_check), the signature file itself
- * (lib/sign, minisign's format), and dz-match's state file (lib/banktrust).
+ * (lib/sign, minisign's format), and dz-match's state file (lib/bank/trust).
  *
  * A .dzb's index image carries a checksum that a mutation almost always
  * breaks; to let the fuzzer past it, the checksum of an index image at
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/err.h"
 #include "bank/mih.h"
 #include "hash/pdq.h"

@@ -3,7 +3,7 @@
  * line reader over the input (a FILE from fmemopen, with '\n' and CR
  * stripping, then with '\0'), dz_record_parse on each line, dz-match's
  * --hashes line parser (dz_match_in_parse: hash records, bare hashes,
- * video records with their vpdq), lib/vpdqsig's dz_vpdq_from_json on a
+ * video records with their vpdq), lib/vpdqsig's dz_vpdqsig_from_json on a
  * record's "vpdq", and writing each parsed record back (dz_record_write),
  * which must give a line that parses to an equal object.
  *
@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 #include "work/match.h"
+#include "core/reader.h"
 #include "core/record.h"
 #include "hash/vpdqsig.h"
 
@@ -59,20 +60,20 @@ one_line(const char *line, size_t len)
 
 	if ((rec = dz_record_parse(line, len, &err)) != NULL) {
 		json_t *v = json_object_get(rec, "vpdq");
-		struct dz_vpdq sig;
+		struct dz_vpdqsig sig;
 
 		if (!json_is_object(rec))
 			fz_fail("dz_record_parse gave a non-object");
 		write_back(rec);
-		if (v && dz_vpdq_from_json(v, &sig, 1000, &err) == 0) {
-			json_t *j = dz_vpdq_to_json(&sig);
+		if (v && dz_vpdqsig_from_json(v, &sig, 1000, &err) == 0) {
+			json_t *j = dz_vpdqsig_to_json(&sig);
 
 			if (!j)
-				fz_fail("dz_vpdq_to_json failed");
+				fz_fail("dz_vpdqsig_to_json failed");
 			if (json_array_size(j) != sig.n)
 				fz_fail("vpdq JSON lost frames");
 			json_decref(j);
-			dz_vpdq_release(&sig);
+			dz_vpdqsig_release(&sig);
 		}
 		json_decref(rec);
 	} else if (err.code != EX_DATAERR && err.code != EX_SOFTWARE) {

@@ -16,7 +16,7 @@
 #include "fuzz.h"
 
 static void
-same_signature(const struct dz_vpdq *a, const struct dz_vpdq *b)
+same_signature(const struct dz_vpdqsig *a, const struct dz_vpdqsig *b)
 {
 	if (a->n != b->n)
 		fz_fail("vpdq JSON round trip changed the frame count");
@@ -31,7 +31,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dz_vpdq_opts o;
-	struct dz_vpdq sig, back;
+	struct dz_vpdqsig sig, back;
 	struct dz_video_info info;
 	struct dz_err err;
 	const char *mime;
@@ -63,14 +63,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sig.n == 0)
 		fz_fail("an empty signature and no error");
-	if (!(j = dz_vpdq_to_json(&sig)))
-		fz_fail("dz_vpdq_to_json failed");
+	if (!(j = dz_vpdqsig_to_json(&sig)))
+		fz_fail("dz_vpdqsig_to_json failed");
 	memset(&back, 0, sizeof back);
-	if (dz_vpdq_from_json(j, &back, sig.n, &err) != 0)
+	if (dz_vpdqsig_from_json(j, &back, sig.n, &err) != 0)
 		fz_fail("a signature's own JSON does not parse");
 	same_signature(&sig, &back);
 	json_decref(j);
-	dz_vpdq_release(&back);
-	dz_vpdq_release(&sig);
+	dz_vpdqsig_release(&back);
+	dz_vpdqsig_release(&sig);
 	return 0;
 }

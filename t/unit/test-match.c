@@ -1,5 +1,5 @@
 /*
- * t/unit/test-match: lib/banktrust (the state file) and lib/match (bank
+ * t/unit/test-match: lib/bank/trust (the state file) and lib/match (bank
  * sets: signatures, chains, state; queries against the brute-force
  * oracle; the input lines of --hashes).
  */
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bank/bank.h"
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/err.h"
 #include "work/match.h"
 #include "hash/pdq.h"
@@ -173,7 +173,7 @@ sign_bank(const struct dz_sign_key *key, const struct dz_bank *b,
 	return rc;
 }
 
-/* ---------- lib/banktrust ---------- */
+/* ---------- lib/bank/trust ---------- */
 
 static void
 test_trust_text(void)
@@ -913,15 +913,15 @@ test_chains(void)
 
 /* A query video: frames near (distance d) of the bank frames given. */
 static void
-vq_add(struct dz_vpdq *v, const struct dz_pdq *h, int d, int quality)
+vq_add(struct dz_vpdqsig *v, const struct dz_pdq *h, int d, int quality)
 {
-	struct dz_vpdq_frame f = { 0 };
+	struct dz_vpdqsig_frame f = { 0 };
 
 	f.frame = (int64_t)v->n * 30;
 	f.t = (double)v->n;
 	f.quality = quality;
 	flip(h, d, &f.hash);
-	if (dz_vpdq_add(v, &f))
+	if (dz_vpdqsig_add(v, &f))
 		abort();
 }
 
@@ -966,7 +966,7 @@ test_videos(void)
 	struct dz_match_video_opts vo = { 50, 80, 0 };
 	struct dz_pdq vf[10], img, md5 = { { 0 } }, other_md5 = { { 0 } }, x;
 	uint8_t vid[16], mid[16], iid[16];
-	struct dz_vpdq q[6];
+	struct dz_vpdqsig q[6];
 	const struct dz_match_hit *k;
 	const char *list[] = { "v.dzb", "vd.jsonl", NULL };
 	int bad = 0;
@@ -1130,7 +1130,7 @@ test_videos(void)
 	    "videos: after it, no frame of the video is found (%s)", e.msg);
 	dz_match_set_free(sd);
 	for (int i = 0; i < 6; i++)
-		dz_vpdq_release(&q[i]);
+		dz_vpdqsig_release(&q[i]);
 	free(h.v);
 	free(hb.v);
 	dz_match_scratch_free(sc);

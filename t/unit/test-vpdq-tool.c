@@ -22,7 +22,7 @@ main(int argc, char **argv)
 {
 	struct dz_vpdq_opts o;
 	struct dz_video_info info;
-	struct dz_vpdq v;
+	struct dz_vpdqsig v;
 	struct dz_err err;
 	uint8_t *buf;
 	size_t len;
@@ -60,7 +60,7 @@ main(int argc, char **argv)
 	    (unsigned long long)info.frames,
 	    (unsigned long long)info.skipped, info.fps, info.container,
 	    info.codec, info.width, info.height);
-	dz_vpdq_release(&v);
+	dz_vpdqsig_release(&v);
 	free(buf);
 	return 0;
 }

@@ -41,34 +41,34 @@ near(struct dz_pdq p, int k)
 }
 
 static void
-add(struct dz_vpdq *v, int64_t frame, int q, struct dz_pdq p)
+add(struct dz_vpdqsig *v, int64_t frame, int q, struct dz_pdq p)
 {
-	struct dz_vpdq_frame f = { frame, (double)frame / 30, q, p };
+	struct dz_vpdqsig_frame f = { frame, (double)frame / 30, q, p };
 
-	if (dz_vpdq_add(v, &f))
+	if (dz_vpdqsig_add(v, &f))
 		exit(1);
 }
 
 static void
 refused(const char *text, const char *what)
 {
-	struct dz_vpdq v;
+	struct dz_vpdqsig v;
 	struct dz_err err;
 	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-	int rc = j ? dz_vpdq_from_json(j, &v, 1000, &err) : -2;
+	int rc = j ? dz_vpdqsig_from_json(j, &v, 1000, &err) : -2;
 
 	ok(rc == -1 && err.code == EX_DATAERR && !v.v &&
 	    strstr(err.msg, "malformed vpdq"), "%s: %s", what,
 	    rc == -1 ? err.msg : "accepted");
 	if (rc == 0)
-		dz_vpdq_release(&v);
+		dz_vpdqsig_release(&v);
 	json_decref(j);
 }
 
 int
 main(void)
 {
-	struct dz_vpdq a = { 0 }, b = { 0 }, c;
+	struct dz_vpdqsig a = { 0 }, b = { 0 }, c;
 	struct dz_err err;
 	double qp, bp;
 	int m;
@@ -77,16 +77,16 @@ main(void)
 
 	for (int i = 0; i < 10; i++)
 		add(&a, i * 30, 100, h((uint64_t)i + 1));
-	j = dz_vpdq_to_json(&a);
+	j = dz_vpdqsig_to_json(&a);
 	s = json_dumps(j, JSON_COMPACT);
 	ok(j && json_array_size(j) == 10 && s &&
 	    !strncmp(s, "[[0,0.0,100,\"", 13), "to JSON: %.40s...", s);
-	ok(dz_vpdq_from_json(j, &c, 1000, &err) == 0 && c.n == 10 &&
+	ok(dz_vpdqsig_from_json(j, &c, 1000, &err) == 0 && c.n == 10 &&
 	    !memcmp(&c.v[3].hash, &a.v[3].hash, sizeof c.v[3].hash) &&
 	    c.v[3].frame == 90 && c.v[3].quality == 100 && c.v[3].t == 3.0,
 	    "and back");
-	dz_vpdq_release(&c);
-	ok(dz_vpdq_from_json(j, &c, 9, &err) == -1 &&
+	dz_vpdqsig_release(&c);
+	ok(dz_vpdqsig_from_json(j, &c, 9, &err) == -1 &&
 	    strstr(err.msg, "too many"), "more frames than allowed: refused");
 	free(s);
 	json_decref(j);
@@ -110,24 +110,24 @@ main(void)
 
 	for (int i = 0; i < 8; i++)
 		add(&b, i * 30, 100, near(a.v[i].hash, 10));
-	m = dz_vpdq_match(&a, &b, 31, 50, 80, 0, &qp, &bp);
+	m = dz_vpdqsig_match(&a, &b, 31, 50, 80, 0, &qp, &bp);
 	ok(m == 1 && qp == 80 && bp == 100, "8 of 10 query frames: a match "
 	    "at 80%% (%.0f%%, %.0f%%)", qp, bp);
-	m = dz_vpdq_match(&a, &b, 31, 50, 81, 0, &qp, &bp);
+	m = dz_vpdqsig_match(&a, &b, 31, 50, 81, 0, &qp, &bp);
 	ok(m == 0, "not at 81%%");
-	m = dz_vpdq_match(&a, &b, 9, 50, 80, 0, &qp, &bp);
+	m = dz_vpdqsig_match(&a, &b, 9, 50, 80, 0, &qp, &bp);
 	ok(m == 0 && qp == 0, "not within 9 bits");
-	m = dz_vpdq_match(&b, &a, 31, 50, 80, 100, &qp, &bp);
+	m = dz_vpdqsig_match(&b, &a, 31, 50, 80, 100, &qp, &bp);
 	ok(m == 0 && qp == 100 && bp == 80, "the other way, with the bank "
 	    "share at 100%%: no (%.0f%%, %.0f%%)", qp, bp);
 	a.v[8].quality = a.v[9].quality = 10;
-	m = dz_vpdq_match(&a, &b, 31, 50, 100, 0, &qp, &bp);
+	m = dz_vpdqsig_match(&a, &b, 31, 50, 100, 0, &qp, &bp);
 	ok(m == 1 && qp == 100, "low-quality query frames are left out");
 	for (size_t i = 0; i < a.n; i++)
 		a.v[i].quality = 0;
-	m = dz_vpdq_match(&a, &b, 31, 50, 0, 0, &qp, &bp);
+	m = dz_vpdqsig_match(&a, &b, 31, 50, 0, 0, &qp, &bp);
 	ok(m == 0, "no query frame of quality: never a match");
-	dz_vpdq_release(&a);
-	dz_vpdq_release(&b);
+	dz_vpdqsig_release(&a);
+	dz_vpdqsig_release(&b);
 	return tap_done();
 }

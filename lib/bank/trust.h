@@ -1,5 +1,5 @@
 /*
- * lib/banktrust: dz-match's trust state file, which remembers, per issuer
+ * lib/bank/trust: dz-match's trust state file, which remembers, per issuer
  * key, the newest bank export accepted (so that an older export, or
  * another export under the same number, is refused later: rollback and
  * replay protection), and which bank files were fully verified (so that
@@ -23,9 +23,11 @@
  * applies the changes, writes a temporary file in the same directory,
  * fsyncs it, renames it over FILE and fsyncs the directory. Reading needs
  * no lock (the file is only ever replaced whole). Nothing here prints.
+ *
+ * May use: core/ (err, fdio, hex), crypto/ (sign: key ids).
  */
-#ifndef DZ_BANKTRUST_H
-#define DZ_BANKTRUST_H
+#ifndef DZ_TRUST_H
+#define DZ_TRUST_H
 
 #include <stddef.h>
 #include <stdint.h>

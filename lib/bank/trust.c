@@ -1,5 +1,5 @@
 /*
- * lib/banktrust: the trust state file of dz-match; see banktrust.h.
+ * lib/bank/trust: the trust state file of dz-match; see trust.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bank/banktrust.h"
+#include "bank/trust.h"
 #include "core/err.h"
 #include "core/fdio.h"
+#include "core/hex.h"
 #include "crypto/sign.h"
 
 static const char header[] = "disrupt-match-state v1";
@@ -30,9 +31,8 @@ keyid_parse(const char *s, size_t n, uint8_t id[DZ_TRUST_KEYID_BYTES])
 	if (n == 0 || n > 16)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0' :
-		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		int d = dz_hex_digit((unsigned char)s[i], DZ_HEX_UPPER);
+
 		if (d < 0)
 			return -1;
 		v = v << 4 | (uint64_t)d;
@@ -44,38 +44,6 @@ keyid_parse(const char *s, size_t n, uint8_t id[DZ_TRUST_KEYID_BYTES])
 	if (strlen(want) != n || memcmp(want, s, n) != 0)
 		return -1;
 	return 0;
-}
-
-static int
-digest_parse(const char *s, size_t n, uint8_t d[32])
-{
-	if (n != 64)
-		return -1;
-	for (int i = 0; i < 32; i++) {
-		int v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = s[2 * i + k];
-			int x = c >= '0' && c <= '9' ? c - '0' :
-			    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (x < 0)
-				return -1;
-			v = v << 4 | x;
-		}
-		d[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static void
-digest_hex(const uint8_t d[32], char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[64] = '\0';
 }
 
 /* A decimal u64 without sign, leading zeros (except "0") or overflow. */
@@ -327,7 +295,8 @@ dz_trust_parse(const char *text, size_t len, struct dz_trust *t,
 
 			if (keyid_parse(f[1], fl[1], is.keyid) ||
 			    u64_parse(f[2], fl[2], &is.seq) ||
-			    digest_parse(f[3], fl[3], is.digest)) {
+			    dz_hex_decode(f[3], fl[3], is.digest, 32,
+			    DZ_HEX_LOWER)) {
 				bad(err, lineno, "malformed issuer line");
 				goto fail;
 			}
@@ -344,7 +313,8 @@ dz_trust_parse(const char *text, size_t len, struct dz_trust *t,
 			memset(&vf, 0, sizeof vf);
 			if (keyid_parse(f[1], fl[1], vf.keyid) ||
 			    u64_parse(f[2], fl[2], &vf.seq) ||
-			    digest_parse(f[3], fl[3], vf.digest) ||
+			    dz_hex_decode(f[3], fl[3], vf.digest, 32,
+			    DZ_HEX_LOWER) ||
 			    u64_parse(f[4], fl[4], &vf.dev) ||
 			    u64_parse(f[5], fl[5], &vf.ino) ||
 			    u64_parse(f[6], fl[6], &vf.size) ||
@@ -391,7 +361,7 @@ dz_trust_format(const struct dz_trust *t, char **out, struct dz_err *err)
 	len += (size_t)n;
 	for (size_t i = 0; i < t->niss; i++) {
 		dz_sign_keyid_hex(t->iss[i].keyid, id);
-		digest_hex(t->iss[i].digest, dg);
+		dz_hex_encode(dg, t->iss[i].digest, 32);
 		n = snprintf(buf + len, cap - len, "issuer %s %" PRIu64 " %s\n",
 		    id, t->iss[i].seq, dg);
 		if (n < 0 || (size_t)n >= cap - len)
@@ -402,7 +372,7 @@ dz_trust_format(const struct dz_trust *t, char **out, struct dz_err *err)
 		const struct dz_trust_file *f = &t->files[i];
 
 		dz_sign_keyid_hex(f->keyid, id);
-		digest_hex(f->digest, dg);
+		dz_hex_encode(dg, f->digest, 32);
 		fmt_time(mt, sizeof mt, f->mtime_sec, f->mtime_nsec);
 		fmt_time(ct, sizeof ct, f->ctime_sec, f->ctime_nsec);
 		n = snprintf(buf + len, cap - len, "verified %s %" PRIu64

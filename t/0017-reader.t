@@ -1,0 +1,3 @@
+#!/bin/bash
+# lib/core/reader: the bounded line reader (C unit test).
+exec "$(dirname "$0")/unit/test-reader"
