@@ -132,6 +132,13 @@ int dz_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
 int dz_cli_int(const char *opt, const char *s, int min, int max, int *v);
 int dz_cli_pct(const char *opt, const char *s, double *v);
 
+/*
+ * The reason when the configured store does not exist:
+ *	PROG: cannot open store '/var/lib/dz/store': no store (create one
+ *	with dz-ingest --init)
+ */
+#define DZ_CLI_NO_STORE "no store (create one with dz-ingest --init)"
+
 /*** Configuration ***/
 
 /*
