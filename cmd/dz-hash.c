@@ -96,6 +96,12 @@ struct cfg {
 	int csv, quiet, records;
 };
 
+/* --store and what goes with it. */
+struct store_args {
+	const char *cfg_path, *item;
+	int store;
+};
+
 /* A job's data: the record read (--records) and the hashes. */
 struct hjob {
 	json_t *rec;
@@ -261,79 +267,86 @@ format(const char *s, int *csv)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The options and their checks; 0, or the exit code (-h, -V, misuse). */
+static int
+parse_args(int argc, char **argv, struct cfg *cfg, struct dz_runner_opts *ro,
+    struct store_args *sa, int *done)
 {
-	const char *cfg_path = NULL, *item = NULL;
-	struct cfg cfg = { 0 };
-	struct dz_runner_opts ro = { .verb = "hash", .unit = "files",
-	    .jobs = 1, .progress = -1, .delim = '\n', .max_line = 1 << 20,
-	    .data_size = sizeof(struct hjob), .ops = &ops, .ctx = &cfg };
-	struct dz_err err;
-	uint64_t v;
-	int c, rc = 0, store = 0;
+	uint64_t v = 0;
+	int c, rc = 0;
 
-	dz_cli_init(PROG, usage_text, help_text);
-	if (dz_proc_harden(&err))
-		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
-	dz_hash_opts_default(&cfg.hash);
-	cfg.max_bytes = DEFAULT_MAX_BYTES;
 	while (!rc && (c = getopt_long(argc, argv, "0c:hj:qV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case OPT_STORE: store = 1; break;
-		case OPT_ITEM: item = optarg; break;
-		case '0': ro.delim = '\0'; break;
-		case 'j': rc = dz_cli_int("-j", optarg, 1, 256, &ro.jobs); break;
-		case 'q': cfg.quiet = 1; break;
-		case 'h': return dz_cli_help();
-		case 'V': return dz_cli_version(DZ_VERSION);
-		case OPT_RECORDS: cfg.records = 1; break;
-		case OPT_DIHEDRAL: cfg.hash.dihedral = 1; break;
-		case OPT_EXACT: cfg.hash.exact = 1; break;
-		case OPT_NO_ORIENT: cfg.hash.img.orient = 0; break;
-		case OPT_FORMAT: rc = format(optarg, &cfg.csv); break;
+		case 'c': sa->cfg_path = optarg; break;
+		case OPT_STORE: sa->store = 1; break;
+		case OPT_ITEM: sa->item = optarg; break;
+		case '0': ro->delim = '\0'; break;
+		case 'j': rc = dz_cli_int("-j", optarg, 1, 256, &ro->jobs); break;
+		case 'q': cfg->quiet = 1; break;
+		case 'h': *done = 1; return dz_cli_help();
+		case 'V': *done = 1; return dz_cli_version(DZ_VERSION);
+		case OPT_RECORDS: cfg->records = 1; break;
+		case OPT_DIHEDRAL: cfg->hash.dihedral = 1; break;
+		case OPT_EXACT: cfg->hash.exact = 1; break;
+		case OPT_NO_ORIENT: cfg->hash.img.orient = 0; break;
+		case OPT_FORMAT: rc = format(optarg, &cfg->csv); break;
 		case OPT_MAX_PIXELS:
 			rc = dz_cli_uint("--max-pixels", optarg, 1, UINT64_MAX,
-			    &cfg.hash.img.lim.max_pixels);
+			    &cfg->hash.img.lim.max_pixels);
 			break;
 		case OPT_MAX_BYTES:
 			rc = dz_cli_uint("--max-bytes", optarg, 1,
-			    (uint64_t)SIZE_MAX / 2, &cfg.max_bytes);
+			    (uint64_t)SIZE_MAX / 2, &cfg->max_bytes);
 			break;
 		case OPT_MAX_DURATION:
 			rc = dz_cli_uint("--max-duration", optarg, 1, 1000000, &v);
-			cfg.hash.vpdq.lim.max_seconds = (double)v;
+			cfg->hash.vpdq.lim.max_seconds = (double)v;
 			break;
-		case OPT_PROGRESS: ro.progress = 1; break;
-		case OPT_NO_PROGRESS: ro.progress = 0; break;
+		case OPT_PROGRESS: ro->progress = 1; break;
+		case OPT_NO_PROGRESS: ro->progress = 0; break;
 		default: return dz_cli_misuse();
 		}
 	}
 	if (rc)
 		return rc;
-	argc -= optind;
-	argv += optind;
-	if (store) {
-		if (argc > 0 || cfg.records || cfg.csv || ro.delim == '\0' ||
-		    ro.jobs != 1 || ro.progress != -1 ||
-		    cfg.max_bytes != DEFAULT_MAX_BYTES)
-			return dz_cli_usage("--store takes no files, -0, -j, "
-			    "--records, --format, --max-bytes or --progress");
-		return run_store(&cfg, cfg_path, item);
-	}
-	if (item || cfg_path)
+	if (sa->store && (optind < argc || cfg->records || cfg->csv ||
+	    ro->delim == '\0' || ro->jobs != 1 || ro->progress != -1 ||
+	    cfg->max_bytes != DEFAULT_MAX_BYTES))
+		return dz_cli_usage("--store takes no files, -0, -j, --records, "
+		    "--format, --max-bytes or --progress");
+	if (!sa->store && (sa->item || sa->cfg_path))
 		return dz_cli_usage("--item and -c go with --store");
-	if (cfg.records && cfg.csv)
+	if (cfg->records && cfg->csv)
 		return dz_cli_usage("--records writes records, not csv");
-	if (cfg.records && ro.delim == '\0')
+	if (cfg->records && ro->delim == '\0')
 		return dz_cli_usage("-0 lists file names; it does not go with "
 		    "--records");
-	if (ro.delim == '\0' && argc > 0)
+	if (ro->delim == '\0' && optind < argc)
 		return dz_cli_usage("-0 reads names from standard input; give no "
 		    "file operands");
+	return 0;
+}
 
+int
+main(int argc, char **argv)
+{
+	struct cfg cfg = { .max_bytes = DEFAULT_MAX_BYTES };
+	struct store_args sa = { NULL, NULL, 0 };
+	struct dz_runner_opts ro = { .verb = "hash", .unit = "files",
+	    .jobs = 1, .progress = -1, .delim = '\n', .max_line = 1 << 20,
+	    .data_size = sizeof(struct hjob), .ops = &ops, .ctx = &cfg };
+	struct dz_err err;
+	int rc, done = 0;
+
+	dz_cli_init(PROG, usage_text, help_text);
+	if (dz_proc_harden(&err))
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
+	dz_hash_opts_default(&cfg.hash);
+	if ((rc = parse_args(argc, argv, &cfg, &ro, &sa, &done)) || done)
+		return rc;
+	if (sa.store)
+		return run_store(&cfg, sa.cfg_path, sa.item);
 	/* -q: nothing on stderr, unless --progress asks for it. */
 	if (ro.progress < 0 && cfg.quiet)
 		ro.progress = 0;
@@ -341,7 +354,7 @@ main(int argc, char **argv)
 	ro.lines = cfg.records;
 	ro.no_errors = cfg.csv;
 	dz_out_init(stdout);
-	rc = dz_runner_run(&ro, argv, argc, stdout);
+	rc = dz_runner_run(&ro, argv + optind, argc - optind, stdout);
 	if (dz_out_close(stdout, &err)) {
 		if (rc != EX_IOERR)
 			dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
