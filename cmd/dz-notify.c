@@ -88,12 +88,12 @@ emit(json_t *rec, void *arg)
 
 	if (!o->quiet && type && reason) {
 		if (!strcmp(type, "notice"))
-			fprintf(stderr, PROG ": notice %s %s: %s\n",
+			dz_cli_say("notice %s %s: %s",
 			    json_string_value(json_object_get(rec, "notice")),
 			    state && !strcmp(state, "cancelled") ?
 			    "cancelled" : "not delivered", reason);
 		else
-			fprintf(stderr, PROG ": item %s: %s%s%s\n", item ? item :
+			dz_cli_say("item %s: %s%s%s", item ? item :
 			    "?", !strcmp(type, "manual") ? "notify by hand: " :
 			    "", reason, !strcmp(type, "manual") ? "" :
 			    " (add it to the provider directory)");
