@@ -3,7 +3,7 @@
  * -h/--help and -V/--version, strict parsing of numeric option values, and
  * the shape of its messages on standard error.
  *
- * May use: core only (err, record for dz_term_name and dz_out_text,
+ * May use: core/ only (err, record for dz_term_name and dz_out_text,
  * progress, config). Used by cmd/ and lib/core/runner.
  *
  * Like lib/core/progress, this is a documented exception to "lib/ never

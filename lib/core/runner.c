@@ -272,7 +272,7 @@ run_files(struct dz_pool *pool, struct dz_runner *r, char **files, int n)
 		run_lines(pool, r, stdin, NULL);
 		return;
 	}
-	for (int i = 0; i < n && !r->fatal && !r->ioerr; i++) {
+	for (int i = 0; i < n && !r->fatal; i++) {
 		FILE *f = strcmp(files[i], "-") ? fopen(files[i], "r") : stdin;
 		struct stat sb;
 

@@ -2,7 +2,7 @@
  * lib/core/runner: "inputs through the pool, results in input order, an
  * error record for each failure", the loop dz-hash and dz-match share.
  *
- * May use: core only (input, record, pool, progress, cli, err). The
+ * May use: core/ only (input, record, pool, progress, cli, err). The
  * program's own work comes in through struct dz_runner_ops.
  *
  * Inputs, one job each:
@@ -35,6 +35,10 @@
  *
  * The progress line (lib/core/progress) counts the jobs delivered and the
  * errors; it is erased before every message that goes through lib/core/cli.
+ *
+ * A file operand that cannot be opened, or a read error in one, is said
+ * ("cannot open 'f': REASON", "cannot read 'f': REASON") and the next
+ * operands are still read; a read error in a list of names ends the list.
  *
  * The status dz_runner_run returns, the first that applies: EX_IOERR when
  * writing out failed (said once: "cannot write output: REASON") or reading
