@@ -3,7 +3,7 @@
  * exit code; the work is in lib/store, lib/export, lib/bankexport and
  * lib/stats.
  */
-#include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "core/clock.h"
+#include "core/cli.h"
 #include "core/config.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
@@ -121,20 +122,6 @@ struct list_ctx {
 };
 
 static int
-fail(int code, const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg);
-	return code;
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, PROG ": %s\n%s", msg, usage_text);
-	return EX_USAGE;
-}
-
-static int
 valid_collab(const char *s)
 {
 	size_t n = strlen(s);
@@ -196,13 +183,12 @@ run_keygen(const struct dz_config *cfg, const struct bank_args *b)
 	char id[17];
 
 	if (dz_sign_keygen(sec, pub, NULL, &err))
-		return fail(err.code, "keygen", err.msg);
+		return dz_cli_fail(err.code, "make key pair", NULL, err.msg);
 	if (dz_sign_pub_load(pub, &pk, &err))
-		return fail(err.code, "keygen", err.msg);
+		return dz_cli_fail(err.code, "make key pair", NULL, err.msg);
 	dz_sign_keyid_hex(pk.id, id);
-	fprintf(stderr, PROG ": key %s: secret key '%s' (keep it 0600, "
-	    "apart from the store), public key '%s' (give it to partners)\n",
-	    id, sec, pub);
+	dz_cli_say("key %s: secret key '%s' (keep it 0600, apart from the "
+	    "store), public key '%s' (give it to partners)", id, sec, pub);
 	return 0;
 }
 
@@ -221,20 +207,18 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	memset(&key, 0, sizeof key);
 	o.since = DZ_BANKEXPORT_FULL;
 	if (b->since) {
-		char *end;
-		long long v;
+		uint64_t v;
 
 		if (strcmp(b->since, "last") == 0) {
 			o.since = DZ_BANKEXPORT_LAST;
 		} else if (strcmp(b->since, "full") == 0) {
 			o.since = DZ_BANKEXPORT_LAST_FULL;
+		} else if (dz_cli_parse_uint(b->since, 1, INT64_MAX, &v,
+		    &err)) {
+			return dz_cli_invalid("--since", b->since, "expected an "
+			    "export number, 'last' or 'full'");
 		} else {
-			errno = 0;
-			v = strtoll(b->since, &end, 10);
-			if (errno || *end || end == b->since || v < 1)
-				return usage_error("--since takes an export "
-				    "number, 'last' or 'full'");
-			o.since = v;
+			o.since = (int64_t)v;
 		}
 	}
 	o.files = b->files;
@@ -256,30 +240,31 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 	if (!b->unsigned_) {
 		const char *sec = b->seckey ? b->seckey : cfg->signing_key;
 		if (!sec)
-			return fail(EX_CONFIG, "bank", "no signing key: give -s "
-			    "or set export.signing_key (dz-export keygen makes "
-			    "one), or write --unsigned");
+			return dz_cli_fail(EX_CONFIG, "export bank", NULL,
+			    "no signing key: give -s or set export.signing_key "
+			    "(dz-export keygen makes one), or write --unsigned");
 		if (dz_sign_key_load(sec, &key, &err))
-			return fail(err.code, "signing key", err.msg);
+			return dz_cli_fail(err.code, "load signing key", sec,
+			    err.msg);
 		have_key = 1;
 		o.key = &key;
 	}
 	rc = dz_bankexport_run(store, &o, &rec, &err);
 	dz_progress_end(&progress);
 	if (rc) {
-		rc = err.code == EX_USAGE ? usage_error(err.msg) :
-		    fail(err.code, "bank", err.msg);
+		rc = err.code == EX_USAGE ? dz_cli_usage("%s", err.msg) :
+		    dz_cli_fail(err.code, "export bank", NULL, err.msg);
 	} else if (b->nfiles == 1 && strcmp(b->files[0].path, "-") == 0) {
 		json_decref(rec);	/* standard output holds the bank */
 	} else {
 		if (dz_record_write(stdout, rec, &err))
-			rc = fail(EX_IOERR, "cannot write output", err.msg);
+			rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 		json_decref(rec);
 	}
 	if (have_key)
 		dz_sign_key_release(&key);
 	if (dz_out_close(stdout, &err) && !rc)
-		rc = fail(EX_IOERR, "cannot write output", err.msg);
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 	return rc;
 }
 
@@ -310,21 +295,22 @@ run_stats(struct dz_store *store, const struct dz_config *cfg,
 	int rc = 0;
 
 	if (dz_providers_load(&providers, cfg->providers, &err))
-		return fail(err.code, "provider directory", err.msg);
+		return dz_cli_fail(err.code, "load provider directory", NULL,
+		    err.msg);
 	a->o.providers = &providers;
 	if (dz_stats_collect(store, &a->o, &st, &err)) {
 		dz_providers_release(&providers);
-		return err.code == EX_USAGE ? usage_error(err.msg) :
-		    fail(err.code, "stats", err.msg);
+		return err.code == EX_USAGE ? dz_cli_usage("%s", err.msg) :
+		    dz_cli_fail(err.code, "compute stats", NULL, err.msg);
 	}
 	dz_providers_release(&providers);
 	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline, &err) :
 	    dz_stats_records(&st, emit_stat, &err, &err))
-		rc = fail(err.code == EX_SOFTWARE ? EX_SOFTWARE : EX_IOERR,
-		    "cannot write output", err.msg);
+		rc = dz_cli_fail(err.code == EX_SOFTWARE ? EX_SOFTWARE :
+		    EX_IOERR, "write output", NULL, err.msg);
 	dz_stats_release(&st);
 	if (dz_out_close(stdout, &err) && !rc)
-		rc = fail(EX_IOERR, "cannot write output", err.msg);
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 	return rc;
 }
 
@@ -339,18 +325,18 @@ stats_period(struct stats_args *a)
 	char now[DZ_TIME_LEN];
 
 	if (dz_clock_now(now) || dz_clock_parse(now, &a->o.now))
-		return fail(EX_SOFTWARE, "clock", "DZ_NOW is not an RFC 3339 "
-		    "time");
+		return dz_cli_fail(EX_SOFTWARE, "read the clock", NULL,
+		    "DZ_NOW is not an RFC 3339 time");
 	if (a->from && dz_stats_parse_time(a->from, &a->o.from))
-		return usage_error("--from: not a date (YYYY-MM-DD) or an "
+		return dz_cli_usage("--from: not a date (YYYY-MM-DD) or an "
 		    "RFC 3339 time");
 	a->o.has_from = a->from != NULL;
 	a->o.to = a->o.now;
 	if (a->to && dz_stats_parse_time(a->to, &a->o.to))
-		return usage_error("--to: not a date (YYYY-MM-DD) or an "
+		return dz_cli_usage("--to: not a date (YYYY-MM-DD) or an "
 		    "RFC 3339 time");
 	if (a->o.has_from && a->o.from > a->o.to)
-		return usage_error(a->to ? "--from is after --to" :
+		return dz_cli_usage(a->to ? "--from is after --to" :
 		    "--from is in the future");
 	return 0;
 }
@@ -368,26 +354,25 @@ main(int argc, char **argv)
 	int c, contact = 0, rc = 0, have_master = 0;
 	int is_bank, is_keygen, is_stats;
 
+	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
-		return fail(EX_SOFTWARE, "cannot start", err.msg);
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
 	memset(&stats, 0, sizeof stats);
 	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
+			    dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) : 0;
 		case 'V':
 			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
+			    &err) ? dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) :
 			    0;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+		default: return dz_cli_misuse();
 		}
 	}
 	if (optind >= argc)
-		return usage_error("which view? cases, items, media, bank, "
+		return dz_cli_usage("which view? cases, items, media, bank, "
 		    "keygen or stats");
 	what = argv[optind];
 	/* options after the subcommand */
@@ -399,7 +384,7 @@ main(int argc, char **argv)
 		case OPT_CONTACT: contact = 1; break;
 		case 'o':
 			if (bank.nfiles == sizeof bank.files / sizeof bank.files[0])
-				return usage_error("too many -o files");
+				return dz_cli_usage("too many -o files");
 			bank.files[bank.nfiles++].path = optarg;
 			break;
 		case OPT_SINCE: bank.since = optarg; break;
@@ -414,16 +399,14 @@ main(int argc, char **argv)
 		case OPT_TO: stats.to = optarg; break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+			    dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) : 0;
+		default: return dz_cli_misuse();
 		}
 	}
 	if (strcmp(what, "cases") && strcmp(what, "items") &&
 	    strcmp(what, "media") && strcmp(what, "bank") &&
 	    strcmp(what, "keygen") && strcmp(what, "stats"))
-		return usage_error("unknown view (cases, items, media, bank, "
+		return dz_cli_usage("unknown view (cases, items, media, bank, "
 		    "keygen or stats)");
 	is_bank = strcmp(what, "bank") == 0;
 	is_keygen = strcmp(what, "keygen") == 0;
@@ -431,28 +414,28 @@ main(int argc, char **argv)
 	if (!is_bank && (bank.nfiles || bank.since ||
 	    (bank.format && !is_stats) || bank.unsigned_ || bank.collab ||
 	    bank.allow_empty || bank.signature))
-		return usage_error("-o, --since, --signature, --unsigned, "
+		return dz_cli_usage("-o, --since, --signature, --unsigned, "
 		    "--collab and --allow-empty go with bank, --format with "
 		    "bank or stats");
 	if (!is_stats && (stats.from || stats.to))
-		return usage_error("--from and --to go with stats");
+		return dz_cli_usage("--from and --to go with stats");
 	if (!is_bank && !is_keygen && bank.seckey)
-		return usage_error("-s goes with bank and keygen");
+		return dz_cli_usage("-s goes with bank and keygen");
 	if (!is_keygen && bank.pubkey)
-		return usage_error("-p goes with keygen");
+		return dz_cli_usage("-p goes with keygen");
 	if (is_bank || is_keygen) {
 		size_t i;
 
 		if (argc != optind || state || contact)
-			return usage_error("bank and keygen take no operands");
+			return dz_cli_usage("bank and keygen take no operands");
 		if (is_bank && bank.nfiles == 0)
 			bank.files[bank.nfiles++].path = "-";
 		if (is_bank && bank.signature && (bank.nfiles != 1 ||
 		    strcmp(bank.files[0].path, "-") || bank.unsigned_))
-			return usage_error("--signature goes with a signed bank "
+			return dz_cli_usage("--signature goes with a signed bank "
 			    "on standard output");
 		if (is_bank && bank.collab && !valid_collab(bank.collab))
-			return usage_error("--collab: 1 to 31 letters, digits, '.', '_' or '-'");
+			return dz_cli_usage("--collab: 1 to 31 letters, digits, '.', '_' or '-'");
 		for (i = 0; i < bank.nfiles; i++) {
 			enum dz_bank_format f = 0;
 			if (bank.format) {
@@ -460,7 +443,7 @@ main(int argc, char **argv)
 				    strcmp(bank.format, "csv") == 0 ? DZ_BANK_CSV :
 				    strcmp(bank.format, "dzb") == 0 ? DZ_BANK_DZB : 0;
 				if (!f)
-					return usage_error("--format: jsonl, csv or dzb");
+					return dz_cli_usage("--format: jsonl, csv or dzb");
 			} else if (!(f = dz_bankexport_format_of(bank.files[i].path))) {
 				f = DZ_BANK_JSONL;
 			}
@@ -468,30 +451,31 @@ main(int argc, char **argv)
 		}
 	} else if (is_stats) {
 		if (argc != optind || state || contact)
-			return usage_error("stats takes no operands, nor --state "
+			return dz_cli_usage("stats takes no operands, nor --state "
 			    "or --contact");
 		if (bank.format && strcmp(bank.format, "jsonl") &&
 		    strcmp(bank.format, "html"))
-			return usage_error("--format: jsonl or html with stats");
+			return dz_cli_usage("--format: jsonl or html with stats");
 		stats.html = bank.format && strcmp(bank.format, "html") == 0;
 		if ((rc = stats_period(&stats)) != 0)
 			return rc;
 	} else if (strcmp(what, "media") == 0) {
 		if (argc - optind != 1 || state || contact)
-			return usage_error("media takes exactly one item id");
+			return dz_cli_usage("media takes exactly one item id");
 		if (dz_export_media_sink_ok(STDOUT_FILENO, &err))
-			return fail(err.code, "media", err.msg);
+			return dz_cli_fail(err.code, "export media", NULL,
+			    err.msg);
 	} else {
 		if (argc != optind)
-			return usage_error("cases and items take no operands");
+			return dz_cli_usage("cases and items take no operands");
 		if (state && !valid_state(what, state))
-			return usage_error("unknown --state for this view");
+			return dz_cli_usage("unknown --state for this view");
 		if (contact && strcmp(what, "cases"))
-			return usage_error("--contact goes with cases");
+			return dz_cli_usage("--contact goes with cases");
 	}
 
-	if (dz_config_load(&cfg, cfg_path, &err))
-		return fail(err.code, "configuration", err.msg);
+	if ((rc = dz_cli_config(&cfg, cfg_path)) != 0)
+		return rc;
 	if (is_keygen) {
 		rc = run_keygen(&cfg, &bank);
 		dz_config_release(&cfg);
@@ -499,18 +483,20 @@ main(int argc, char **argv)
 	}
 	if (strcmp(what, "media") == 0 || contact) {
 		if (dz_crypt_master_load(cfg.master_key, master, &err)) {
-			rc = fail(err.code, "master key", err.msg);
+			rc = dz_cli_fail(err.code, "load master key",
+			    cfg.master_key, err.msg);
 			goto out;
 		}
 		have_master = 1;
 	}
 	if (access(cfg.store, F_OK) != 0) {
-		rc = fail(EX_NOINPUT, "no store", "create one with dz-ingest --init");
+		rc = dz_cli_fail(EX_NOINPUT, "open store", cfg.store,
+		    DZ_CLI_NO_STORE);
 		goto out;
 	}
 	if (is_stats ? dz_store_open_readonly(cfg.store, &store, &err) :
 	    dz_store_open(cfg.store, &store, &err)) {
-		rc = fail(err.code, "cannot open the store", err.msg);
+		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
 		goto out;
 	}
 	dz_out_init(stdout);
@@ -520,18 +506,23 @@ main(int argc, char **argv)
 		rc = run_bank(store, &cfg, &bank);
 	} else if (strcmp(what, "media") == 0) {
 		if (dz_export_media(store, master, argv[optind], STDOUT_FILENO, &err))
-			rc = fail(err.code, "media", err.msg);
+			rc = dz_cli_fail(err.code, "export media", argv[optind],
+			    err.msg);
 	} else {
 		struct list_ctx ctx = { store, contact ? master : NULL, { 0, "" }, 0 };
 		int r = strcmp(what, "cases") == 0 ?
 		    dz_store_list_cases(store, state, write_row, &ctx, &err) :
 		    dz_store_list_items(store, state, write_row, &ctx, &err);
+		const char *verb = strcmp(what, "cases") == 0 ? "list cases" :
+		    "list items";
+
 		if (ctx.status)
-			rc = fail(ctx.status, what, ctx.err.msg);
+			rc = dz_cli_fail(ctx.status, ctx.status == EX_IOERR ?
+			    "write output" : verb, NULL, ctx.err.msg);
 		else if (r)
-			rc = fail(err.code, what, err.msg);
+			rc = dz_cli_fail(err.code, verb, NULL, err.msg);
 		if (dz_out_close(stdout, &err) && !rc)
-			rc = fail(EX_IOERR, "cannot write output", err.msg);
+			rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 	}
 out:
 	if (have_master)

@@ -11,19 +11,19 @@
 
 #include <jansson.h>
 
+#include "core/cli.h"
 #include "core/err.h"
 #include "hash/hash.h"
 #include "core/input.h"
-#include "core/pool.h"
 #include "core/proc.h"
-#include "core/progress.h"
 #include "core/out.h"
-#include "core/reader.h"
 #include "core/record.h"
 #include "core/config.h"
+#include "core/runner.h"
 #include "work/hashstore.h"
 
 #define PROG "dz-hash"
+#define DEFAULT_MAX_BYTES (256ULL << 20)
 
 static const char usage_text[] =
 "usage: dz-hash [-0hqV] [--dihedral] [--exact] [--no-orient] [--format json|csv]\n"
@@ -97,291 +97,124 @@ struct cfg {
 	int csv, quiet, records;
 };
 
-/* One input in flight: a file to hash, or a record to pass through. */
-struct job {
-	char *path;		/* NULL: nothing to hash */
-	json_t *rec;		/* --records: the input record */
-	long line;		/* --records: its line number */
-	int failed;
-	struct dz_err err;
+/* --store and what goes with it. */
+struct store_args {
+	const char *cfg_path, *item;
+	int store;
+};
+
+/* A job's data: the record read (--records) and the hashes. */
+struct hjob {
+	json_t *rec;
 	struct dz_hash_result res;
 };
 
-struct state {
-	struct cfg *cfg;
-	FILE *out;
-	int status;		/* exit status so far */
-	int fatal;		/* output failed: stop */
-	struct dz_progress prog;
-	uint64_t done, errors;
-};
-
-static void
-usage_error(const char *fmt, const char *arg)
+/* --records: a line is a record, hashed when it has a "path". */
+static int
+parse(struct dz_runner_job *j, const char *line, size_t len, void *ctx,
+    struct dz_err *err)
 {
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
-	exit(EX_USAGE);
+	struct hjob *h = j->data;
+	json_t *path;
+
+	(void)ctx;
+	if (!(h->rec = dz_record_parse(line, len, err)))
+		return -1;
+	if ((path = json_object_get(h->rec, "path")) && json_is_string(path) &&
+	    !(j->path = strdup(json_string_value(path))))
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	return 0;
 }
 
-static uint64_t
-parse_count(const char *s, const char *opt, uint64_t max)
+static int
+work(struct dz_runner_job *j, void *ctx, struct dz_err *err)
 {
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("%s needs a positive number", opt);
-	v = strtoull(s, &end, 10);
-	if (*end || v == 0 || v > max)
-		usage_error("%s needs a positive number", opt);
-	return v;
-}
-
-static void
-work(void *arg, void *ctx)
-{
-	struct job *j = arg;
-	const struct cfg *cfg = ((const struct state *)ctx)->cfg;
+	const struct cfg *cfg = ctx;
+	struct hjob *h = j->data;
 	uint8_t *buf = NULL;
 	size_t len = 0;
+	int rc;
 
-	if (!j->path || j->failed)
-		return;
-	if (dz_file_read(j->path, cfg->max_bytes, &buf, &len, &j->err) ||
-	    dz_hash_media(buf, len, &cfg->hash, &j->res, &j->err))
-		j->failed = 1;
+	if (!j->path)
+		return 0;	/* a record without a path: passed through */
+	rc = dz_file_read(j->path, cfg->max_bytes, &buf, &len, err) ||
+	    dz_hash_media(buf, len, &cfg->hash, &h->res, err) ? -1 : 0;
 	free(buf);
-}
-
-static void
-job_free(struct job *j)
-{
-	dz_hash_result_release(&j->res);
-	free(j->path);
-	json_decref(j->rec);
-	free(j);
-}
-
-static int
-emit(struct state *st, json_t *rec)
-{
-	struct dz_err err;
-
-	if (!rec || dz_record_write(st->out, rec, &err)) {
-		json_decref(rec);
-		dz_progress_clear(&st->prog);
-		if (!st->fatal)
-			fprintf(stderr, PROG ": cannot write output: %s\n",
-			    rec ? err.msg : "out of memory");
-		st->fatal = 1;
-		st->status = EX_IOERR;
-		return -1;
-	}
-	json_decref(rec);
-	return 0;
-}
-
-static int
-emit_csv(struct state *st, const struct job *j)
-{
-	const struct dz_hash_result *r = &j->res;
-	char hex[65];
-
-	if (r->video) {		/* a line for each frame of the signature */
-		for (size_t i = 0; i < r->vpdq.n; i++) {
-			dz_pdq_to_hex(&r->vpdq.v[i].hash, hex);
-			fprintf(st->out, "%s,%d,%s\n", hex,
-			    r->vpdq.v[i].quality, j->path);
-		}
-	} else if (st->cfg->hash.dihedral)
-		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
-			dz_pdq_to_hex(&r->pdq.dihedral[k], hex);
-			fprintf(st->out, "%s,", hex);
-		}
-	else {
-		dz_pdq_to_hex(&r->pdq.hash, hex);
-		fprintf(st->out, "%s,", hex);
-	}
-	if (!r->video)
-		fprintf(st->out, "%d,%s\n", r->pdq.quality, j->path);
-	if (ferror(st->out)) {
-		dz_progress_clear(&st->prog);
-		fprintf(stderr, PROG ": cannot write output\n");
-		st->fatal = 1;
-		st->status = EX_IOERR;
-		return -1;
-	}
-	return 0;
-}
-
-/* Report a failed input: error record on stdout, diagnostic on stderr. */
-static int
-emit_error(struct state *st, const char *path, long line, json_t *orig,
-    const char *reason)
-{
-	char tn[256];
-	json_t *e;
-
-	st->status = st->status ? st->status : EX_DATAERR;
-	dz_progress_errors(&st->prog, ++st->errors);
-	if (!st->cfg->quiet) {
-		dz_progress_clear(&st->prog);
-		if (path)
-			fprintf(stderr, PROG ": cannot hash '%s': %s\n",
-			    dz_out_term_name(path, tn, sizeof tn), reason);
-		else
-			fprintf(stderr, PROG ": line %ld: %s\n", line, reason);
-	}
-	if (st->cfg->csv)
-		return 0;
-	e = dz_record_error(PROG, reason);
-	if (e && path)
-		dz_record_set_path(e, "path", path);
-	if (e && line > 0)
-		json_object_set_new(e, "line", json_integer(line));
-	if (e && orig)
-		json_object_set(e, "record", orig);
-	return emit(st, e);
-}
-
-static int
-done(void *arg, void *ctx)
-{
-	struct job *j = arg;
-	struct state *st = ctx;
-	int rc = 0;
-
-	if (st->fatal) {
-		job_free(j);
-		return -1;
-	}
-	if (j->failed) {
-		rc = emit_error(st, j->path, j->line, j->rec, j->err.msg);
-	} else if (!j->path) {
-		rc = emit(st, json_incref(j->rec));	/* pass through */
-	} else if (st->cfg->csv) {
-		rc = emit_csv(st, j);
-	} else if (j->rec) {
-		json_t *rec = json_incref(j->rec);
-		dz_hash_record_fields(rec, &j->res, st->cfg->hash.dihedral);
-		rc = emit(st, rec);
-	} else {
-		json_t *rec = dz_record_new("hash");
-		if (rec) {
-			dz_record_set_path(rec, "path", j->path);
-			dz_hash_record_fields(rec, &j->res, st->cfg->hash.dihedral);
-		}
-		rc = emit(st, rec);
-	}
-	dz_progress_tick(&st->prog, ++st->done);
-	job_free(j);
 	return rc;
 }
 
-static struct job *
-job_new(const char *path)
-{
-	struct job *j = calloc(1, sizeof *j);
-
-	if (j && path && !(j->path = strdup(path))) {
-		free(j);
-		j = NULL;
-	}
-	if (!j) {
-		fprintf(stderr, PROG ": out of memory\n");
-		exit(EX_SOFTWARE);
-	}
-	return j;
-}
-
-/* Files named by operands, or listed on stdin. */
 static int
-run_names(struct dz_pool *pool, struct state *st, char **names, int n,
-    int delim)
+emit_csv(struct dz_runner *r, const struct cfg *cfg,
+    const struct dz_runner_job *j)
 {
-	struct dz_err err;
-	struct dz_names *it = dz_names_new(names, n, stdin, delim, &err);
-	const char *name;
-	int rc;
+	const struct dz_hash_result *res = &((struct hjob *)j->data)->res;
+	FILE *out = dz_runner_out(r);
+	char hex[65];
 
-	if (!it) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_SOFTWARE;
-	}
-	while ((rc = dz_names_next(it, &name, &err)) != 0) {
-		struct job *j;
-
-		if (rc == -2) {
-			dz_progress_clear(&st->prog);
-			fprintf(stderr, PROG ": cannot read file names: %s\n",
-			    err.msg);
-			st->status = EX_IOERR;
-			break;
+	if (res->video) {	/* a line for each frame of the signature */
+		for (size_t i = 0; i < res->vpdq.n; i++) {
+			dz_pdq_to_hex(&res->vpdq.v[i].hash, hex);
+			fprintf(out, "%s,%d,%s\n", hex, res->vpdq.v[i].quality,
+			    j->path);
 		}
-		if (rc == -1) {
-			j = job_new(NULL);
-			j->failed = 1;
-			j->err = err;
-		} else {
-			/* in a list on stdin, "-" is a file of that name */
-			j = job_new(n == 0 && strcmp(name, "-") == 0 ? "./-" : name);
+	} else if (cfg->hash.dihedral)
+		for (int k = 0; k < DZ_PDQ_NDIHEDRAL; k++) {
+			dz_pdq_to_hex(&res->pdq.dihedral[k], hex);
+			fprintf(out, "%s,", hex);
 		}
-		if (dz_pool_submit(pool, j))
-			break;
+	else {
+		dz_pdq_to_hex(&res->pdq.hash, hex);
+		fprintf(out, "%s,", hex);
 	}
-	dz_names_free(it);
-	return 0;
+	if (!res->video)
+		fprintf(out, "%d,%s\n", res->pdq.quality, j->path);
+	return dz_runner_check(r);
 }
 
-/* --records: records from one stream, hashed where they carry a path. */
 static int
-run_records(struct dz_pool *pool, struct state *st, FILE *in, const char *src)
+emit(struct dz_runner *r, struct dz_runner_job *j, void *ctx)
 {
-	struct dz_err err;
-	struct dz_reader *rd = dz_reader_new(in, '\n', 1 << 20, DZ_READER_STRIP_CR,
-	    &err);
-	const char *line;
-	size_t len;
-	int rc;
+	const struct cfg *cfg = ctx;
+	struct hjob *h = j->data;
+	json_t *rec;
 
-	if (!rd) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return -1;
-	}
-	while ((rc = dz_reader_next(rd, &line, &len, &err)) != 0) {
-		struct job *j;
-		json_t *path;
-
-		if (rc == -2) {
-			dz_progress_clear(&st->prog);
-			fprintf(stderr, PROG ": cannot read '%s': %s\n", src,
-			    err.msg);
-			st->status = EX_IOERR;
-			break;
-		}
-		if (rc == 1 && len == 0)
-			continue;
-		j = job_new(NULL);
-		j->line = (long)dz_reader_lineno(rd);
-		if (rc == -1 || !(j->rec = dz_record_parse(line, len, &err))) {
-			j->failed = 1;
-			j->err = err;
-		} else if ((path = json_object_get(j->rec, "path")) &&
-		    json_is_string(path)) {
-			j->path = strdup(json_string_value(path));
-			if (!j->path) {
-				fprintf(stderr, PROG ": out of memory\n");
-				exit(EX_SOFTWARE);
-			}
-		}
-		if (dz_pool_submit(pool, j))
-			break;
-	}
-	dz_reader_free(rd);
-	return 0;
+	if (!j->path)
+		return dz_runner_write(r, json_incref(h->rec));
+	if (cfg->csv)
+		return emit_csv(r, cfg, j);
+	if ((rec = h->rec ? json_incref(h->rec) : dz_record_new("hash")) &&
+	    !h->rec)
+		dz_record_set_path(rec, "path", j->path);
+	if (rec)
+		dz_hash_record_fields(rec, &h->res, cfg->hash.dihedral);
+	return dz_runner_write(r, rec);
 }
+
+static void
+error_fields(json_t *e, const struct dz_runner_job *j, void *ctx)
+{
+	const struct hjob *h = j->data;
+
+	(void)ctx;
+	if (h->rec)
+		json_object_set(e, "record", h->rec);
+}
+
+static void
+release(struct dz_runner_job *j, void *ctx)
+{
+	struct hjob *h = j->data;
+
+	(void)ctx;
+	if (h) {
+		dz_hash_result_release(&h->res);
+		json_decref(h->rec);
+	}
+}
+
+static const struct dz_runner_ops ops = {
+	parse, work, emit, error_fields, release,
+};
 
 static int
 store_emit(json_t *rec, void *ctx)
@@ -403,157 +236,130 @@ run_store(const struct cfg *cfg, const char *cfg_path, const char *item)
 	unsigned hashed = 0, failed = 0;
 	int rc;
 
-	if (dz_config_load(&conf, cfg_path, &err)) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return err.code;
-	}
+	if ((rc = dz_cli_config(&conf, cfg_path)) != 0)
+		return rc;
 	if (!(h = dz_hashstore_open(&conf, &cfg->hash, PROG, &err))) {
-		fprintf(stderr, PROG ": cannot open the store: %s\n", err.msg);
+		rc = dz_cli_fail(err.code, "open store", conf.store, err.msg);
 		dz_config_release(&conf);
-		return err.code;
+		return rc;
 	}
 	dz_out_init(stdout);
 	rc = dz_hashstore_run(h, item, store_emit, stdout, &hashed, &failed,
 	    &err);
 	dz_hashstore_close(h);
 	dz_config_release(&conf);
-	if (dz_out_close(stdout, &cerr)) {
-		fprintf(stderr, PROG ": cannot write output: %s\n", cerr.msg);
-		return EX_IOERR;
-	}
-	if (rc) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return err.code;
-	}
+	if (dz_out_close(stdout, &cerr))
+		return dz_cli_fail(EX_IOERR, "write output", NULL, cerr.msg);
+	if (rc)
+		return dz_cli_fail(err.code, "hash the store", NULL, err.msg);
 	if (!cfg->quiet && failed)
-		fprintf(stderr, PROG ": %u item%s not hashed (see the error "
-		    "records)\n", failed, failed == 1 ? "" : "s");
+		dz_cli_say("%u item%s not hashed (see the error records)",
+		    failed, failed == 1 ? "" : "s");
 	return failed ? EX_DATAERR : 0;
+}
+
+/* --format json|csv */
+static int
+format(const char *s, int *csv)
+{
+	if (strcmp(s, "csv") && strcmp(s, "json"))
+		return dz_cli_invalid("--format", s, "expected json or csv");
+	*csv = strcmp(s, "csv") == 0;
+	return 0;
+}
+
+/* The options and their checks; 0, or the exit code (-h, -V, misuse). */
+static int
+parse_args(int argc, char **argv, struct cfg *cfg, struct dz_runner_opts *ro,
+    struct store_args *sa, int *done)
+{
+	uint64_t v = 0;
+	int c, rc = 0;
+
+	while (!rc && (c = getopt_long(argc, argv, "0c:hj:qV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'c': sa->cfg_path = optarg; break;
+		case OPT_STORE: sa->store = 1; break;
+		case OPT_ITEM: sa->item = optarg; break;
+		case '0': ro->delim = '\0'; break;
+		case 'j': rc = dz_cli_int("-j", optarg, 1, 256, &ro->jobs); break;
+		case 'q': cfg->quiet = 1; break;
+		case 'h': *done = 1; return dz_cli_help();
+		case 'V': *done = 1; return dz_cli_version(DZ_VERSION);
+		case OPT_RECORDS: cfg->records = 1; break;
+		case OPT_DIHEDRAL: cfg->hash.dihedral = 1; break;
+		case OPT_EXACT: cfg->hash.exact = 1; break;
+		case OPT_NO_ORIENT: cfg->hash.img.orient = 0; break;
+		case OPT_FORMAT: rc = format(optarg, &cfg->csv); break;
+		case OPT_MAX_PIXELS:
+			rc = dz_cli_uint("--max-pixels", optarg, 1, UINT64_MAX,
+			    &cfg->hash.img.lim.max_pixels);
+			break;
+		case OPT_MAX_BYTES:
+			rc = dz_cli_uint("--max-bytes", optarg, 1,
+			    (uint64_t)SIZE_MAX / 2, &cfg->max_bytes);
+			break;
+		case OPT_MAX_DURATION:
+			rc = dz_cli_uint("--max-duration", optarg, 1, 1000000, &v);
+			cfg->hash.vpdq.lim.max_seconds = (double)v;
+			break;
+		case OPT_PROGRESS: ro->progress = 1; break;
+		case OPT_NO_PROGRESS: ro->progress = 0; break;
+		default: return dz_cli_misuse();
+		}
+	}
+	if (rc)
+		return rc;
+	if (sa->store && (optind < argc || cfg->records || cfg->csv ||
+	    ro->delim == '\0' || ro->jobs != 1 || ro->progress != -1 ||
+	    cfg->max_bytes != DEFAULT_MAX_BYTES))
+		return dz_cli_usage("--store takes no files, -0, -j, --records, "
+		    "--format, --max-bytes or --progress");
+	if (!sa->store && (sa->item || sa->cfg_path))
+		return dz_cli_usage("--item and -c go with --store");
+	if (cfg->records && cfg->csv)
+		return dz_cli_usage("--records writes records, not csv");
+	if (cfg->records && ro->delim == '\0')
+		return dz_cli_usage("-0 lists file names; it does not go with "
+		    "--records");
+	if (ro->delim == '\0' && optind < argc)
+		return dz_cli_usage("-0 reads names from standard input; give no "
+		    "file operands");
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *cfg_path = NULL, *item = NULL;
-	int store = 0;
-	struct cfg cfg = { 0 };
-	struct state st = { 0 };
-	struct dz_pool *pool;
+	struct cfg cfg = { .max_bytes = DEFAULT_MAX_BYTES };
+	struct store_args sa = { NULL, NULL, 0 };
+	struct dz_runner_opts ro = { .verb = "hash", .unit = "files",
+	    .jobs = 1, .progress = -1, .delim = '\n', .max_line = 1 << 20,
+	    .data_size = sizeof(struct hjob), .ops = &ops, .ctx = &cfg };
 	struct dz_err err;
-	int c, delim = '\n', jobs = 1, progress = -1;
+	int rc, done = 0;
 
-	if (dz_proc_harden(&err)) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_SOFTWARE;
-	}
+	dz_cli_init(PROG, usage_text, help_text);
+	if (dz_proc_harden(&err))
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
 	dz_hash_opts_default(&cfg.hash);
-	cfg.max_bytes = 256ULL << 20;
-	while ((c = getopt_long(argc, argv, "0c:hj:qV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfg_path = optarg; break;
-		case OPT_STORE: store = 1; break;
-		case OPT_ITEM: item = optarg; break;
-		case '0': delim = '\0'; break;
-		case 'j': jobs = (int)parse_count(optarg, "-j", 256); break;
-		case 'q': cfg.quiet = 1; break;
-		case 'h':
-			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    (fprintf(stderr, PROG ": cannot write output: %s\n",
-			    err.msg), EX_IOERR) : 0;
-		case 'V':
-			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? (fprintf(stderr, PROG ": cannot write "
-			    "output: %s\n", err.msg), EX_IOERR) : 0;
-		case OPT_RECORDS: cfg.records = 1; break;
-		case OPT_DIHEDRAL: cfg.hash.dihedral = 1; break;
-		case OPT_EXACT: cfg.hash.exact = 1; break;
-		case OPT_NO_ORIENT: cfg.hash.img.orient = 0; break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "csv") == 0)
-				cfg.csv = 1;
-			else if (strcmp(optarg, "json") == 0)
-				cfg.csv = 0;
-			else
-				usage_error("unknown format '%s'", optarg);
-			break;
-		case OPT_MAX_PIXELS:
-			cfg.hash.img.lim.max_pixels =
-			    parse_count(optarg, "--max-pixels", UINT64_MAX);
-			break;
-		case OPT_MAX_BYTES:
-			cfg.max_bytes = parse_count(optarg, "--max-bytes",
-			    (uint64_t)SIZE_MAX / 2);
-			break;
-		case OPT_MAX_DURATION:
-			cfg.hash.vpdq.lim.max_seconds = (double)parse_count(
-			    optarg, "--max-duration", 1000000);
-			break;
-		case OPT_PROGRESS: progress = 1; break;
-		case OPT_NO_PROGRESS: progress = 0; break;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (store) {
-		if (argc > 0 || cfg.records || cfg.csv || delim == '\0' ||
-		    jobs != 1 || progress != -1 || cfg.max_bytes != 256ULL << 20)
-			usage_error("%s", "--store takes no files, -0, -j, --records, "
-			    "--format, --max-bytes or --progress");
-		return run_store(&cfg, cfg_path, item);
-	}
-	if (item || cfg_path)
-		usage_error("%s", "--item and -c go with --store");
-	if (cfg.records && cfg.csv)
-		usage_error("%s", "--records writes records, not csv");
-	if (cfg.records && delim == '\0')
-		usage_error("%s", "-0 lists file names; it does not go with --records");
-	if (delim == '\0' && argc > 0)
-		usage_error("%s", "-0 reads names from standard input; give no file operands");
-
-	st.cfg = &cfg;
-	st.out = stdout;
-	dz_out_init(stdout);
+	if ((rc = parse_args(argc, argv, &cfg, &ro, &sa, &done)) || done)
+		return rc;
+	if (sa.store)
+		return run_store(&cfg, sa.cfg_path, sa.item);
 	/* -q: nothing on stderr, unless --progress asks for it. */
-	dz_progress_init(&st.prog, PROG, "files", progress < 0 && cfg.quiet ?
-	    0 : progress);
-	if (!cfg.records && argc > 0)
-		dz_progress_total(&st.prog, (uint64_t)argc);
-	pool = dz_pool_new(jobs, work, done, &st, &err);
-	if (!pool) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_SOFTWARE;
-	}
-
-	if (!cfg.records) {
-		int rc = run_names(pool, &st, argv, argc, delim);
-		if (rc)
-			return rc;
-	} else if (argc == 0) {
-		run_records(pool, &st, stdin, "standard input");
-	} else {
-		for (int i = 0; i < argc && !st.fatal; i++) {
-			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
-			if (!f) {
-				dz_progress_clear(&st.prog);
-				fprintf(stderr, PROG ": cannot open '%s'\n", argv[i]);
-				st.status = EX_NOINPUT;
-				continue;
-			}
-			run_records(pool, &st, f, argv[i]);
-			if (f != stdin)
-				fclose(f);
-		}
-	}
-	dz_pool_finish(pool);
-	dz_pool_free(pool);
-	dz_progress_end(&st.prog);
+	if (ro.progress < 0 && cfg.quiet)
+		ro.progress = 0;
+	ro.quiet = cfg.quiet;
+	ro.lines = cfg.records;
+	ro.no_errors = cfg.csv;
+	dz_out_init(stdout);
+	rc = dz_runner_run(&ro, argv + optind, argc - optind, stdout);
 	if (dz_out_close(stdout, &err)) {
-		if (!st.fatal)
-			fprintf(stderr, PROG ": cannot write output: %s\n", err.msg);
+		if (rc != EX_IOERR)
+			dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 		return EX_IOERR;
 	}
-	return st.status;
+	return rc;
 }

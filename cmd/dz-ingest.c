@@ -2,6 +2,7 @@
  * dz-ingest: the one door into the store. Options, the record loop and the
  * exit code; the work is in lib/ingest.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "work/ingest.h"
@@ -64,13 +66,6 @@ struct state {
 	int fatal;
 };
 
-static int
-fail(int code, const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s%s%s\n", what, *what ? ": " : "", msg);
-	return code;
-}
-
 /* An ack that says some plaintext uploads could not be removed. */
 static void
 warn_left(const struct state *st, const json_t *rec)
@@ -78,8 +73,8 @@ warn_left(const struct state *st, const json_t *rec)
 	json_int_t n = json_integer_value(json_object_get(rec, "uploads_left"));
 
 	if (n > 0 && !st->quiet)
-		fprintf(stderr, PROG ": warning: %lld uploaded file(s) of submission "
-		    "'%s' could not be removed; remove them by hand\n", (long long)n,
+		dz_cli_warn("%lld uploaded file(s) of submission '%s' could not "
+		    "be removed; remove them by hand", (long long)n,
 		    json_string_value(json_object_get(rec, "submission")));
 }
 
@@ -95,11 +90,12 @@ emit(json_t *rec, void *ctx)
 	if (rec && !st->quiet &&
 	    strcmp(json_string_value(json_object_get(rec, "type")), "error") == 0 &&
 	    json_object_get(rec, "spool"))
-		fprintf(stderr, PROG ": spool entry '%s': %s\n",
+		dz_cli_fail(EX_DATAERR, "ingest spool entry",
 		    json_string_value(json_object_get(rec, "spool")),
 		    json_string_value(json_object_get(rec, "reason")));
 	if (!rec || dz_record_write(stdout, rec, &err)) {
-		fail(EX_IOERR, "cannot write output", rec ? err.msg : "out of memory");
+		dz_cli_fail(EX_IOERR, "write output", NULL, rec ? err.msg :
+		    "out of memory");
 		st->status = EX_IOERR;
 		st->fatal = 1;
 		rc = -1;
@@ -120,7 +116,7 @@ report(struct state *st, const char *src, long line, const json_t *rec,
 	if (!st->status)
 		st->status = EX_DATAERR;
 	if (!st->quiet)
-		fprintf(stderr, PROG ": %s:%ld: %s\n", src, line, reason);
+		dz_cli_error(EX_DATAERR, "%s:%ld: %s", src, line, reason);
 	if (e) {
 		json_object_set_new(e, "line", json_integer(line));
 		if (sub)
@@ -141,7 +137,7 @@ run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
 	int rc;
 
 	if (!rd) {
-		st->status = fail(err.code, "", err.msg);
+		st->status = dz_cli_fail(err.code, "ingest", NULL, err.msg);
 		st->fatal = 1;
 		return -1;
 	}
@@ -150,7 +146,9 @@ run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
 		json_t *rec, *out;
 
 		if (rc == -2) {
-			st->status = fail(EX_IOERR, src, err.msg);
+			st->status = f == stdin ? dz_cli_fail(EX_IOERR,
+			    "read standard input", NULL, err.msg) :
+			    dz_cli_fail(EX_IOERR, "read", src, err.msg);
 			break;
 		}
 		if (rc == 1 && len == 0)
@@ -165,7 +163,8 @@ run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
 		} else if (err.code == EX_DATAERR) {
 			report(st, src, lineno, rec, err.msg);
 		} else {
-			st->status = fail(err.code, "", err.msg);
+			st->status = dz_cli_fail(err.code, "ingest", NULL,
+			    err.msg);
 			st->fatal = 1;
 		}
 		json_decref(rec);
@@ -184,65 +183,55 @@ main(int argc, char **argv)
 	const char *cfg_path = NULL, *spool = NULL, *by = NULL;
 	int c, init = 0, remove_files = 0;
 
+	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
-		return fail(EX_SOFTWARE, "", err.msg);
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
 	while ((c = getopt_long(argc, argv, "c:hqV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'q': st.quiet = 1; break;
-		case 'h':
-			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
-		case 'V':
-			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
-			    0;
+		case 'h': return dz_cli_help();
+		case 'V': return dz_cli_version(DZ_VERSION);
 		case OPT_SPOOL: spool = optarg; break;
 		case OPT_REMOVE: remove_files = 1; break;
 		case OPT_BY: by = optarg; break;
 		case OPT_INIT: init = 1; break;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+		default: return dz_cli_misuse();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if ((spool && argc) || (init && (spool || argc))) {
-		fprintf(stderr, PROG ": --spool and --init take no file operands\n%s",
-		    usage_text);
-		return EX_USAGE;
-	}
-	if (spool && remove_files) {
-		fprintf(stderr, PROG ": --spool always removes what it stored; "
-		    "--remove-files is for standard input\n%s", usage_text);
-		return EX_USAGE;
-	}
-	if (dz_config_load(&cfg, cfg_path, &err))
-		return fail(err.code, "configuration", err.msg);
+	if ((spool && argc) || (init && (spool || argc)))
+		return dz_cli_usage("--spool and --init take no file operands");
+	if (spool && remove_files)
+		return dz_cli_usage("--spool always removes what it stored; "
+		    "--remove-files is for standard input");
+	if ((c = dz_cli_config(&cfg, cfg_path)) != 0)
+		return c;
 	if (init) {
-		int rc = dz_ingest_init(&cfg, &err) ? fail(err.code, "cannot "
-		    "initialise the store", err.msg) : 0;
+		int rc = dz_ingest_init(&cfg, &err) ? dz_cli_fail(err.code,
+		    "initialise store", cfg.store, err.msg) : 0;
 		if (!rc && !st.quiet)
-			fprintf(stderr, PROG ": created the store '%s' and the master "
-			    "key '%s'\n", cfg.store, cfg.master_key);
+			dz_cli_say("created the store '%s' and the master key "
+			    "'%s'", cfg.store, cfg.master_key);
 		dz_config_release(&cfg);
 		return rc;
 	}
 	dz_out_init(stdout);
 	in = dz_ingest_open(&cfg, by, &err);
 	if (!in) {
-		c = fail(err.code, "cannot open the store", err.msg);
+		c = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
 		dz_config_release(&cfg);
 		return c;
 	}
 	if (!st.quiet && dz_ingest_swept(in))
-		fprintf(stderr, PROG ": removed %d blob files left by an "
-		    "interrupted run\n", dz_ingest_swept(in));
+		dz_cli_say("removed %d blob files left by an interrupted run",
+		    dz_ingest_swept(in));
 	if (spool) {
 		int bad = 0;
 		if (dz_ingest_spool(in, spool, emit, &st, &bad, &err))
-			st.status = fail(err.code, "spool", err.msg);
+			st.status = dz_cli_fail(err.code, "ingest spool", spool,
+			    err.msg);
 		else if (bad && !st.status)
 			st.status = EX_DATAERR;
 	} else if (argc == 0) {
@@ -251,7 +240,8 @@ main(int argc, char **argv)
 		for (int i = 0; i < argc && !st.fatal; i++) {
 			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
 			if (!f) {
-				st.status = fail(EX_NOINPUT, argv[i], "cannot open");
+				st.status = dz_cli_fail(EX_NOINPUT, "open",
+				    argv[i], strerror(errno));
 				continue;
 			}
 			run_stream(in, &st, f, argv[i], remove_files);
@@ -263,7 +253,7 @@ main(int argc, char **argv)
 	dz_config_release(&cfg);
 	if (dz_out_close(stdout, &err)) {
 		if (!st.fatal)
-			fail(EX_IOERR, "cannot write output", err.msg);
+			dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 		return EX_IOERR;
 	}
 	return st.status;

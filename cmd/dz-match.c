@@ -3,33 +3,29 @@
  * Options, the input loop and the exit code; the work is in lib/match
  * (banks, trust, queries, records) and lib/hash.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "bank/bank.h"
 #include "bank/trust.h"
+#include "core/cli.h"
 #include "core/config.h"
 #include "crypto/digest.h"
 #include "core/err.h"
 #include "hash/hash.h"
 #include "core/input.h"
 #include "work/match.h"
-#include "core/pool.h"
 #include "core/proc.h"
-#include "core/progress.h"
 #include "core/out.h"
-#include "core/reader.h"
 #include "core/record.h"
+#include "core/runner.h"
 #include "crypto/sign.h"
 
 #define PROG "dz-match"
@@ -126,6 +122,16 @@ struct bank_arg {
 	int threshold;		/* -1: the configuration's */
 };
 
+/* The command line. */
+struct args {
+	struct bank_arg *banks;
+	const char **keypaths;
+	const char *conf_path, *state_path;
+	int nbanks, nkeys, no_state, verify_only, t_after, threshold;
+	int min_quality;	/* -1: the configuration's */
+	struct dz_match_opts mo;
+};
+
 struct cfg {
 	struct dz_hash_opts hash;
 	uint64_t max_bytes;
@@ -133,33 +139,16 @@ struct cfg {
 	int dihedral, hashes, quiet, verbose;
 	struct dz_match_video_opts video;
 	const struct dz_match_set *set;
+	uint64_t matched_inputs, matches, below;
+	char unit[64];		/* "inputs, 3 matches": the progress unit */
 };
 
-enum { JOB_MEDIA = 1, JOB_LINE, JOB_ERROR };
-
-/* One input in flight. */
-struct job {
-	int kind;
-	char *path;		/* JOB_MEDIA: the file */
-	long line;		/* JOB_LINE (and its errors): line number */
-	const char *file;	/* JOB_LINE: the operand it is in; NULL: stdin */
-	struct dz_match_in in;	/* JOB_LINE: the parsed line */
-	int failed;		/* err says why */
+/* A job's data: a parsed line (--hashes), the quality, the hits. */
+struct mjob {
+	struct dz_match_in in;	/* --hashes: the line */
 	int below;		/* quality below the floor: not matched */
 	int quality;		/* of the input, -1 unknown */
-	struct dz_err err;
 	struct dz_match_hits hits;
-};
-
-struct state {
-	struct cfg *cfg;
-	FILE *out;
-	int failed;		/* some input failed */
-	int fatal;		/* output failed: stop */
-	int ioerr;		/* reading the input list failed */
-	uint64_t done, errors, matched_inputs, matches, below;
-	struct dz_progress prog;
-	char unit[64];		/* "inputs, 3 matches": the progress unit */
 };
 
 static pthread_key_t scratch_key;
@@ -168,52 +157,6 @@ static void
 scratch_destroy(void *p)
 {
 	dz_match_scratch_free(p);
-}
-
-static void
-usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
-	exit(EX_USAGE);
-}
-
-static uint64_t
-parse_num(const char *s, const char *opt, uint64_t min, uint64_t max)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("%s needs a whole number", opt);
-	v = strtoull(s, &end, 10);
-	if (*end || v < min || v > max)
-		usage_error("%s: number out of range", opt);
-	return v;
-}
-
-/* A percentage, 0 to 100, decimals allowed. */
-static double
-parse_pct(const char *s, const char *opt)
-{
-	char *end;
-	double v;
-
-	if (*s < '0' || *s > '9')
-		usage_error("%s needs a percentage from 0 to 100", opt);
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || errno || !(v >= 0 && v <= 100))
-		usage_error("%s needs a percentage from 0 to 100", opt);
-	return v;
-}
-
-static void
-oom(void)
-{
-	fprintf(stderr, PROG ": out of memory\n");
-	exit(EX_SOFTWARE);
 }
 
 /* The per-thread scratch of the queries. */
@@ -231,168 +174,113 @@ scratch(struct dz_err *err)
 	return sc;
 }
 
-static void
-match(struct job *j, const struct cfg *cfg, const struct dz_pdq *h, int nh)
-{
-	struct dz_match_scratch *sc;
-
-	if (j->quality >= 0 && j->quality < cfg->min_quality) {
-		j->below = 1;
-		return;
-	}
-	if (!(sc = scratch(&j->err)) ||
-	    dz_match_query(cfg->set, h, nh, sc, &j->hits, &j->err) < 0)
-		j->failed = 1;
-}
-
-/* A video: its frames (those of quality >= the floor) and its MD5. */
-static void
-match_video(struct job *j, const struct cfg *cfg, const struct dz_vpdqsig *v,
-    const uint8_t *md5)
-{
-	struct dz_match_scratch *sc;
-
-	if (!(sc = scratch(&j->err)) ||
-	    dz_match_query_video(cfg->set, v, md5, &cfg->video, sc, &j->hits,
-	    &j->err) < 0)
-		j->failed = 1;
-}
-
-static void
-work(void *arg, void *ctx)
-{
-	struct job *j = arg;
-	const struct cfg *cfg = ((const struct state *)ctx)->cfg;
-
-	if (j->failed)
-		return;
-	if (j->kind == JOB_MEDIA) {
-		struct dz_hash_result r;
-		struct dz_pdq h[DZ_PDQ_NDIHEDRAL];
-		uint8_t *buf = NULL;
-		size_t len = 0;
-		int rc;
-
-		memset(&r, 0, sizeof r);
-		rc = dz_file_read(j->path, cfg->max_bytes, &buf, &len, &j->err) ||
-		    dz_hash_media(buf, len, &cfg->hash, &r, &j->err);
-		free(buf);
-		if (rc) {
-			dz_hash_result_release(&r);
-			j->failed = 1;
-			return;
-		}
-		if (r.video) {
-			uint8_t md5[16];
-
-			match_video(j, cfg, &r.vpdq, dz_digest_md5_parse(
-			    r.digest.md5, 32, md5) ? NULL : md5);
-			dz_hash_result_release(&r);
-			return;
-		}
-		j->quality = r.pdq.quality;
-		h[0] = r.pdq.hash;
-		for (int k = 1; k < DZ_PDQ_NDIHEDRAL; k++)
-			h[k] = r.pdq.dihedral[k];
-		match(j, cfg, h, cfg->dihedral ? DZ_PDQ_NDIHEDRAL : 1);
-	} else if (j->kind == JOB_LINE && j->in.kind == DZ_MATCH_IN_VIDEO) {
-		match_video(j, cfg, j->in.vpdq, j->in.has_md5 ? j->in.md5 :
-		    NULL);
-	} else if (j->kind == JOB_LINE && j->in.kind == DZ_MATCH_IN_HASH) {
-		j->quality = j->in.quality;
-		match(j, cfg, j->in.pdq, cfg->dihedral &&
-		    j->in.ndihedral == DZ_PDQ_NDIHEDRAL ? DZ_PDQ_NDIHEDRAL : 1);
-	}
-}
-
-static void
-job_free(struct job *j)
-{
-	free(j->path);
-	dz_match_in_release(&j->in);
-	free(j->hits.v);
-	free(j);
-}
-
-static struct job *
-job_new(int kind)
-{
-	struct job *j = calloc(1, sizeof *j);
-
-	if (!j)
-		oom();
-	j->kind = kind;
-	j->quality = -1;
-	return j;
-}
-
 static int
-emit(struct state *st, json_t *rec)
+match(struct mjob *m, const struct cfg *cfg, const struct dz_pdq *h, int nh,
+    struct dz_err *err)
 {
-	struct dz_err err;
+	struct dz_match_scratch *sc;
 
-	if (!rec || dz_record_write(st->out, rec, &err)) {
-		json_decref(rec);
-		dz_progress_clear(&st->prog);
-		if (!st->fatal)
-			fprintf(stderr, PROG ": cannot write output: %s\n",
-			    rec ? err.msg : "out of memory");
-		st->fatal = 1;
-		return -1;
+	if (m->quality >= 0 && m->quality < cfg->min_quality) {
+		m->below = 1;
+		return 0;
 	}
-	json_decref(rec);
+	if (!(sc = scratch(err)) ||
+	    dz_match_query(cfg->set, h, nh, sc, &m->hits, err) < 0)
+		return -1;
 	return 0;
 }
 
+/* A video: its frames (those of quality >= the floor) and its MD5. */
 static int
-emit_error(struct state *st, const struct job *j)
+match_video(struct mjob *m, const struct cfg *cfg, const struct dz_vpdqsig *v,
+    const uint8_t *md5, struct dz_err *err)
 {
-	char tn[256];
-	json_t *e;
+	struct dz_match_scratch *sc;
 
-	st->failed = 1;
-	dz_progress_errors(&st->prog, ++st->errors);
-	if (!st->cfg->quiet) {
-		dz_progress_clear(&st->prog);
-		if (j->path)
-			fprintf(stderr, PROG ": cannot match '%s': %s\n",
-			    dz_out_term_name(j->path, tn, sizeof tn), j->err.msg);
-		else if (j->line > 0 && strncmp(j->err.msg, "line ", 5) != 0)
-			fprintf(stderr, PROG ": %s%s%sline %ld: %s\n",
-			    j->file ? "'" : "", j->file ? dz_out_term_name(j->file,
-			    tn, sizeof tn) : "", j->file ? "': " : "", j->line,
-			    j->err.msg);
-		else
-			fprintf(stderr, PROG ": %s%s%s%s\n", j->file ? "'" : "",
-			    j->file ? dz_out_term_name(j->file, tn, sizeof tn) : "",
-			    j->file ? "': " : "", j->err.msg);
+	if (!(sc = scratch(err)) ||
+	    dz_match_query_video(cfg->set, v, md5, &cfg->video, sc, &m->hits,
+	    err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A media file: hash it, then match its hashes. */
+static int
+match_file(struct mjob *m, const struct cfg *cfg, const char *path,
+    struct dz_err *err)
+{
+	struct dz_hash_result r;
+	struct dz_pdq h[DZ_PDQ_NDIHEDRAL];
+	uint8_t *buf = NULL, md5[16];
+	size_t len = 0;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	rc = dz_file_read(path, cfg->max_bytes, &buf, &len, err) ||
+	    dz_hash_media(buf, len, &cfg->hash, &r, err) ? -1 : 0;
+	free(buf);
+	if (!rc && r.video) {
+		rc = match_video(m, cfg, &r.vpdq, dz_digest_md5_parse(
+		    r.digest.md5, 32, md5) ? NULL : md5, err);
+	} else if (!rc) {
+		m->quality = r.pdq.quality;
+		h[0] = r.pdq.hash;
+		for (int k = 1; k < DZ_PDQ_NDIHEDRAL; k++)
+			h[k] = r.pdq.dihedral[k];
+		rc = match(m, cfg, h, cfg->dihedral ? DZ_PDQ_NDIHEDRAL : 1, err);
 	}
-	e = dz_record_error(PROG, j->err.msg);
-	if (e && j->path)
-		dz_record_set_path(e, "path", j->path);
-	if (e && j->file)
-		dz_record_set_path(e, "file", j->file);
-	if (e && j->line > 0)
-		json_object_set_new(e, "line", json_integer(j->line));
-	if (e && j->in.rec)
-		json_object_set(e, "record", j->in.rec);
-	return emit(st, e);
+	dz_hash_result_release(&r);
+	return rc;
+}
+
+static int
+parse(struct dz_runner_job *j, const char *line, size_t len, void *ctx,
+    struct dz_err *err)
+{
+	struct mjob *m = j->data;
+
+	(void)ctx;
+	m->quality = -1;
+	return dz_match_in_parse(line, len, &m->in, err);
+}
+
+static int
+work(struct dz_runner_job *j, void *ctx, struct dz_err *err)
+{
+	const struct cfg *cfg = ctx;
+	struct mjob *m = j->data;
+
+	if (j->path) {
+		m->quality = -1;
+		return match_file(m, cfg, j->path, err);
+	}
+	if (m->in.kind == DZ_MATCH_IN_VIDEO)
+		return match_video(m, cfg, m->in.vpdq, m->in.has_md5 ?
+		    m->in.md5 : NULL, err);
+	if (m->in.kind == DZ_MATCH_IN_HASH) {
+		m->quality = m->in.quality;
+		return match(m, cfg, m->in.pdq, cfg->dihedral &&
+		    m->in.ndihedral == DZ_PDQ_NDIHEDRAL ? DZ_PDQ_NDIHEDRAL : 1,
+		    err);
+	}
+	return 0;
 }
 
 /* The input's name in a match record: "path" (and "path_hex"), or "line". */
 static int
-set_input(json_t *rec, const struct job *j)
+set_input(json_t *rec, const struct dz_runner_job *j)
 {
+	const struct mjob *m = j->data;
 	json_t *p, *ph;
 
-	if (j->kind == JOB_MEDIA)
+	if (j->path)
 		return dz_record_set_path(rec, "path", j->path);
-	if (j->in.path)
-		return dz_record_set_path(rec, "path", j->in.path);
-	if (j->in.rec && json_is_string(p = json_object_get(j->in.rec, "path"))) {
+	if (m->in.path)
+		return dz_record_set_path(rec, "path", m->in.path);
+	if (m->in.rec && json_is_string(p = json_object_get(m->in.rec, "path"))) {
 		if (json_object_set(rec, "path", p))
 			return -1;
-		ph = json_object_get(j->in.rec, "path_hex");
+		ph = json_object_get(m->in.rec, "path_hex");
 		return ph && json_is_string(ph) ?
 		    json_object_set(rec, "path_hex", ph) : 0;
 	}
@@ -401,146 +289,69 @@ set_input(json_t *rec, const struct job *j)
 	return json_object_set_new(rec, "line", json_integer(j->line));
 }
 
-static void
-say_below(struct state *st, const struct job *j)
-{
-	char tn[256];
-
-	dz_progress_clear(&st->prog);
-	if (j->path)
-		fprintf(stderr, PROG ": '%s': quality %d is below %d: not "
-		    "matched\n", dz_out_term_name(j->path, tn, sizeof tn),
-		    j->quality, st->cfg->min_quality);
-	else
-		fprintf(stderr, PROG ": line %ld: quality %d is below %d: not "
-		    "matched\n", j->line, j->quality, st->cfg->min_quality);
-}
-
 static int
-done(void *arg, void *ctx)
+emit(struct dz_runner *r, struct dz_runner_job *j, void *ctx)
 {
-	struct job *j = arg;
-	struct state *st = ctx;
+	struct cfg *cfg = ctx;
+	struct mjob *m = j->data;
+	char tn[256];
 	int rc = 0;
 
-	if (st->fatal) {
-		job_free(j);
-		return -1;
+	if (!j->path && m->in.kind == DZ_MATCH_IN_PASS)
+		return dz_runner_write(r, json_incref(m->in.rec));
+	if (m->below) {
+		cfg->below++;
+		if (cfg->verbose && j->path)
+			dz_cli_say("'%s': quality %d is below %d: not matched",
+			    dz_out_term_name(j->path, tn, sizeof tn), m->quality,
+			    cfg->min_quality);
+		else if (cfg->verbose)
+			dz_cli_say("line %ld: quality %d is below %d: not "
+			    "matched", j->line, m->quality, cfg->min_quality);
+		return 0;
 	}
-	if (j->failed || j->kind == JOB_ERROR) {
-		rc = emit_error(st, j);
-	} else if (j->kind == JOB_LINE && j->in.kind == DZ_MATCH_IN_PASS) {
-		rc = emit(st, json_incref(j->in.rec));
-	} else if (j->below) {
-		st->below++;
-		if (st->cfg->verbose)
-			say_below(st, j);
-	} else {
-		for (size_t i = 0; i < j->hits.n && rc == 0; i++) {
-			json_t *rec = dz_record_new("match");
+	for (size_t i = 0; i < m->hits.n && rc == 0; i++) {
+		json_t *rec = dz_record_new("match");
 
-			if (rec && (set_input(rec, j) ||
-			    dz_match_record_fill(st->cfg->set, &j->hits.v[i],
-			    j->quality, rec))) {
-				json_decref(rec);
-				rec = NULL;
-			}
-			rc = emit(st, rec);
+		if (rec && (set_input(rec, j) || dz_match_record_fill(cfg->set,
+		    &m->hits.v[i], m->quality, rec))) {
+			json_decref(rec);
+			rec = NULL;
 		}
-		st->matches += j->hits.n;
-		st->matched_inputs += j->hits.n > 0;
+		rc = dz_runner_write(r, rec);
 	}
-	snprintf(st->unit, sizeof st->unit, "inputs, %" PRIu64 " %s",
-	    st->matches, st->matches == 1 ? "match" : "matches");
-	dz_progress_tick(&st->prog, ++st->done);
-	job_free(j);
+	cfg->matches += m->hits.n;
+	cfg->matched_inputs += m->hits.n > 0;
+	snprintf(cfg->unit, sizeof cfg->unit, "inputs, %" PRIu64 " %s",
+	    cfg->matches, cfg->matches == 1 ? "match" : "matches");
 	return rc;
 }
 
-/* Files named by operands, or listed on stdin. */
 static void
-run_names(struct dz_pool *pool, struct state *st, char **names, int n,
-    int delim)
+error_fields(json_t *e, const struct dz_runner_job *j, void *ctx)
 {
-	struct dz_err err;
-	struct dz_names *it = dz_names_new(names, n, stdin, delim, &err);
-	const char *name;
-	int rc;
+	const struct mjob *m = j->data;
 
-	if (!it)
-		oom();
-	while (!st->fatal && (rc = dz_names_next(it, &name, &err)) != 0) {
-		struct job *j;
-
-		if (rc == -2) {
-			dz_progress_clear(&st->prog);
-			fprintf(stderr, PROG ": cannot read file names: %s\n",
-			    err.msg);
-			st->ioerr = 1;
-			break;
-		}
-		if (rc == -1) {
-			j = job_new(JOB_ERROR);
-			j->err = err;
-		} else {
-			j = job_new(JOB_MEDIA);
-			/* in a list on stdin, "-" is a file of that name */
-			j->path = strdup(n == 0 && strcmp(name, "-") == 0 ?
-			    "./-" : name);
-			if (!j->path)
-				oom();
-		}
-		if (dz_pool_submit(pool, j)) {
-			job_free(j);
-			break;
-		}
-	}
-	dz_names_free(it);
+	(void)ctx;
+	if (m->in.rec)
+		json_object_set(e, "record", m->in.rec);
 }
 
-/* --hashes: lines of one stream. */
 static void
-run_lines(struct dz_pool *pool, struct state *st, FILE *in, const char *src,
-    const char *file)
+release(struct dz_runner_job *j, void *ctx)
 {
-	struct dz_err err;
-	struct dz_reader *rd = dz_reader_new(in, '\n', DZ_MATCH_LINE_MAX,
-	    DZ_READER_STRIP_CR, &err);
-	const char *line;
-	char tn[256];
-	size_t len;
-	int rc;
+	struct mjob *m = j->data;
 
-	if (!rd)
-		oom();
-	while (!st->fatal && (rc = dz_reader_next(rd, &line, &len, &err)) != 0) {
-		struct job *j;
-
-		if (rc == -2) {
-			dz_progress_clear(&st->prog);
-			fprintf(stderr, PROG ": cannot read '%s': %s\n",
-			    dz_out_term_name(src, tn, sizeof tn), err.msg);
-			st->ioerr = 1;
-			break;
-		}
-		if (rc == 1 && len == 0)
-			continue;
-		j = job_new(JOB_LINE);
-		j->line = (long)dz_reader_lineno(rd);
-		j->file = file;
-		if (rc == -1) {
-			j->failed = 1;
-			j->err = err;
-		} else if (dz_match_in_parse(line, len, &j->in, &j->err)) {
-			j->failed = 1;
-		}
-		if (dz_pool_submit(pool, j)) {
-			job_free(j);
-			break;
-		}
+	(void)ctx;
+	if (m) {
+		dz_match_in_release(&m->in);
+		free(m->hits.v);
 	}
-	dz_reader_free(rd);
 }
+
+static const struct dz_runner_ops ops = {
+	parse, work, emit, error_fields, release,
+};
 
 /* -v and --verify-only: what a bank turned out to be. */
 static void
@@ -570,296 +381,244 @@ describe(const struct dz_match_bank *b)
 	    "signature verified, key ", b->is_signed ? id : "");
 }
 
+/* The options; 0, or the exit code (-h, -V, a usage error). */
 static int
-load_keys(struct dz_sign_pub **keys, const char **paths, int n,
-    const char *conf_key)
+parse_args(int argc, char **argv, struct args *a, struct cfg *cfg,
+    struct dz_runner_opts *ro, int *done)
+{
+	int c, rc = 0;
+
+	while (!rc && (c = getopt_long(argc, argv, "0b:c:hj:p:qt:vV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case '0': ro->delim = '\0'; break;
+		case 'c': a->conf_path = optarg; break;
+		case 'j': rc = dz_cli_int("-j", optarg, 1, 256, &ro->jobs); break;
+		case 'p': a->keypaths[a->nkeys++] = optarg; break;
+		case 't':
+			rc = dz_cli_int("-t", optarg, 0, 256, &a->threshold);
+			a->t_after = 1;
+			break;
+		case OPT_BANK:
+			a->banks[a->nbanks].path = optarg;
+			a->banks[a->nbanks++].threshold = a->threshold;
+			a->t_after = 0;
+			break;
+		case 'q': cfg->quiet = 1; break;
+		case 'v': cfg->verbose = 1; break;
+		case 'h': *done = 1; return dz_cli_help();
+		case 'V': *done = 1; return dz_cli_version(DZ_VERSION);
+		case OPT_INSECURE: a->mo.insecure = 1; break;
+		case OPT_STATE: a->state_path = optarg; break;
+		case OPT_NO_STATE: a->no_state = 1; break;
+		case OPT_VERIFY_ONLY: a->verify_only = 1; break;
+		case OPT_HASHES: cfg->hashes = 1; break;
+		case OPT_DIHEDRAL: cfg->dihedral = 1; break;
+		case OPT_EXACT: cfg->hash.exact = 1; break;
+		case OPT_MIN_QUALITY:
+			rc = dz_cli_int("--min-quality", optarg, 0, 100,
+			    &a->min_quality);
+			break;
+		case OPT_MAX_BYTES:
+			rc = dz_cli_uint("--max-bytes", optarg, 1,
+			    (uint64_t)SIZE_MAX / 2, &cfg->max_bytes);
+			break;
+		case OPT_PROGRESS: ro->progress = 1; break;
+		case OPT_NO_PROGRESS: ro->progress = 0; break;
+		case OPT_BRUTE: a->mo.brute = 1; break;
+		case OPT_MAX_DURATION: {
+			uint64_t v = 0;
+
+			rc = dz_cli_uint("--max-duration", optarg, 1, 1000000, &v);
+			cfg->hash.vpdq.lim.max_seconds = (double)v;
+			break;
+		}
+		case OPT_VPDQ_QUERY_PCT:
+			rc = dz_cli_pct("--vpdq-query-pct", optarg,
+			    &cfg->video.query_pct);
+			break;
+		case OPT_VPDQ_BANK_PCT:
+			rc = dz_cli_pct("--vpdq-bank-pct", optarg,
+			    &cfg->video.bank_pct);
+			break;
+		default: return dz_cli_misuse();
+		}
+	}
+	if (rc)
+		return rc;
+	if (a->nbanks == 0)
+		return dz_cli_usage("no bank: give at least one --bank");
+	if (a->t_after)
+		return dz_cli_usage("-t sets the threshold of the banks named "
+		    "after it: put it before --bank");
+	if (a->state_path && a->no_state)
+		return dz_cli_usage("--state and --no-state do not go together");
+	if (cfg->hashes && ro->delim == '\0')
+		return dz_cli_usage("-0 lists file names; it does not go with "
+		    "--hashes");
+	if (ro->delim == '\0' && optind < argc)
+		return dz_cli_usage("-0 reads names from standard input; give no "
+		    "file operands");
+	if (a->verify_only && optind < argc)
+		return dz_cli_usage("--verify-only reads no input; give no file "
+		    "operands");
+	return 0;
+}
+
+/* The trusted keys: -p, else match.public_key. 0 or the exit code. */
+static int
+load_keys(struct args *a, const char *conf_key, struct dz_sign_pub **keys)
 {
 	struct dz_err err;
 
-	if (n == 0 && conf_key) {
-		paths[0] = conf_key;
-		n = 1;
+	if (a->nkeys == 0 && conf_key)
+		a->keypaths[a->nkeys++] = conf_key;
+	if (a->nkeys && !(*keys = calloc((size_t)a->nkeys, sizeof **keys)))
+		return dz_cli_fail(EX_SOFTWARE, "load public keys", NULL,
+		    "out of memory");
+	for (int i = 0; i < a->nkeys; i++)
+		if (dz_sign_pub_load(a->keypaths[i], &(*keys)[i], &err))
+			return dz_cli_fail(EX_CONFIG, "load public key",
+			    a->keypaths[i], err.msg);
+	if (a->nkeys == 0 && !a->mo.insecure)
+		return dz_cli_error(EX_CONFIG, "no public key to verify the "
+		    "banks with: give -p or set match.public_key");
+	a->mo.keys = *keys;
+	a->mo.nkeys = a->nkeys;
+	return 0;
+}
+
+/* Banks loaded, verified and sealed into *set. 0 or the exit code. */
+static int
+load_banks(struct args *a, const struct dz_config *conf,
+    struct dz_match_set **set, char **default_state)
+{
+	struct dz_err err;
+	size_t nu;
+
+	if (!a->no_state && !a->state_path)
+		a->state_path = conf->match_state;
+	if (!a->no_state && !a->state_path) {
+		if (dz_trust_default_path(default_state, &err))
+			return dz_cli_error(EX_CONFIG, "%s (give --state or "
+			    "--no-state)", err.msg);
+		a->state_path = *default_state;
 	}
-	if (n && !(*keys = calloc((size_t)n, sizeof **keys)))
-		oom();
-	for (int i = 0; i < n; i++)
-		if (dz_sign_pub_load(paths[i], &(*keys)[i], &err)) {
-			fprintf(stderr, PROG ": public key '%s': %s\n", paths[i],
+	a->mo.max_bank_bytes = DZ_MATCH_BANK_MAX;
+	a->mo.state = a->no_state ? NULL : a->state_path;
+	a->mo.no_index = a->verify_only;
+	if (!(*set = dz_match_set_new(&a->mo, &err)))
+		return dz_cli_fail(err.code, "use state file", a->state_path,
+		    err.msg);
+	for (int i = 0; i < a->nbanks; i++)
+		if (dz_match_set_add(*set, a->banks[i].path,
+		    a->banks[i].threshold >= 0 ? a->banks[i].threshold :
+		    conf->pdq_threshold, &err))
+			return dz_cli_fail(err.code, "load bank", a->banks[i].path,
 			    err.msg);
-			exit(EX_CONFIG);
-		}
-	return n;
+	if ((nu = dz_match_set_unsigned(*set)) != 0)
+		dz_cli_warn("%zu bank%s not signed (--insecure): %s content is "
+		    "not verified", nu, nu == 1 ? " is" : "s are",
+		    nu == 1 ? "its" : "their");
+	if (dz_match_set_seal(*set, &err)) {
+		if ((*set)->bad_bank != (size_t)-1)
+			return dz_cli_fail(err.code, "load bank",
+			    (*set)->banks[(*set)->bad_bank].path, err.msg);
+		if (err.code != EX_SOFTWARE && a->state_path)
+			return dz_cli_fail(err.code, "use state file",
+			    a->state_path, err.msg);
+		return dz_cli_fail(err.code, "load the banks", NULL, err.msg);
+	}
+	return 0;
+}
+
+/* The matching itself: 0 some input matched, 1 none, or the failure. */
+static int
+run(struct cfg *cfg, struct dz_runner_opts *ro, char **argv, int argc)
+{
+	struct dz_err err;
+	int rc;
+
+	snprintf(cfg->unit, sizeof cfg->unit, "inputs, 0 matches");
+	/* -q: nothing on stderr, unless --progress asks for it. */
+	if (ro->progress < 0 && cfg->quiet)
+		ro->progress = 0;
+	ro->quiet = cfg->quiet;
+	ro->lines = cfg->hashes;
+	if (pthread_key_create(&scratch_key, scratch_destroy) != 0)
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, "out of memory");
+	dz_out_init(stdout);
+	rc = dz_runner_run(ro, argv, argc, stdout);
+	/* Work ran on this thread too when -j 1. */
+	scratch_destroy(pthread_getspecific(scratch_key));
+	pthread_setspecific(scratch_key, NULL);
+	if (cfg->verbose && cfg->below)
+		dz_cli_say("%" PRIu64 " input%s below quality %d %s not matched",
+		    cfg->below, cfg->below == 1 ? "" : "s", cfg->min_quality,
+		    cfg->below == 1 ? "was" : "were");
+	if (dz_out_close(stdout, &err)) {
+		if (rc != EX_IOERR)
+			dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
+		return EX_IOERR;
+	}
+	return rc ? rc : cfg->matched_inputs ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct cfg cfg = { 0 };
-	struct state st = { 0 };
-	struct dz_match_opts mo = { 0 };
+	struct args a = { .threshold = -1, .min_quality = -1 };
+	struct cfg cfg = { .max_bytes = 256ULL << 20,
+	    .video = { .query_pct = DZ_VPDQSIG_QUERY_PCT,
+	    .bank_pct = DZ_VPDQSIG_BANK_PCT } };
+	struct dz_runner_opts ro = { .verb = "match", .unit = cfg.unit,
+	    .jobs = 1, .progress = -1, .delim = '\n',
+	    .max_line = DZ_MATCH_LINE_MAX, .file_in_errors = 1,
+	    .data_size = sizeof(struct mjob), .ops = &ops, .ctx = &cfg };
 	struct dz_config conf;
 	struct dz_match_set *set = NULL;
 	struct dz_sign_pub *keys = NULL;
-	struct bank_arg *banks;
-	struct dz_pool *pool;
 	struct dz_err err;
-	const char **keypaths;
-	const char *conf_path = NULL, *state_path = NULL;
 	char *default_state = NULL;
-	int c, delim = '\n', jobs = 1, progress = -1, threshold = -1;
-	int nbanks = 0, nkeys = 0, no_state = 0, verify_only = 0, t_after = 0;
-	int min_quality = -1, conf_loaded = 0, rc;
+	int rc, done = 0, conf_loaded = 0;
 
-	if (dz_proc_harden(&err)) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		return EX_SOFTWARE;
-	}
-	banks = calloc((size_t)argc + 1, sizeof *banks);
-	keypaths = calloc((size_t)argc + 1, sizeof *keypaths);
-	if (!banks || !keypaths)
-		oom();
-	dz_hash_opts_default(&cfg.hash);
-	cfg.max_bytes = 256ULL << 20;
-	cfg.video.query_pct = DZ_VPDQSIG_QUERY_PCT;
-	cfg.video.bank_pct = DZ_VPDQSIG_BANK_PCT;
-	while ((c = getopt_long(argc, argv, "0b:c:hj:p:qt:vV", longopts,
-	    NULL)) != -1) {
-		switch (c) {
-		case '0': delim = '\0'; break;
-		case 'c': conf_path = optarg; break;
-		case 'j': jobs = (int)parse_num(optarg, "-j", 1, 256); break;
-		case 'p': keypaths[nkeys++] = optarg; break;
-		case 't':
-			threshold = (int)parse_num(optarg, "-t", 0, 256);
-			t_after = 1;
-			break;
-		case OPT_BANK:
-			banks[nbanks].path = optarg;
-			banks[nbanks++].threshold = threshold;
-			t_after = 0;
-			break;
-		case 'q': cfg.quiet = 1; break;
-		case 'v': cfg.verbose = 1; break;
-		case 'h':
-			rc = dz_out_text(stdout, usage_text, help_text, &err) ?
-			    (fprintf(stderr, PROG ": cannot write output: %s\n",
-			    err.msg), EX_IOERR) : 0;
-			goto out;
-		case 'V':
-			rc = dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? (fprintf(stderr, PROG ": cannot write "
-			    "output: %s\n", err.msg), EX_IOERR) : 0;
-			goto out;
-		case OPT_INSECURE: mo.insecure = 1; break;
-		case OPT_STATE: state_path = optarg; break;
-		case OPT_NO_STATE: no_state = 1; break;
-		case OPT_VERIFY_ONLY: verify_only = 1; break;
-		case OPT_HASHES: cfg.hashes = 1; break;
-		case OPT_DIHEDRAL: cfg.dihedral = 1; break;
-		case OPT_EXACT: cfg.hash.exact = 1; break;
-		case OPT_MIN_QUALITY:
-			min_quality = (int)parse_num(optarg, "--min-quality", 0,
-			    100);
-			break;
-		case OPT_MAX_BYTES:
-			cfg.max_bytes = parse_num(optarg, "--max-bytes", 1,
-			    (uint64_t)SIZE_MAX / 2);
-			break;
-		case OPT_PROGRESS: progress = 1; break;
-		case OPT_NO_PROGRESS: progress = 0; break;
-		case OPT_BRUTE: mo.brute = 1; break;
-		case OPT_MAX_DURATION:
-			cfg.hash.vpdq.lim.max_seconds = (double)parse_num(
-			    optarg, "--max-duration", 1, 1000000);
-			break;
-		case OPT_VPDQ_QUERY_PCT:
-			cfg.video.query_pct = parse_pct(optarg,
-			    "--vpdq-query-pct");
-			break;
-		case OPT_VPDQ_BANK_PCT:
-			cfg.video.bank_pct = parse_pct(optarg,
-			    "--vpdq-bank-pct");
-			break;
-		default:
-			fputs(usage_text, stderr);
-			rc = EX_USAGE;
-			goto out;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (nbanks == 0)
-		usage_error("%s", "no bank: give at least one --bank");
-	if (t_after)
-		usage_error("%s", "-t sets the threshold of the banks named "
-		    "after it: put it before --bank");
-	if (state_path && no_state)
-		usage_error("%s", "--state and --no-state do not go together");
-	if (cfg.hashes && delim == '\0')
-		usage_error("%s", "-0 lists file names; it does not go with "
-		    "--hashes");
-	if (delim == '\0' && argc > 0)
-		usage_error("%s", "-0 reads names from standard input; give no "
-		    "file operands");
-	if (verify_only && argc > 0)
-		usage_error("%s", "--verify-only reads no input; give no file "
-		    "operands");
-
-	if (dz_config_load(&conf, conf_path, &err)) {
-		fprintf(stderr, PROG ": configuration: %s\n", err.msg);
-		rc = err.code;
+	dz_cli_init(PROG, usage_text, help_text);
+	if (dz_proc_harden(&err))
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
+	a.banks = calloc((size_t)argc + 1, sizeof *a.banks);
+	a.keypaths = calloc((size_t)argc + 1, sizeof *a.keypaths);
+	if (!a.banks || !a.keypaths) {
+		rc = dz_cli_fail(EX_SOFTWARE, "start", NULL, "out of memory");
 		goto out;
 	}
+	dz_hash_opts_default(&cfg.hash);
+	if ((rc = parse_args(argc, argv, &a, &cfg, &ro, &done)) || done)
+		goto out;
+	if ((rc = dz_cli_config(&conf, a.conf_path)) != 0)
+		goto out;
 	conf_loaded = 1;
-	cfg.min_quality = min_quality >= 0 ? min_quality : conf.min_quality;
+	cfg.min_quality = a.min_quality >= 0 ? a.min_quality : conf.min_quality;
 	cfg.video.min_quality = cfg.min_quality;
 	cfg.hash.dihedral = cfg.dihedral;
-	nkeys = load_keys(&keys, keypaths, nkeys, conf.match_public_key);
-	if (nkeys == 0 && !mo.insecure) {
-		fprintf(stderr, PROG ": no public key to verify the banks "
-		    "with: give -p or set match.public_key\n");
-		rc = EX_CONFIG;
+	if ((rc = load_keys(&a, conf.match_public_key, &keys)) ||
+	    (rc = load_banks(&a, &conf, &set, &default_state)))
 		goto out;
-	}
-	if (!no_state && !state_path)
-		state_path = conf.match_state;
-	if (!no_state && !state_path) {
-		if (dz_trust_default_path(&default_state, &err)) {
-			fprintf(stderr, PROG ": %s (give --state or "
-			    "--no-state)\n", err.msg);
-			rc = EX_CONFIG;
-			goto out;
-		}
-		state_path = default_state;
-	}
-	mo.keys = keys;
-	mo.nkeys = nkeys;
-	mo.max_bank_bytes = DZ_MATCH_BANK_MAX;
-	mo.state = no_state ? NULL : state_path;
-	mo.no_index = verify_only;
-
-	if (!(set = dz_match_set_new(&mo, &err))) {
-		fprintf(stderr, PROG ": state file '%s': %s\n", state_path,
-		    err.msg);
-		rc = err.code;
-		goto out;
-	}
-	for (int i = 0; i < nbanks; i++) {
-		int thr = banks[i].threshold >= 0 ? banks[i].threshold :
-		    conf.pdq_threshold;
-
-		if (dz_match_set_add(set, banks[i].path, thr, &err)) {
-			fprintf(stderr, PROG ": bank '%s': %s\n", banks[i].path,
-			    err.msg);
-			rc = err.code;
-			goto out;
-		}
-	}
-	if (dz_match_set_unsigned(set))
-		fprintf(stderr, PROG ": warning: %zu bank%s not signed "
-		    "(--insecure): %s content is not verified\n",
-		    dz_match_set_unsigned(set),
-		    dz_match_set_unsigned(set) == 1 ? " is" : "s are",
-		    dz_match_set_unsigned(set) == 1 ? "its" : "their");
-	if (dz_match_set_seal(set, &err)) {
-		if (set->bad_bank != (size_t)-1)
-			fprintf(stderr, PROG ": bank '%s': %s\n",
-			    set->banks[set->bad_bank].path, err.msg);
-		else if (err.code != EX_SOFTWARE && state_path)
-			fprintf(stderr, PROG ": state file '%s': %s\n",
-			    state_path, err.msg);
-		else
-			fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = err.code;
-		goto out;
-	}
 	if (set->state_warning && cfg.verbose)
-		fprintf(stderr, PROG ": warning: state file '%s': the verified "
-		    "banks were not recorded: %s\n", state_path, set->warn.msg);
-	if (cfg.verbose || (verify_only && !cfg.quiet))
+		dz_cli_warn("state file '%s': the verified banks were not "
+		    "recorded: %s", a.state_path, set->warn.msg);
+	if (cfg.verbose || (a.verify_only && !cfg.quiet))
 		for (size_t i = 0; i < set->nbanks; i++)
 			describe(&set->banks[i]);
-	if (verify_only) {
-		rc = 0;
-		goto out;
-	}
-
 	cfg.set = set;
-	st.cfg = &cfg;
-	st.out = stdout;
-	snprintf(st.unit, sizeof st.unit, "inputs, 0 matches");
-	dz_out_init(stdout);
-	/* -q: nothing on stderr, unless --progress asks for it. */
-	dz_progress_init(&st.prog, PROG, st.unit, progress < 0 && cfg.quiet ?
-	    0 : progress);
-	if (!cfg.hashes && argc > 0)
-		dz_progress_total(&st.prog, (uint64_t)argc);
-	if (pthread_key_create(&scratch_key, scratch_destroy) != 0)
-		oom();
-	pool = dz_pool_new(jobs, work, done, &st, &err);
-	if (!pool) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = EX_SOFTWARE;
-		goto out;
-	}
-	rc = 0;
-	if (!cfg.hashes) {
-		run_names(pool, &st, argv, argc, delim);
-	} else if (argc == 0) {
-		run_lines(pool, &st, stdin, "standard input", NULL);
-	} else {
-		for (int i = 0; i < argc && !st.fatal; i++) {
-			FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
-			struct stat sb;
-			char tn[256];
-
-			if (f && fstat(fileno(f), &sb) == 0 &&
-			    S_ISDIR(sb.st_mode)) {
-				fclose(f);
-				f = NULL;
-				errno = EISDIR;
-			}
-			if (!f) {
-				dz_progress_clear(&st.prog);
-				fprintf(stderr, PROG ": cannot open '%s': %s\n",
-				    dz_out_term_name(argv[i], tn, sizeof tn),
-				    strerror(errno));
-				rc = EX_NOINPUT;
-				continue;
-			}
-			run_lines(pool, &st, f, argv[i], f == stdin ? NULL :
-			    argv[i]);
-			if (f != stdin)
-				fclose(f);
-		}
-	}
-	dz_pool_finish(pool);
-	dz_pool_free(pool);
-	/* Work ran on this thread too when -j 1. */
-	scratch_destroy(pthread_getspecific(scratch_key));
-	pthread_setspecific(scratch_key, NULL);
-	dz_progress_end(&st.prog);
-	if (cfg.verbose && st.below)
-		fprintf(stderr, PROG ": %" PRIu64 " input%s below quality %d "
-		    "%s not matched\n", st.below, st.below == 1 ? "" : "s",
-		    cfg.min_quality, st.below == 1 ? "was" : "were");
-	if (dz_out_close(stdout, &err)) {
-		if (!st.fatal)
-			fprintf(stderr, PROG ": cannot write output: %s\n",
-			    err.msg);
-		st.fatal = 1;
-	}
-	if (st.fatal || st.ioerr)
-		rc = EX_IOERR;
-	else if (!rc)
-		rc = st.failed ? EX_DATAERR : st.matched_inputs ? 0 : 1;
+	if (!a.verify_only)
+		rc = run(&cfg, &ro, argv + optind, argc - optind);
 out:
 	dz_match_set_free(set);
 	if (conf_loaded)
 		dz_config_release(&conf);
 	free(keys);
 	free(default_state);
-	free(banks);
-	free(keypaths);
+	free(a.banks);
+	free(a.keypaths);
 	return rc;
 }

@@ -3,7 +3,6 @@
  * answers to victims. Options and the exit code; the work is in
  * lib/notify.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/cli.h"
 #include "core/config.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
@@ -75,20 +75,6 @@ struct out {
 	int failed_write;
 };
 
-static int
-fail(int code, const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg);
-	return code;
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, PROG ": %s\n%s", msg, usage_text);
-	return EX_USAGE;
-}
-
 /* Each record: to standard output (or, in a dry run, only the operator's
  * lines to stderr), and a word on stderr for what needs a person. */
 static int
@@ -103,12 +89,12 @@ emit(json_t *rec, void *arg)
 
 	if (!o->quiet && type && reason) {
 		if (!strcmp(type, "notice"))
-			fprintf(stderr, PROG ": notice %s %s: %s\n",
+			dz_cli_say("notice %s %s: %s",
 			    json_string_value(json_object_get(rec, "notice")),
 			    state && !strcmp(state, "cancelled") ?
 			    "cancelled" : "not delivered", reason);
 		else
-			fprintf(stderr, PROG ": item %s: %s%s%s\n", item ? item :
+			dz_cli_say("item %s: %s%s%s", item ? item :
 			    "?", !strcmp(type, "manual") ? "notify by hand: " :
 			    "", reason, !strcmp(type, "manual") ? "" :
 			    " (add it to the provider directory)");
@@ -153,11 +139,10 @@ main(int argc, char **argv)
 	const char *cfg_path = NULL, *maildir = NULL;
 	int c, dry = 0, remind = 0, use_resolver = 0, rc = 0, nfailed = 0;
 	int temporary = 1, have_master = 0, have_providers = 0;
-	char *end;
-	long v;
 
+	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
-		return fail(EX_SOFTWARE, "cannot start", err.msg);
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
 	memset(&out, 0, sizeof out);
 	while ((c = getopt_long(argc, argv, "c:hqV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -165,52 +150,44 @@ main(int argc, char **argv)
 		case OPT_MAILDIR: maildir = optarg; break;
 		case OPT_DRY_RUN: dry = 1; break;
 		case OPT_REMIND:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 3650)
-				return usage_error("--remind takes a number of "
-				    "days from 1 to 3650");
-			remind = (int)v;
+			if ((rc = dz_cli_int("--remind", optarg, 1, 3650,
+			    &remind)) != 0)
+				return rc;
 			break;
 		case OPT_RESOLVE: use_resolver = 1; break;
 		case 'q': out.quiet = 1; break;
-		case 'h':
-			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
-		case 'V':
-			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
-			    0;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+		case 'h': return dz_cli_help();
+		case 'V': return dz_cli_version(DZ_VERSION);
+		default: return dz_cli_misuse();
 		}
 	}
 	if (optind != argc)
-		return usage_error("dz-notify takes no operands");
+		return dz_cli_operand(argv[optind]);
 	if (dry && maildir)
-		return usage_error("--maildir and --dry-run do not go together");
+		return dz_cli_usage("--maildir and --dry-run do not go together");
 	out.dry = dry;
 
-	if (dz_config_load(&cfg, cfg_path, &err))
-		return fail(err.code, "configuration", err.msg);
+	if ((rc = dz_cli_config(&cfg, cfg_path)) != 0)
+		return rc;
 	if (dz_providers_load(&providers, cfg.providers, &err)) {
-		rc = fail(err.code, "provider directory", err.msg);
+		rc = dz_cli_fail(err.code, "load provider directory", NULL,
+		    err.msg);
 		goto done;
 	}
 	have_providers = 1;
 	if (dz_crypt_master_load(cfg.master_key, master, &err)) {
-		rc = fail(err.code, "master key", err.msg);
+		rc = dz_cli_fail(err.code, "load master key", cfg.master_key,
+		    err.msg);
 		goto done;
 	}
 	have_master = 1;
 	if (access(cfg.store, F_OK) != 0) {
-		rc = fail(EX_NOINPUT, "no store",
-		    "create one with dz-ingest --init");
+		rc = dz_cli_fail(EX_NOINPUT, "open store", cfg.store,
+		    DZ_CLI_NO_STORE);
 		goto done;
 	}
 	if (dz_store_open(cfg.store, &store, &err)) {
-		rc = fail(err.code, "cannot open the store", err.msg);
+		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
 		goto done;
 	}
 
@@ -234,18 +211,19 @@ main(int argc, char **argv)
 	if (dz_notify_run(store, &no, emit, &out, &nfailed, &temporary,
 	    &err)) {
 		if (out.failed_write)
-			rc = fail(EX_IOERR, "cannot write output", out.err.msg);
+			rc = dz_cli_fail(EX_IOERR, "write output", NULL,
+			    out.err.msg);
 		else
-			rc = fail(err.code, "notify", err.msg);
+			rc = dz_cli_fail(err.code, "send notices", NULL, err.msg);
 	} else if (nfailed) {
 		if (!out.quiet)
-			fprintf(stderr, PROG ": %d message%s not delivered; "
-			    "they will be retried on the next run\n", nfailed,
+			dz_cli_say("%d message%s not delivered; they will be "
+			    "retried on the next run", nfailed,
 			    nfailed == 1 ? "" : "s");
 		rc = temporary ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	}
 	if (dz_out_close(stdout, &err) && !rc)
-		rc = fail(EX_IOERR, "cannot write output", err.msg);
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 done:
 	if (have_master)
 		explicit_bzero(master, sizeof master);

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/proc.h"
@@ -62,13 +63,6 @@ struct out {
 };
 
 static int
-fail(int code, const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg);
-	return code;
-}
-
-static int
 emit(json_t *rec, void *arg)
 {
 	struct out *o = arg;
@@ -91,40 +85,31 @@ main(int argc, char **argv)
 	const char *cfg_path = NULL, *spool = NULL;
 	int c, dry = 0, quiet = 0, rc = 0;
 
+	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
-		return fail(EX_SOFTWARE, "cannot start", err.msg);
+		return dz_cli_fail(EX_SOFTWARE, "start", NULL, err.msg);
 	while ((c = getopt_long(argc, argv, "c:hnqV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'n': dry = 1; break;
 		case OPT_SPOOL: spool = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h':
-			return dz_out_text(stdout, usage_text, help_text, &err) ?
-			    fail(EX_IOERR, "cannot write output", err.msg) : 0;
-		case 'V':
-			return dz_out_text(stdout, PROG " " DZ_VERSION "\n", NULL,
-			    &err) ? fail(EX_IOERR, "cannot write output", err.msg) :
-			    0;
-		default:
-			fputs(usage_text, stderr);
-			return EX_USAGE;
+		case 'h': return dz_cli_help();
+		case 'V': return dz_cli_version(DZ_VERSION);
+		default: return dz_cli_misuse();
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, PROG ": dz-purge takes no operands\n%s",
-		    usage_text);
-		return EX_USAGE;
-	}
-	if (dz_config_load(&cfg, cfg_path, &err))
-		return fail(err.code, "configuration", err.msg);
+	if (optind != argc)
+		return dz_cli_operand(argv[optind]);
+	if ((rc = dz_cli_config(&cfg, cfg_path)) != 0)
+		return rc;
 	if (access(cfg.store, F_OK) != 0) {
-		rc = quiet ? EX_NOINPUT : fail(EX_NOINPUT, "no store",
-		    "create one with dz-ingest --init");
+		rc = quiet ? EX_NOINPUT : dz_cli_fail(EX_NOINPUT, "open store",
+		    cfg.store, DZ_CLI_NO_STORE);
 		goto done;
 	}
 	if (dz_store_open(cfg.store, &store, &err)) {
-		rc = fail(err.code, "cannot open the store", err.msg);
+		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
 		goto done;
 	}
 	memset(&po, 0, sizeof po);
@@ -135,12 +120,13 @@ main(int argc, char **argv)
 	dz_out_init(stdout);
 	if (dz_purge_run(store, &po, emit, &out, &err)) {
 		if (out.failed)
-			rc = fail(EX_IOERR, "cannot write output", out.err.msg);
+			rc = dz_cli_fail(EX_IOERR, "write output", NULL,
+			    out.err.msg);
 		else
-			rc = fail(err.code, "purge", err.msg);
+			rc = dz_cli_fail(err.code, "purge", NULL, err.msg);
 	}
 	if (dz_out_close(stdout, &err) && !rc)
-		rc = fail(EX_IOERR, "cannot write output", err.msg);
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 done:
 	dz_store_close(store);
 	dz_config_release(&cfg);

@@ -18,10 +18,10 @@ test_expect_success 'unknown option: usage on stderr, exit 64' '
 	test ! -s out && grep -q "^usage: dz-hash" err
 '
 test_expect_success 'bad -j value: exit 64 with the reason' '
-	expect_exit 64 dz-hash -j zero a.jpg >out 2>err && grep -q "^dz-hash: -j needs" err
+	expect_exit 64 dz-hash -j zero a.jpg >out 2>err && grep -q "^dz-hash: invalid value for -j: .zero.: expected a whole number from 1 to 256$" err
 '
 test_expect_success 'bad --format: exit 64' '
-	expect_exit 64 dz-hash --format xml a.jpg 2>err && grep -q "unknown format" err
+	expect_exit 64 dz-hash --format xml a.jpg 2>err && grep -q "^dz-hash: invalid value for --format: .xml.: expected json or csv$" err
 '
 test_expect_success '-0 with operands is a usage error' '
 	expect_exit 64 dz-hash -0 a.jpg 2>err

@@ -112,7 +112,7 @@ test_expect_success 'several banks: for one input, bank order as given, then ent
 
 test_expect_success 'two banks of one issuer that do not chain are refused' '
 	expect_exit 65 dz-match -p pub -p pub2 --no-state --bank x.jsonl --bank c.dzb --hashes one.txt >out 2>err &&
-	grep -q "^dz-match: bank .c.dzb.: export 1 was given twice$" err
+	grep -q "^dz-match: cannot load bank .c.dzb.: export 1 was given twice$" err
 '
 
 test_expect_success 'the three formats give the same matches' '

@@ -74,11 +74,11 @@ test_expect_success 'one byte of the bank changed: refused, exit 65' '
 	flip_byte t.dzb 452 && ! cmp -s b1.dzb t.dzb &&
 	test-bank-tool info t.dzb >/dev/null &&
 	expect_exit 65 dz-match -p pub --bank t.dzb --hashes qa.txt >out 2>err &&
-	echo "dz-match: bank '\''t.dzb'\'': signature does not match the data" >expect &&
+	echo "dz-match: cannot load bank '\''t.dzb'\'': signature does not match the data" >expect &&
 	test_cmp expect err && ! test -s out &&
 	cp b1.dzb t1.dzb && cp b1.dzb.minisig t1.dzb.minisig && flip_byte t1.dzb 300 &&
 	expect_exit 65 dz-match -p pub --bank t1.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .t1.dzb.: " err && ! test -s out
+	grep -q "^dz-match: cannot load bank .t1.dzb.: " err && ! test -s out
 '
 
 test_expect_success 'one hash digit changed in a JSON Lines bank: refused' '
@@ -94,7 +94,7 @@ test_expect_success 'one byte of the signature changed: refused' '
 	sed -i "2s/^\(.\{40\}\)\(.\)/\1#\2/; 2s/#A/B/; 2s/#./A/" t2.dzb.minisig &&
 	! cmp -s b1.dzb.minisig t2.dzb.minisig &&
 	expect_exit 65 dz-match -p pub --bank t2.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .t2.dzb.: signature does not match the data$" err
+	grep -q "^dz-match: cannot load bank .t2.dzb.: signature does not match the data$" err
 '
 
 test_expect_success 'the trusted comment changed: refused' '
@@ -112,7 +112,7 @@ test_expect_success 'a signature file that is not one: refused' '
 
 test_expect_success 'signed with another key: refused, naming both key ids' '
 	expect_exit 65 dz-match -p pub2 --bank b1.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .b1.dzb.: signature was made with another key (key id [0-9A-F]*, expected [0-9A-F]*)$" err
+	grep -q "^dz-match: cannot load bank .b1.dzb.: signature was made with another key (key id [0-9A-F]*, expected [0-9A-F]*)$" err
 '
 
 test_expect_success 'several keys: each bank is checked with the key it names' '
@@ -121,7 +121,7 @@ test_expect_success 'several keys: each bank is checked with the key it names' '
 	dz-match --no-state -p pub2 -p pub --bank b1.dzb --bank k2.dzb --hashes qa.txt >out &&
 	test $(wc -l <out) = 2 &&
 	expect_exit 65 dz-match --no-state -p pub --bank b1.dzb --bank k2.dzb --hashes qa.txt >out 2>err &&
-	grep -q "bank .k2.dzb.: signature was made with another key" err
+	grep -q "cannot load bank .k2.dzb.: signature was made with another key" err
 '
 
 test_expect_success 'a signature that does not fit the metadata: refused' '
@@ -137,7 +137,7 @@ test_expect_success 'a signature that does not fit the metadata: refused' '
 test_expect_success 'no signature: exit 66' '
 	cp b1.dzb u.dzb &&
 	expect_exit 66 dz-match -p pub --bank u.dzb --hashes qa.txt >out 2>err &&
-	echo "dz-match: bank '\''u.dzb'\'': cannot open signature '\''u.dzb.minisig'\'': No such file or directory" >expect &&
+	echo "dz-match: cannot load bank '\''u.dzb'\'': cannot open signature '\''u.dzb.minisig'\'': No such file or directory" >expect &&
 	test_cmp expect err
 '
 
@@ -171,28 +171,28 @@ test_expect_success 'no key at all: exit 78' '
 	expect_exit 78 dz-match --no-state --bank b1.dzb --hashes qa.txt >out 2>err &&
 	grep -q "^dz-match: no public key to verify the banks with: give -p or set match.public_key$" err &&
 	expect_exit 78 dz-match --no-state -p nosuch.pub --bank b1.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: public key .nosuch.pub.: " err
+	grep -q "^dz-match: cannot load public key .nosuch.pub.: " err
 '
 
 test_expect_success 'a bank that cannot be opened: exit 66' '
 	expect_exit 66 dz-match -p pub --bank nosuch.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .nosuch.dzb.: " err
+	grep -q "^dz-match: cannot load bank .nosuch.dzb.: " err
 '
 
 test_expect_success 'a truncated bank: refused, exit 65' '
 	head -c 1000 b1.dzb >tr.dzb && cp b1.dzb.minisig tr.dzb.minisig &&
 	expect_exit 65 dz-match -p pub --bank tr.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .tr.dzb.: " err &&
+	grep -q "^dz-match: cannot load bank .tr.dzb.: " err &&
 	head -n 3 b1.jsonl >tr.jsonl && cp b1.jsonl.minisig tr.jsonl.minisig &&
 	expect_exit 65 dz-match -p pub --bank tr.jsonl --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .tr.jsonl.: " err
+	grep -q "^dz-match: cannot load bank .tr.jsonl.: " err
 '
 
 test_expect_success 'a bank with a bad hash line: refused even when signed, exit 65' '
 	sed "3s/\"value\":\"[0-9a-f]*\"/\"value\":\"0123\"/" b1.jsonl >bad.jsonl &&
 	! cmp -s b1.jsonl bad.jsonl && sign bad.jsonl sec b1.jsonl &&
 	expect_exit 65 dz-match -p pub --bank bad.jsonl --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .bad.jsonl.: line 3" err && ! test -s out
+	grep -q "^dz-match: cannot load bank .bad.jsonl.: line 3" err && ! test -s out
 '
 
 test_expect_success 'rollback: an older export is refused once a newer one was accepted' '
@@ -200,7 +200,7 @@ test_expect_success 'rollback: an older export is refused once a newer one was a
 	dz-match -p pub --bank b2.dzb --hashes qa.txt >out &&
 	jq -e ".bank_seq == 2" out &&
 	expect_exit 65 dz-match -p pub --bank b1.dzb --hashes qa.txt >out 2>err &&
-	echo "dz-match: bank '\''b1.dzb'\'': bank seq 1 is older than seq 2 already accepted (rollback)" >expect &&
+	echo "dz-match: cannot load bank '\''b1.dzb'\'': bank seq 1 is older than seq 2 already accepted (rollback)" >expect &&
 	test_cmp expect err && ! test -s out
 '
 
@@ -214,7 +214,7 @@ test_expect_success 'replay: another export under a number already accepted is r
 	printf "%s\n" "+ $iA $hA 100 adult_ncii" >other.spec &&
 	test-bank-tool build --seq 2 r2.dzb <other.spec && sign r2.dzb &&
 	expect_exit 65 dz-match -p pub --bank r2.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: bank .r2.dzb.: bank seq 2 differs from the seq 2 already accepted (replay or forgery)$" err
+	grep -q "^dz-match: cannot load bank .r2.dzb.: bank seq 2 differs from the seq 2 already accepted (replay or forgery)$" err
 '
 
 test_expect_success '--no-state skips the check (and records nothing)' '
@@ -236,7 +236,7 @@ test_expect_success '--state FILE and match.state choose the state file' '
 test_expect_success 'a damaged state file: exit 78, nothing matched' '
 	echo "issuer nonsense" >bad.state &&
 	expect_exit 78 dz-match -p pub --state bad.state --bank b1.dzb --hashes qa.txt >out 2>err &&
-	grep -q "^dz-match: state file .bad.state.: line 1: not a dz-match state file$" err &&
+	grep -q "^dz-match: cannot use state file .bad.state.: line 1: not a dz-match state file$" err &&
 	! test -s out
 '
 
@@ -277,13 +277,13 @@ test_expect_success 'full + deltas 6 and 7, in any order: E withdrawn again' '
 
 test_expect_success 'a delta that skips one: refused' '
 	expect_exit 65 dz-match -p pub --no-state --bank c5.dzb --bank d7.dzb --hashes all.txt >out 2>err &&
-	echo "dz-match: bank '\''d7.dzb'\'': delta 7 applies to export 6, not 5" >expect &&
+	echo "dz-match: cannot load bank '\''d7.dzb'\'': delta 7 applies to export 6, not 5" >expect &&
 	test_cmp expect err
 '
 
 test_expect_success 'a delta without its full export: refused' '
 	expect_exit 65 dz-match -p pub --no-state --bank d6.jsonl --hashes all.txt >out 2>err &&
-	grep -q "^dz-match: bank .d6.jsonl.: delta 6 applies to export 5, which was not given (start with a full export)$" err
+	grep -q "^dz-match: cannot load bank .d6.jsonl.: delta 6 applies to export 5, which was not given (start with a full export)$" err
 '
 
 test_expect_success 'a delta since 5 with the right base, after delta 6: refused' '
@@ -294,12 +294,12 @@ test_expect_success 'a delta since 5 with the right base, after delta 6: refused
 test_expect_success 'a delta for another export 5: refused' '
 	test-bank-tool build --seq 6 --kind delta --since 5 --prev c5.dzb d6x.dzb <d6.spec && sign d6x.dzb &&
 	expect_exit 65 dz-match -p pub --no-state --bank c5.dzb --bank d6x.dzb --hashes all.txt >out 2>err &&
-	grep -q "^dz-match: bank .d6x.dzb.: delta 6 applies to another export 5 (its digest differs)$" err
+	grep -q "^dz-match: cannot load bank .d6x.dzb.: delta 6 applies to another export 5 (its digest differs)$" err
 '
 
 test_expect_success 'the state checks the newest export of the chain' '
 	expect_exit 65 dz-match -p pub --state chain.state --bank c5.dzb --bank d6.jsonl --hashes all.txt >out 2>err &&
-	grep -q "^dz-match: bank .d6.jsonl.: bank seq 6 is older than seq 7 already accepted (rollback)$" err
+	grep -q "^dz-match: cannot load bank .d6.jsonl.: bank seq 6 is older than seq 7 already accepted (rollback)$" err
 '
 
 test_expect_success '--verify-only: checks, records, reads no input, exits 0' '
@@ -386,7 +386,7 @@ test_expect_success 'a read-only state directory: matching goes on while nothing
 	as_user "$ro_prog" -p pub --state ro/s --bank c5.dzb --bank d6.jsonl --hashes all.txt >got &&
 	test_cmp expect got &&
 	expect_exit 73 as_user "$ro_prog" -p pub --state ro/s --bank c5.dzb --bank d6.jsonl --bank d7.dzb --hashes all.txt >got 2>err &&
-	grep -q "^dz-match: state file .ro/s.: cannot write the state file" err && ! test -s got
+	grep -q "^dz-match: cannot use state file .ro/s.: cannot write the state file" err && ! test -s got
 '
 fi
 chmod 755 ro "$ro_base/ro" 2>/dev/null

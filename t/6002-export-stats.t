@@ -434,11 +434,11 @@ test_expect_success 'usage errors: format, operands, options of other views' '
 test_expect_success 'no store: exit 66 and a one-line message, nothing created' '
 	sed "s|^store: .*|store: $TRASH/none|" dz.yaml >nostore.yaml &&
 	expect_exit 66 dz-export -c nostore.yaml stats 2>err &&
-	test $(wc -l <err) = 1 && grep -qx "dz-export: no store: create one with dz-ingest --init" err &&
+	test $(wc -l <err) = 1 && grep -qx "dz-export: cannot open store '\''$TRASH/none'\'': no store (create one with dz-ingest --init)" err &&
 	test ! -e none &&
 	mkdir nodb && sed "s|^store: .*|store: $TRASH/nodb|" dz.yaml >nodb.yaml &&
 	expect_exit 66 dz-export -c nodb.yaml stats 2>err && test $(wc -l <err) = 1 &&
-	grep -q "^dz-export: cannot open the store: there is no store database" err &&
+	grep -q "^dz-export: cannot open store '\''$TRASH/nodb'\'': there is no store database" err &&
 	test -z "$(ls nodb)"
 '
 

@@ -413,12 +413,14 @@ read_file(const char *path, char **buf, size_t *len, struct dz_err *err)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return dz_err_set(err, EX_NOINPUT, "cannot open '%s': %s",
-		    path, strerror(errno));
+		return dz_err_set(err, EX_NOINPUT,
+		    "cannot open configuration '%s': %s", path,
+		    strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
-		return dz_err_set(err, EX_NOINPUT, "cannot read '%s': %s",
-		    path, strerror(EISDIR));
+		return dz_err_set(err, EX_NOINPUT,
+		    "cannot read configuration '%s': %s", path,
+		    strerror(EISDIR));
 	}
 	if (!(b = malloc(cap))) {
 		close(fd);
@@ -446,7 +448,8 @@ read_file(const char *path, char **buf, size_t *len, struct dz_err *err)
 			free(b);
 			close(fd);
 			return dz_err_set(err, EX_NOINPUT,
-			    "cannot read '%s': %s", path, strerror(e));
+			    "cannot read configuration '%s': %s", path,
+			    strerror(e));
 		}
 		if (r == 0)
 			break;

@@ -1,5 +1,7 @@
 /*
- * lib/pool: run jobs on N threads, deliver results in submission order.
+ * lib/core/pool: run jobs on N threads, deliver results in submission order.
+ *
+ * May use: core/ (err) and POSIX threads. Used by lib/core/runner.
  *
  * The submitting thread hands jobs to dz_pool_submit(); worker threads run
  * work(job, ctx) on them in any order; done(job, ctx) then runs on the

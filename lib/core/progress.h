@@ -1,5 +1,7 @@
 /*
- * lib/progress: a progress line on standard error for long runs.
+ * lib/core/progress: a progress line on standard error for long runs.
+ *
+ * May use: core/ only (nothing of it today: libc alone).
  *
  *	dz-hash: 1234 files, 56.7/s
  *	dz-hash: 1234/5000 files, 2 errors, 56.7/s

@@ -479,7 +479,8 @@ test_files(void)
 
 	rc = dz_config_load(&c, "/nonexistent/dz-test/c.yaml", &err);
 	ok(rc == -1 && err.code == EX_NOINPUT &&
-	    strstr(err.msg, "cannot open '/nonexistent/dz-test/c.yaml'") &&
+	    strstr(err.msg, "cannot open configuration "
+	    "'/nonexistent/dz-test/c.yaml'") &&
 	    all_zero(&c), "-c naming a missing file: EX_NOINPUT");
 	dz_config_release(&c);
 
