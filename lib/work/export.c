@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "crypto/blob.h"
 #include "work/export.h"
 #include "core/fdio.h"
 #include "store/store.h"

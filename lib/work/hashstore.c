@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "media/media.h"

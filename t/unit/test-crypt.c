@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "tap.h"
@@ -174,7 +175,7 @@ decrypt_all(const uint8_t key[DZ_KEY_BYTES], const uint8_t *blob, size_t n,
 }
 
 /*
- * An independent encoder, straight from the format in crypt.h, one fresh
+ * An independent encoder, straight from the format in blob.h, one fresh
  * EVP context per chunk. eager: seal a chunk as soon as it is full (so a
  * blob of whole chunks ends with an empty final chunk); otherwise the
  * final chunk is the last full one, as lib/crypt writes.
@@ -384,7 +385,7 @@ test_roundtrip(const uint8_t key[32], size_t n)
 	    m.p[15] == 0, "blob %zu: %zu bytes, header DZB1, chunk 65536", n, m.n);
 	ref = ref_encode(key, m.p + 8, CHUNK, data, n, 0);
 	ok(ref.n == m.n && memcmp(ref.p, m.p, m.n) == 0,
-	    "blob %zu: byte for byte what the format in crypt.h says", n);
+	    "blob %zu: byte for byte what the format in blob.h says", n);
 	ok(decrypt_all(key, m.p, m.n, UINT64_MAX, &out, &outn, &e) == 0 &&
 	    out && outn == n && memcmp(out, data, n) == 0,
 	    "blob %zu: dz_blob_read_all gives the plaintext back", n);
