@@ -21,6 +21,7 @@
 #include "core/record.h"
 #include "notice/resolve.h"
 #include "store/store.h"
+#include "store/storekeycheck.h"
 
 #define PROG "dz-notify"
 
@@ -151,7 +152,7 @@ main(int argc, char **argv)
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *maildir = NULL;
 	int c, dry = 0, remind = 0, use_resolver = 0, rc = 0, nfailed = 0;
-	int temporary = 1, have_master = 0, have_providers = 0;
+	int temporary = 1, have_master = 0, have_providers = 0, k;
 	char *end;
 	long v;
 
@@ -208,8 +209,16 @@ main(int argc, char **argv)
 		    "create one with dz-ingest --init");
 		goto done;
 	}
+	if ((k = dz_store_keycheck_load(cfg.store, master, &err)) < 0) {
+		rc = fail(err.code, "master key", err.msg);
+		goto done;
+	}
 	if (dz_store_open(cfg.store, &store, &err)) {
 		rc = fail(err.code, "cannot open the store", err.msg);
+		goto done;
+	}
+	if (k == 1 && dz_store_keycheck_record(store, cfg.store, master, &err)) {
+		rc = fail(err.code, "master key", err.msg);
 		goto done;
 	}
 

@@ -126,6 +126,26 @@ dz_crypt_unwrap(const uint8_t master[DZ_KEY_BYTES],
 	    "wrapped key does not open with this master key and owner", err);
 }
 
+#define CHECK_AAD "check:master-key"
+
+int
+dz_crypt_check_make(const uint8_t master[DZ_KEY_BYTES],
+    uint8_t out[DZ_KEYCHECK_BYTES], struct dz_err *err)
+{
+	return dz_crypt_seal(master, CHECK_AAD, NULL, 0, out, err);
+}
+
+int
+dz_crypt_check_open(const uint8_t master[DZ_KEY_BYTES],
+    const uint8_t check[DZ_KEYCHECK_BYTES], struct dz_err *err)
+{
+	uint8_t none[1];
+
+	return open_sealed(master, CHECK_AAD, check, DZ_KEYCHECK_BYTES, none,
+	    "", err) ? dz_err_set(err, EX_CONFIG, "wrong master key: it "
+	    "does not open the store's key check value") : 0;
+}
+
 void
 dz_crypt_aad(char out[DZ_AAD_MAX], const char *kind, const char *id)
 {

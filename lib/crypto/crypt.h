@@ -69,6 +69,20 @@ int dz_crypt_seal(const uint8_t key[DZ_KEY_BYTES], const char *aad,
 int dz_crypt_open(const uint8_t key[DZ_KEY_BYTES], const char *aad,
     const uint8_t *in, size_t len, uint8_t *out, struct dz_err *err);
 
+/*
+ * The master key's check value: an empty value sealed under the master
+ * key (associated data "check:master-key"), DZ_KEYCHECK_BYTES long, made
+ * at --init and kept with the store (lib/store/storekeycheck). A key
+ * that did not make it cannot open it, so a wrong but well-formed key is
+ * refused before it seals anything.
+ */
+#define DZ_KEYCHECK_BYTES DZ_SEAL_OVERHEAD
+int dz_crypt_check_make(const uint8_t master[DZ_KEY_BYTES],
+    uint8_t out[DZ_KEYCHECK_BYTES], struct dz_err *err);
+/* 0, or -1 with EX_CONFIG "wrong master key: ..." if it does not open. */
+int dz_crypt_check_open(const uint8_t master[DZ_KEY_BYTES],
+    const uint8_t check[DZ_KEYCHECK_BYTES], struct dz_err *err);
+
 /* Wipe then free (NULL is fine). */
 void dz_crypt_free_wiped(void *p, size_t len);
 

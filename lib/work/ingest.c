@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/clock.h"
 #include "core/config.h"
 #include "crypto/blob.h"
@@ -28,6 +30,7 @@
 #include "media/media.h"
 #include "core/record.h"
 #include "store/store.h"
+#include "store/storekeycheck.h"
 #include "store/storenotice.h"
 
 #define MAX_ID 128
@@ -115,6 +118,18 @@ sweep_blobs(struct dz_ingest *in, struct dz_err *err)
 	return 0;
 }
 
+/* The new key's check value, in the new store (lib/storekeycheck). */
+static int
+init_keycheck(const struct dz_config *cfg, struct dz_err *err)
+{
+	uint8_t master[DZ_KEY_BYTES];
+	int rc = dz_crypt_master_load(cfg->master_key, master, err) ? -1 :
+	    dz_store_keycheck_create(cfg->store, master, err);
+
+	OPENSSL_cleanse(master, sizeof master);
+	return rc;
+}
+
 int
 dz_ingest_init(const struct dz_config *cfg, struct dz_err *err)
 {
@@ -128,7 +143,7 @@ dz_ingest_init(const struct dz_config *cfg, struct dz_err *err)
 	if (dz_store_open(cfg->store, &s, err))
 		return -1;
 	dz_store_close(s);
-	return 0;
+	return init_keycheck(cfg, err);
 }
 
 void
@@ -152,6 +167,7 @@ dz_ingest_open(const struct dz_config *cfg, const char *actor,
 {
 	struct dz_ingest *in = calloc(1, sizeof *in);
 	char path[4096];
+	int check;
 
 	if (!in) {
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
@@ -164,9 +180,13 @@ dz_ingest_open(const struct dz_config *cfg, const char *actor,
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		goto fail;
 	}
-	if (dz_crypt_master_load(cfg->master_key, in->master, err))
+	if (dz_crypt_master_load(cfg->master_key, in->master, err) ||
+	    (check = dz_store_keycheck_load(cfg->store, in->master, err)) < 0)
 		goto fail;
 	if (dz_store_open(cfg->store, &in->store, err))
+		goto fail;
+	if (check == 1 && dz_store_keycheck_record(in->store, cfg->store,
+	    in->master, err))
 		goto fail;
 	snprintf(path, sizeof path, "%s/lock", cfg->store);
 	in->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -17,13 +17,13 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "work/export.h"
 #include "core/input.h"
 #include "notice/mail.h"
 #include "work/notify.h"
 #include "notice/provider.h"
 #include "store/store.h"
 #include "store/storenotice.h"
+#include "store/storesecrets.h"
 #include "notice/template.h"
 
 #define TEMPLATE_MAX (256u << 10)
@@ -637,7 +637,8 @@ victim_address(struct run *r, const struct job *j, const char **why)
 		return NULL;
 	if (!r->o->master) {
 		*why = "no master key to open the contact";
-	} else if (dz_export_add_secrets(r->s, r->o->master, rec, &e)) {
+	} else if (dz_store_secrets_add(r->s, r->o->master, rec,
+	    DZ_SECRETS_CONTACT, &e)) {
 		*why = "the contact cannot be decrypted";
 	} else if ((c = json_object_get(rec, "contact"))) {
 		email = json_string_value(json_object_get(c, "email"));
@@ -647,7 +648,8 @@ victim_address(struct run *r, const struct job *j, const char **why)
 		else if (!(out = strdup(email)))
 			*why = "out of memory";
 	}
-	/* the decrypted contact and description go with the record */
+	/* the decrypted contact goes with the record */
+	dz_store_secrets_wipe(rec);
 	json_decref(rec);
 	return out;
 }

@@ -268,6 +268,44 @@ test_random(void)
 	ok(dz_crypt_random(a, 0, &e) == 0, "random: zero bytes is fine");
 }
 
+/* The master key's check value (issue 15, finding 8). */
+static void
+test_check(void)
+{
+	uint8_t master[32], other[32], c[DZ_KEYCHECK_BYTES], c2[DZ_KEYCHECK_BYTES];
+	uint8_t w[DZ_WRAPPED_KEY_BYTES];
+	struct dz_err e;
+	int bad = 0, n = 0;
+
+	rnd(master, 32);
+	rnd(other, 32);
+	ok(dz_crypt_check_make(master, c, &e) == 0 &&
+	    dz_crypt_check_open(master, c, &e) == 0,
+	    "check value: made and opened by the same key");
+	ok(dz_crypt_check_make(master, c2, &e) == 0 && memcmp(c, c2, sizeof c),
+	    "check value: a fresh nonce every time");
+	dz_err_clear(&e);
+	ok(dz_crypt_check_open(other, c, &e) == -1 && e.code == EX_CONFIG &&
+	    strstr(e.msg, "wrong master key") == e.msg,
+	    "check value: another key is refused, EX_CONFIG (%s)", e.msg);
+	for (size_t i = 0; i < sizeof c; i++)
+		for (int b = 0; b < 8; b++) {
+			memcpy(c2, c, sizeof c);
+			c2[i] ^= (uint8_t)(1 << b);
+			n++;
+			if (dz_crypt_check_open(master, c2, &e) != -1)
+				bad++;
+		}
+	ok(bad == 0, "check value: each of %d single-bit flips fails", n);
+	/* a field sealed empty under the master key is not a check value */
+	ok(dz_crypt_seal(master, "case:X", NULL, 0, c2, &e) == 0 &&
+	    dz_crypt_check_open(master, c2, &e) == -1,
+	    "check value: bound to its own associated data");
+	ok(dz_crypt_wrap(master, other, "check:master-key", w, &e) == 0 &&
+	    dz_crypt_check_open(master, w, &e) == -1,
+	    "check value: a wrapped key's first bytes do not pass for one");
+}
+
 static void
 test_wrap(void)
 {
@@ -1046,6 +1084,7 @@ main(void)
 
 	test_random();
 	test_wrap();
+	test_check();
 	test_seal();
 	rnd(key, 32);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
