@@ -50,8 +50,9 @@ static const char help_text[] =
 "  -V, --version      show the version\n"
 "\n"
 "Exit status: 0 all sent, 64 usage, 66 no store or key, 69 a message could\n"
-"not be delivered, 74 output error, 75 a delivery failed for now, another\n"
-"dz-notify is running or the store is busy (try again), 78 configuration.\n"
+"not be delivered or can never be sent, 74 output error, 75 a delivery\n"
+"failed for now, another dz-notify is running or the store is busy (try\n"
+"again), 78 configuration or a wrong master key.\n"
 "See dz-notify(1).\n";
 
 enum { OPT_MAILDIR = 256, OPT_DRY_RUN, OPT_REMIND, OPT_RESOLVE };
@@ -102,7 +103,11 @@ emit(json_t *rec, void *arg)
 	int rc = 0;
 
 	if (!o->quiet && type && reason) {
-		if (!strcmp(type, "notice"))
+		if (!strcmp(type, "error"))
+			fprintf(stderr, PROG ": notice %s cannot be sent: %s\n",
+			    json_string_value(json_object_get(rec, "notice")),
+			    reason);
+		else if (!strcmp(type, "notice"))
 			fprintf(stderr, PROG ": notice %s %s: %s\n",
 			    json_string_value(json_object_get(rec, "notice")),
 			    state && !strcmp(state, "cancelled") ?
@@ -153,6 +158,7 @@ main(int argc, char **argv)
 	const char *cfg_path = NULL, *maildir = NULL;
 	int c, dry = 0, remind = 0, use_resolver = 0, rc = 0, nfailed = 0;
 	int temporary = 1, have_master = 0, have_providers = 0, k;
+	int unsendable = 0;
 	char *end;
 	long v;
 
@@ -235,12 +241,14 @@ main(int argc, char **argv)
 	if (use_resolver) {
 		memset(&ro, 0, sizeof ro);	/* zero: the defaults */
 		ro.rdap_base = cfg.rdap;
+		ro.timeout_ms = cfg.rdap_timeout * 1000;
+		ro.allow_loopback = cfg.rdap_allow_loopback;
 		no.resolve = resolve;
 		no.resolve_ctx = &ro;
 	}
 	dz_out_init(stdout);
 	if (dz_notify_run(store, &no, emit, &out, &nfailed, &temporary,
-	    &err)) {
+	    &unsendable, &err)) {
 		if (out.failed_write)
 			rc = fail(EX_IOERR, "cannot write output", out.err.msg);
 		else
@@ -251,6 +259,13 @@ main(int argc, char **argv)
 			    "they will be retried on the next run\n", nfailed,
 			    nfailed == 1 ? "" : "s");
 		rc = temporary ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	if (!rc && unsendable) {
+		if (!out.quiet)
+			fprintf(stderr, PROG ": %d message%s cannot be sent "
+			    "and %s cancelled\n", unsendable, unsendable == 1 ?
+			    "" : "s", unsendable == 1 ? "was" : "were");
+		rc = EX_UNAVAILABLE;
 	}
 	if (dz_out_close(stdout, &err) && !rc)
 		rc = fail(EX_IOERR, "cannot write output", err.msg);
