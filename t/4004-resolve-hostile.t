@@ -154,4 +154,22 @@ test_expect_success 'the stalled run leaves the store usable: the next one notif
 	jq -s -e "map(select(.type == \"notice\" and .state == \"sent\")) | length == 1 and .[0].urls == 3" out
 '
 
+# The same class of fault: the operator's records of the plan were written
+# while the planning transaction held the write lock, so a reader that does
+# not keep up with standard output kept dz-ingest out.
+test_expect_success 'a reader that does not keep up holds no write lock' '
+	write_config nested "  rdap_allow_loopback: true" &&
+	printf "limits: {max_urls: 1000}\n" >>dz.yaml &&
+	urls=$(for i in $(seq 700); do echo "https://unknown-host.example/$i.jpg"; done) &&
+	cw=$(submit s-many $urls) && verdicts "$cw" 700 && dz-ingest v.jsonl >/dev/null &&
+	cx=$(submit s-late https://pix.example/late.jpg) &&
+	mkfifo slow &&
+	{ dz-notify --maildir md2 >slow 2>/dev/null & } && npid=$! && pids="$pids $npid" &&
+	exec 3<slow && sleep 1 &&
+	verdicts "$cx" 1 && start=$SECONDS &&
+	timeout 20 dz-ingest v.jsonl >vout 2>verr &&
+	test $((SECONDS - start)) -le 3 &&
+	cat <&3 >/dev/null && exec 3<&- && wait "$npid"
+'
+
 test_done

@@ -68,7 +68,31 @@ struct run {
 	struct host *hosts;		/* the lookups of this run */
 	size_t nhosts;
 	int failed, temporary, unsendable, stop;
+	/*
+	 * The operator's records of the plan, held while the planning
+	 * transaction is open: a reader that does not keep up with standard
+	 * output must not hold the store's write lock.
+	 */
+	json_t *held;
 };
+
+/* Write the records held during planning, and hold no more. */
+static int
+release_held(struct run *r)
+{
+	json_t *held = r->held, *rec;
+	size_t i;
+	int rc = 0;
+
+	r->held = NULL;
+	json_array_foreach(held, i, rec)
+		if (!rc && r->emit(json_incref(rec), r->emit_ctx)) {
+			r->stop = 1;
+			rc = dz_err_set(r->err, EX_IOERR, "cannot write a record");
+		}
+	json_decref(held);
+	return rc;
+}
 
 static void
 job_release(struct job *j)
@@ -94,6 +118,11 @@ emit(struct run *r, json_t *rec)
 {
 	if (!rec)
 		return oom(r);
+	if (r->held) {	/* planning: written once the transaction is over */
+		if (json_array_append_new(r->held, rec))
+			return oom(r);
+		return 0;
+	}
 	if (r->emit(rec, r->emit_ctx)) {
 		r->stop = 1;
 		return dz_err_set(r->err, EX_IOERR, "cannot write a record");
@@ -1028,8 +1057,14 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	/* look up, then plan */
 	if (o->resolve && look_up_hosts(&r))
 		goto out;
-	if (!dry && dz_store_begin(s, err))
+	if (!(r.held = json_array())) {
+		oom(&r);
 		goto out;
+	}
+	if (!dry && dz_store_begin(s, err)) {
+		release_held(&r);
+		goto out;
+	}
 	if (dz_store_urls_due(s, plan_url, &r, err) || r.stop)
 		goto plan_fail;
 	if (o->remind_days > 0) {
@@ -1048,6 +1083,10 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	if (!dry) {
 		if (record_plan(&r) || dz_store_commit(s, err))
 			goto plan_fail;
+	}
+	if (release_held(&r))
+		goto out;
+	if (!dry) {
 		/* deliver from the store: this run's plan and older ones */
 		for (size_t i = 0; i < r.njobs; i++)
 			job_release(&r.jobs[i]);
@@ -1071,6 +1110,8 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 plan_fail:
 	if (!dry)
 		dz_store_rollback(s);
+	if (r.held)
+		release_held(&r);
 out:
 	for (size_t i = 0; i < r.njobs; i++)
 		job_release(&r.jobs[i]);
