@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -548,7 +549,7 @@ main(int argc, char **argv)
 	}
 out:
 	if (have_master)
-		explicit_bzero(master, sizeof master);
+		OPENSSL_cleanse(master, sizeof master);
 	dz_store_close(store);
 	dz_config_release(&cfg);
 	return rc;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/config.h"
 #include "crypto/crypt.h"
@@ -271,7 +272,7 @@ main(int argc, char **argv)
 		rc = fail(EX_IOERR, "cannot write output", err.msg);
 done:
 	if (have_master)
-		explicit_bzero(master, sizeof master);
+		OPENSSL_cleanse(master, sizeof master);
 	if (have_providers)
 		dz_providers_release(&providers);
 	dz_store_close(store);

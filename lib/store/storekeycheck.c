@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include <openssl/crypto.h>
+
 #include "core/err.h"
 #include "core/fdio.h"
 #include "crypto/crypt.h"
@@ -133,7 +135,7 @@ try_wrapped(struct proof *p, const uint8_t wrapped[DZ_WRAPPED_KEY_BYTES],
 		return 0;	/* purged or destroyed */
 	dz_crypt_aad(aad, kind, id);
 	p->found = dz_crypt_unwrap(p->master, wrapped, aad, key, &e) ? -1 : 1;
-	explicit_bzero(key, sizeof key);
+	OPENSSL_cleanse(key, sizeof key);
 	return 1;
 }
 

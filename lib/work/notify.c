@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/builtin.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -941,10 +943,10 @@ out:
 	free(subject);
 	free(body);
 	if (msg)
-		explicit_bzero(msg, len);	/* a victim's address is in it */
+		OPENSSL_cleanse(msg, len);	/* a victim's address is in it */
 	free(msg);
 	if (victim)
-		explicit_bzero(victim, strlen(victim));
+		OPENSSL_cleanse(victim, strlen(victim));
 	free(victim);
 	return rc;
 }
