@@ -111,4 +111,16 @@ test_expect_success 'an older store with nothing sealed: the key is recorded' '
 	grep -q "wrong master key" err
 '
 
+test_expect_success '--init over a store that has its key: refused, no new key left' '
+	mv master.key master.key.real &&
+	expect_exit 78 dz-ingest --init 2>err &&
+	grep -q "wrong master key" err && test ! -e master.key &&
+	rm store/master-key.check &&
+	expect_exit 78 dz-ingest --init 2>err &&
+	grep -q "wrong master key" err && test ! -e master.key &&
+	test ! -e store/master-key.check &&
+	mv master.key.real master.key &&
+	dz-export cases --contact >out && test -f store/master-key.check
+'
+
 test_done

@@ -118,14 +118,24 @@ sweep_blobs(struct dz_ingest *in, struct dz_err *err)
 	return 0;
 }
 
-/* The new key's check value, in the new store (lib/storekeycheck). */
+/*
+ * The new key's check value (lib/storekeycheck). A store that is there
+ * already keeps its own key: one with a check value, or with data sealed
+ * under another key, refuses the new one, which is then removed again.
+ */
 static int
-init_keycheck(const struct dz_config *cfg, struct dz_err *err)
+init_keycheck(const struct dz_config *cfg, struct dz_store *s,
+    struct dz_err *err)
 {
 	uint8_t master[DZ_KEY_BYTES];
-	int rc = dz_crypt_master_load(cfg->master_key, master, err) ? -1 :
-	    dz_store_keycheck_create(cfg->store, master, err);
+	int rc = -1;
 
+	if (dz_crypt_master_load(cfg->master_key, master, err))
+		goto out;
+	rc = dz_store_keycheck_load(cfg->store, master, err);
+	if (rc == 1)
+		rc = dz_store_keycheck_record(s, cfg->store, master, err);
+out:
 	OPENSSL_cleanse(master, sizeof master);
 	return rc;
 }
@@ -134,16 +144,22 @@ int
 dz_ingest_init(const struct dz_config *cfg, struct dz_err *err)
 {
 	struct dz_store *s;
+	int rc;
 
 	if (access(cfg->master_key, F_OK) == 0)
 		return dz_err_set(err, EX_CANTCREAT,
 		    "a master key file exists already; not replacing it");
 	if (dz_crypt_master_create(cfg->master_key, err))
 		return -1;
-	if (dz_store_open(cfg->store, &s, err))
+	if (dz_store_open(cfg->store, &s, err)) {
+		unlink(cfg->master_key);	/* nothing is sealed under it */
 		return -1;
+	}
+	rc = init_keycheck(cfg, s, err);
 	dz_store_close(s);
-	return init_keycheck(cfg, err);
+	if (rc)
+		unlink(cfg->master_key);
+	return rc;
 }
 
 void
