@@ -73,7 +73,7 @@ dz_store_secrets_add(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 		if (!(text = open_text(key, "contact", id, contact, clen, err)))
 			goto out;
 		c = json_loads(text, 0, &je);
-		dz_crypt_free_wiped(text, strlen(text));
+		dz_crypt_free_wiped(text, clen - DZ_SEAL_OVERHEAD + 1);
 		if (!c) {
 			dz_err_set(err, EX_DATAERR, "sealed contact is corrupt");
 			goto out;
@@ -84,7 +84,7 @@ dz_store_secrets_add(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
 		if (!(text = open_text(key, "description", id, desc, dlen, err)))
 			goto out;
 		json_object_set_new(rec, "description", json_string(text));
-		dz_crypt_free_wiped(text, strlen(text));
+		dz_crypt_free_wiped(text, dlen - DZ_SEAL_OVERHEAD + 1);
 	}
 	rc = 0;
 out:
