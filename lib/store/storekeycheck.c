@@ -20,13 +20,13 @@
 #include "store/store.h"
 #include "store/storekeycheck.h"
 
-#define PATH_MAX_ 4096
+#define CHECK_PATH_MAX 4096
 
 static int
-check_path(char out[PATH_MAX_], const char *dir, const char *name,
+check_path(char out[CHECK_PATH_MAX], const char *dir, const char *name,
     struct dz_err *err)
 {
-	if ((size_t)snprintf(out, PATH_MAX_, "%s/%s", dir, name) >= PATH_MAX_)
+	if ((size_t)snprintf(out, CHECK_PATH_MAX, "%s/%s", dir, name) >= CHECK_PATH_MAX)
 		return dz_err_set(err, EX_CONFIG, "store path too long");
 	return 0;
 }
@@ -36,7 +36,7 @@ dz_store_keycheck_load(const char *dir, const uint8_t master[DZ_KEY_BYTES],
     struct dz_err *err)
 {
 	uint8_t buf[DZ_KEYCHECK_BYTES + 1];	/* one byte more than allowed */
-	char path[PATH_MAX_];
+	char path[CHECK_PATH_MAX];
 	struct stat st;
 	ssize_t n;
 	int fd, rc;
@@ -73,7 +73,7 @@ dz_store_keycheck_create(const char *dir, const uint8_t master[DZ_KEY_BYTES],
     struct dz_err *err)
 {
 	uint8_t check[DZ_KEYCHECK_BYTES];
-	char path[PATH_MAX_], tmp[PATH_MAX_];
+	char path[CHECK_PATH_MAX], tmp[CHECK_PATH_MAX];
 	int fd;
 
 	if (check_path(path, dir, DZ_KEYCHECK_FILE, err) ||
@@ -103,11 +103,11 @@ dz_store_keycheck_create(const char *dir, const uint8_t master[DZ_KEY_BYTES],
 	return dz_fd_sync_parent(path, "the store's key check value", err);
 }
 
-/* The proof: 1 opened, 0 nothing sealed found yet, -1 err. */
+/* Proving a key against the store's own sealed data. */
 struct proof {
 	struct dz_store *s;
 	const uint8_t *master;
-	int found;		/* 1 opened, -1 did not open */
+	int found;		/* 1 opened, -1 did not open, 0 none tried */
 	struct dz_err *err;
 	int failed;		/* a store error, in err */
 };
