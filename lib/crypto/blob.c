@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/blob.h"
-#include "crypto/gcm.h"
+#include "crypto/gcmint.h"
 #include "core/fdio.h"
 #include "core/err.h"
 

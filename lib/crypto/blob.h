@@ -1,6 +1,8 @@
 /*
- * lib/crypto/blob: media encrypted at rest. It uses lib/crypto/crypt (the
- * key size, wiping) and lib/core.
+ * lib/crypto/blob: media encrypted at rest.
+ *
+ * May use: core/ (err, fdio), crypto/ (crypt: the key size, wiping;
+ * gcmint.h); OpenSSL.
  *
  * A fresh random key per item; the plaintext is cut into
  * chunks of DZ_BLOB_CHUNK bytes, each sealed with AES-256-GCM under nonce

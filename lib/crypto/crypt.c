@@ -17,7 +17,7 @@
 #include <openssl/rand.h>
 
 #include "crypto/crypt.h"
-#include "crypto/gcm.h"
+#include "crypto/gcmint.h"
 #include "core/fdio.h"
 #include "core/err.h"
 

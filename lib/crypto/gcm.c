@@ -1,13 +1,13 @@
 /*
  * lib/crypto/gcm: AES-256-GCM on one message through OpenSSL 3 EVP, for
- * crypt.c and blob.c. See gcm.h.
+ * crypt.c and blob.c. See gcmint.h.
  */
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "crypto/gcm.h"
+#include "crypto/gcmint.h"
 
 #define UPDATE_MAX (1 << 30)		/* bytes per EVP update call */
 

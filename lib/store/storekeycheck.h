@@ -1,7 +1,10 @@
 /*
  * lib/storekeycheck: is this the store's master key? The part of
  * lib/store that every program loading the master key uses, before it
- * seals or opens anything. It uses lib/store, lib/crypto and lib/core.
+ * seals or opens anything.
+ *
+ * May use: core/ (err, fdio), crypto/ (check values, unwrapping), store/
+ * (the store's listings and wrapped keys).
  *
  * The check value (lib/crypto's dz_crypt_check_make) is the file
  * master-key.check in the store directory, mode 0600, written at

@@ -2,7 +2,10 @@
  * lib/storesecrets: a case's personal data, opened: the sealed contact and
  * description of lib/store, decrypted with the case key that the master
  * key unwraps. For dz-export cases --contact and dz-notify's answers to
- * victims. It uses lib/store, lib/crypto and lib/core.
+ * victims.
+ *
+ * May use: core/ (err), crypto/ (unwrapping, opening sealed fields),
+ * store/ (the sealed fields); jansson.
  */
 #ifndef DZ_STORESECRETS_H
 #define DZ_STORESECRETS_H

@@ -1,11 +1,13 @@
 /*
- * lib/crypto/gcm: AES-256-GCM on one message, the primitive under
- * crypt.c (fields, wrapped keys) and blob.c (media). Private to
+ * lib/crypto/gcmint.h: AES-256-GCM on one message (gcm.c), the primitive
+ * under crypt.c (fields, wrapped keys) and blob.c (media). Private to
  * lib/crypto: code outside it uses crypt.h and blob.h, and must not
- * include this file. It uses OpenSSL and nothing else.
+ * include this file.
+ *
+ * May use: OpenSSL only.
  */
-#ifndef DZ_GCM_H
-#define DZ_GCM_H
+#ifndef DZ_GCMINT_H
+#define DZ_GCMINT_H
 
 #include <stddef.h>
 #include <stdint.h>
