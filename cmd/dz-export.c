@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/clock.h"
 #include "core/cli.h"
@@ -24,6 +25,8 @@
 #include "core/out.h"
 #include "core/record.h"
 #include "store/store.h"
+#include "store/storekeycheck.h"
+#include "store/storesecrets.h"
 #include "work/bankexport.h"
 #include "crypto/sign.h"
 #include "work/stats.h"
@@ -138,14 +141,16 @@ write_row(json_t *row, void *arg)
 	struct list_ctx *ctx = arg;
 	int rc = 0;
 
-	if (ctx->master && dz_export_add_secrets(ctx->store, ctx->master, row,
-	    &ctx->err)) {
+	if (ctx->master && dz_store_secrets_add(ctx->store, ctx->master, row,
+	    DZ_SECRETS_CONTACT | DZ_SECRETS_DESCRIPTION, &ctx->err)) {
 		ctx->status = ctx->err.code;
 		rc = -1;
 	} else if (dz_record_write(stdout, row, &ctx->err)) {
 		ctx->status = EX_IOERR;
 		rc = -1;
 	}
+	if (ctx->master)
+		dz_store_secrets_wipe(row);
 	json_decref(row);
 	return rc;
 }
@@ -351,7 +356,7 @@ main(int argc, char **argv)
 	struct dz_store *store = NULL;
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *state = NULL, *what;
-	int c, contact = 0, rc = 0, have_master = 0;
+	int c, contact = 0, rc = 0, have_master = 0, k = 0;
 	int is_bank, is_keygen, is_stats;
 
 	dz_cli_init(PROG, usage_text, help_text);
@@ -494,9 +499,19 @@ main(int argc, char **argv)
 		    DZ_CLI_NO_STORE);
 		goto out;
 	}
+	if (have_master &&
+	    (k = dz_store_keycheck_load(cfg.store, master, &err)) < 0) {
+		rc = dz_cli_fail(err.code, "load master key", cfg.master_key, err.msg);
+		goto out;
+	}
 	if (is_stats ? dz_store_open_readonly(cfg.store, &store, &err) :
 	    dz_store_open(cfg.store, &store, &err)) {
 		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
+		goto out;
+	}
+	if (have_master && k == 1 &&
+	    dz_store_keycheck_record(store, cfg.store, master, &err)) {
+		rc = dz_cli_fail(err.code, "load master key", cfg.master_key, err.msg);
 		goto out;
 	}
 	dz_out_init(stdout);
@@ -526,7 +541,7 @@ main(int argc, char **argv)
 	}
 out:
 	if (have_master)
-		explicit_bzero(master, sizeof master);
+		OPENSSL_cleanse(master, sizeof master);
 	dz_store_close(store);
 	dz_config_release(&cfg);
 	return rc;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/cli.h"
 #include "core/config.h"
@@ -22,6 +23,7 @@
 #include "core/record.h"
 #include "notice/resolve.h"
 #include "store/store.h"
+#include "store/storekeycheck.h"
 
 #define PROG "dz-notify"
 
@@ -50,8 +52,9 @@ static const char help_text[] =
 "  -V, --version      show the version\n"
 "\n"
 "Exit status: 0 all sent, 64 usage, 66 no store or key, 69 a message could\n"
-"not be delivered, 74 output error, 75 a delivery failed for now, another\n"
-"dz-notify is running or the store is busy (try again), 78 configuration.\n"
+"not be delivered or can never be sent, 74 output error, 75 a delivery\n"
+"failed for now, another dz-notify is running or the store is busy (try\n"
+"again), 78 configuration or a wrong master key.\n"
 "See dz-notify(1).\n";
 
 enum { OPT_MAILDIR = 256, OPT_DRY_RUN, OPT_REMIND, OPT_RESOLVE };
@@ -88,7 +91,11 @@ emit(json_t *rec, void *arg)
 	int rc = 0;
 
 	if (!o->quiet && type && reason) {
-		if (!strcmp(type, "notice"))
+		if (!strcmp(type, "error"))
+			dz_cli_say("notice %s cannot be sent: %s",
+			    json_string_value(json_object_get(rec, "notice")),
+			    reason);
+		else if (!strcmp(type, "notice"))
 			dz_cli_say("notice %s %s: %s",
 			    json_string_value(json_object_get(rec, "notice")),
 			    state && !strcmp(state, "cancelled") ?
@@ -138,7 +145,8 @@ main(int argc, char **argv)
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *maildir = NULL;
 	int c, dry = 0, remind = 0, use_resolver = 0, rc = 0, nfailed = 0;
-	int temporary = 1, have_master = 0, have_providers = 0;
+	int temporary = 1, have_master = 0, have_providers = 0, k;
+	int unsendable = 0;
 
 	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
@@ -186,8 +194,16 @@ main(int argc, char **argv)
 		    DZ_CLI_NO_STORE);
 		goto done;
 	}
+	if ((k = dz_store_keycheck_load(cfg.store, master, &err)) < 0) {
+		rc = dz_cli_fail(err.code, "load master key", cfg.master_key, err.msg);
+		goto done;
+	}
 	if (dz_store_open(cfg.store, &store, &err)) {
 		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
+		goto done;
+	}
+	if (k == 1 && dz_store_keycheck_record(store, cfg.store, master, &err)) {
+		rc = dz_cli_fail(err.code, "load master key", cfg.master_key, err.msg);
 		goto done;
 	}
 
@@ -204,12 +220,14 @@ main(int argc, char **argv)
 	if (use_resolver) {
 		memset(&ro, 0, sizeof ro);	/* zero: the defaults */
 		ro.rdap_base = cfg.rdap;
+		ro.timeout_ms = cfg.rdap_timeout * 1000;
+		ro.allow_loopback = cfg.rdap_allow_loopback;
 		no.resolve = resolve;
 		no.resolve_ctx = &ro;
 	}
 	dz_out_init(stdout);
 	if (dz_notify_run(store, &no, emit, &out, &nfailed, &temporary,
-	    &err)) {
+	    &unsendable, &err)) {
 		if (out.failed_write)
 			rc = dz_cli_fail(EX_IOERR, "write output", NULL,
 			    out.err.msg);
@@ -222,11 +240,18 @@ main(int argc, char **argv)
 			    nfailed == 1 ? "" : "s");
 		rc = temporary ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	}
+	if (!rc && unsendable) {
+		if (!out.quiet)
+			dz_cli_say("%d message%s cannot be sent "
+			    "and %s cancelled", unsendable, unsendable == 1 ?
+			    "" : "s", unsendable == 1 ? "was" : "were");
+		rc = EX_UNAVAILABLE;
+	}
 	if (dz_out_close(stdout, &err) && !rc)
 		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
 done:
 	if (have_master)
-		explicit_bzero(master, sizeof master);
+		OPENSSL_cleanse(master, sizeof master);
 	if (have_providers)
 		dz_providers_release(&providers);
 	dz_store_close(store);

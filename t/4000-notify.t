@@ -171,6 +171,29 @@ test_expect_success 'a case with only a phone number: the answer is cancelled, f
 	dz-notify >rec6 2>/dev/null && ! has rec6 ".kind == \"victim\""
 '
 
+# Issue 15, finding 11: an answer that can never be sent is an error and
+# exit 69, not a silent cancel.
+test_expect_success 'an answer whose contact does not open: an error record, exit 69' '
+	ct=$(submit s-t 30 true "{\"email\":\"tamper-canary@example.org\"}") &&
+	sqlite3 store/store.db "UPDATE cases SET contact = zeroblob(length(contact)) WHERE id = '"'"'$ct'"'"'" &&
+	printf "{\"type\":\"close\",\"case\":\"%s\"}\n" $ct | dz-ingest >/dev/null &&
+	n=$(sent) && expect_exit 69 dz-notify >rec-t 2>err-t && test "$(sent)" = $n &&
+	has rec-t ".type == \"error\" and .program == \"dz-notify\" and .kind == \"victim\" and
+		.case == \"$ct\" and (.reason | test(\"cannot be decrypted\"))" &&
+	grep -q "cannot be sent" err-t && ! grep -q tamper-canary rec-t err-t &&
+	dz-notify >rec-t2 2>/dev/null && ! has rec-t2 ".case == \"$ct\""
+'
+test_expect_success 'an answer to an address lib/mail refuses: an error record, exit 69' '
+	if cr=$(submit s-r 30 true "{\"email\":\"refused..canary@example.org\"}" 2>/dev/null); then
+		printf "{\"type\":\"close\",\"case\":\"%s\"}\n" $cr | dz-ingest >/dev/null &&
+		n=$(sent) && expect_exit 69 dz-notify >rec-r 2>err-r && test "$(sent)" = $n &&
+		has rec-r ".type == \"error\" and .case == \"$cr\" and (.reason | test(\"invalid address\"))" &&
+		! grep -q "refused..canary" rec-r err-r
+	else
+		: intake refuses the address already
+	fi
+'
+
 test_expect_success 'a delivery that fails for now: exit 75, retried next time under the same Message-ID' '
 	cd2=$(submit s-d 40 false "{}" https://pix.example/retry.jpg) && judge_all $cd2 2 adult_ncii &&
 	echo 75 >mta-status &&
@@ -270,7 +293,8 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 test_expect_success '--resolve: an unknown host gets the RDAP abuse contact (local fixture)' '
 	test -s rdap.port &&
-	write_config "  rdap: http://127.0.0.1:$(cat rdap.port)/nested" &&
+	write_config "  rdap: http://127.0.0.1:$(cat rdap.port)/nested
+  rdap_allow_loopback: true" &&
 	ch=$(submit s-h 30 false "{}" http://127.0.0.1/hosted.jpg) && judge_all $ch 2 adult_ncii &&
 	dz-notify >r7 2>/dev/null &&
 	has r7 ".type == \"unresolved\" and .item == \"$ch-1\"" &&

@@ -19,6 +19,15 @@ import time
 DATA = LOG = None
 LOCK = threading.Lock()
 BIG = b'{"name": "BIG", "pad": "' + b"a" * (2 << 20) + b'"}'
+GOTO = {    # t/4004-resolve-hostile.t: redirects that must be refused
+    "goto-private": "http://10.0.0.1",
+    "goto-linklocal": "http://169.254.169.254",
+    "goto-multicast": "http://224.0.0.1",
+    "goto-mapped": "http://[::ffff:192.168.0.1]",
+    "goto-v6linklocal": "http://[fe80::1]",
+    "goto-ula": "https://[fd00::1]",
+    "goto-port": "http://93.184.216.34:22",
+}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -115,6 +124,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if scen == "unavailable":
             return self.answer(503)
+        if scen == "slowredirect":  # each hop in time, the chain not
+            time.sleep(0.9)
+            return self.redirect(302, "/slowredirect/%s/%s" % (kind, obj))
+        if scen in GOTO:            # a redirect to where no lookup may go
+            return self.redirect(302, GOTO[scen] + "/nested/ip/" + obj)
         if scen == "hang":         # accept, read the request, never answer
             time.sleep(60)
             return

@@ -38,6 +38,7 @@ enum kind {
 	K_OPTSTR,	/* text, or null for "none" */
 	K_INT,		/* int field */
 	K_U64,		/* uint64_t field */
+	K_BOOL,		/* int field, 0 or 1: true or false */
 };
 
 struct key {
@@ -102,6 +103,10 @@ static const struct key keys[] = {
 	{ "notify", "language", K_STR, F(notice_language), 0, 0,
 	    "a language code (fr or en)" },
 	{ "notify", "rdap", K_STR, F(rdap), 0, 0, "an RDAP service URL" },
+	{ "notify", "rdap_timeout", K_INT, F(rdap_timeout), 1, 300,
+	    "a whole number of seconds" },
+	{ "notify", "rdap_allow_loopback", K_BOOL, F(rdap_allow_loopback),
+	    0, 0, "true or false" },
 	{ "notify", "templates", K_OPTSTR, F(templates), 0, 0,
 	    "a directory name" },
 
@@ -224,6 +229,18 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 			*(int *)((char *)w->c + k->off) = (int)x;
 		else
 			*(uint64_t *)((char *)w->c + k->off) = x;
+		return 0;
+	}
+
+	if (k->kind == K_BOOL) {
+		int b = n == 4 && !memcmp(v, "true", 4) ? 1 :
+		    n == 5 && !memcmp(v, "false", 5) ? 0 : -1;
+
+		if (ev->type != YAML_SCALAR_EVENT || b < 0)
+			return dz_err_set(w->err, EX_CONFIG,
+			    "%s:%lu: %s: expected %s", w->y.name, line, kp,
+			    k->what);
+		*(int *)((char *)w->c + k->off) = b;
 		return 0;
 	}
 
@@ -355,6 +372,7 @@ dz_config_default(struct dz_config *c, struct dz_err *err)
 	c->rejected_days = 7;
 	c->pdq_threshold = 31;
 	c->min_quality = 50;
+	c->rdap_timeout = 10;
 	if (!(c->store = strdup("./dz-data")) ||
 	    !(c->master_key = strdup("./dz-master.key")) ||
 	    !(c->mta = strdup("sendmail -t -oi")) ||

@@ -47,6 +47,8 @@ struct dz_config {
 	char *victim_help;		/* notify.help (NULL) */
 	char *notice_language;		/* notify.language ("fr") */
 	char *rdap;			/* notify.rdap ("https://rdap.org") */
+	int rdap_timeout;		/* notify.rdap_timeout (10 s, 1-300) */
+	int rdap_allow_loopback;	/* notify.rdap_allow_loopback (false) */
 	char *signing_key;		/* export.signing_key (NULL) */
 	char *public_key;		/* export.public_key (NULL) */
 };

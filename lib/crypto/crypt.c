@@ -17,18 +17,11 @@
 #include <openssl/rand.h>
 
 #include "crypto/crypt.h"
+#include "crypto/gcmint.h"
 #include "core/fdio.h"
 #include "core/err.h"
 
-#define NONCE_BYTES 12
-#define TAG_BYTES 16
-#define PREFIX_BYTES 7
-#define HEADER_BYTES 16			/* "DZB1" | u32 | prefix | 0 */
-#define CHUNK_MAX (16u << 20)		/* largest chunk size a reader accepts */
-#define UPDATE_MAX (1 << 30)		/* bytes per EVP update call */
-
-static const char blob_magic[4] = { 'D', 'Z', 'B', '1' };
-static const char blob_corrupt[] = "blob is corrupt or truncated";
+#define NONCE_BYTES DZ_GCM_NONCE
 
 void
 dz_crypt_free_wiped(void *p, size_t len)
@@ -54,104 +47,6 @@ dz_crypt_random(uint8_t *buf, size_t len, struct dz_err *err)
 	return 0;
 }
 
-/* ---------- AES-256-GCM on one message ---------- */
-
-/*
- * Encrypt in[0..len) to out with tag. ctx was set up for encryption with
- * the key already; each call sets a new nonce. Returns 0 or -1.
- */
-static int
-gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t iv[NONCE_BYTES],
-    const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len,
-    uint8_t *out, uint8_t tag[TAG_BYTES])
-{
-	int n;
-
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1)
-		return -1;
-	while (aadlen > 0) {
-		int k = aadlen > UPDATE_MAX ? UPDATE_MAX : (int)aadlen;
-		if (EVP_EncryptUpdate(ctx, NULL, &n, aad, k) != 1)
-			return -1;
-		aad += k;
-		aadlen -= (size_t)k;
-	}
-	while (len > 0) {
-		int k = len > UPDATE_MAX ? UPDATE_MAX : (int)len;
-		if (EVP_EncryptUpdate(ctx, out, &n, in, k) != 1 || n != k)
-			return -1;
-		in += k;
-		out += k;
-		len -= (size_t)k;
-	}
-	if (EVP_EncryptFinal_ex(ctx, out, &n) != 1 || n != 0)
-		return -1;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, tag) != 1)
-		return -1;
-	return 0;
-}
-
-/*
- * Decrypt and authenticate. On failure out[0..len) may hold unverified
- * plaintext: it is wiped here, so the caller never sees it.
- */
-static int
-gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t iv[NONCE_BYTES],
-    const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len,
-    const uint8_t tag[TAG_BYTES], uint8_t *out)
-{
-	uint8_t *o = out;
-	size_t left = len;
-	int n;
-
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1)
-		goto fail;
-	while (aadlen > 0) {
-		int k = aadlen > UPDATE_MAX ? UPDATE_MAX : (int)aadlen;
-		if (EVP_DecryptUpdate(ctx, NULL, &n, aad, k) != 1)
-			goto fail;
-		aad += k;
-		aadlen -= (size_t)k;
-	}
-	while (left > 0) {
-		int k = left > UPDATE_MAX ? UPDATE_MAX : (int)left;
-		if (EVP_DecryptUpdate(ctx, o, &n, in, k) != 1 || n != k)
-			goto fail;
-		in += k;
-		o += k;
-		left -= (size_t)k;
-	}
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES,
-	    (void *)tag) != 1)
-		goto fail;
-	if (EVP_DecryptFinal_ex(ctx, o, &n) != 1 || n != 0)
-		goto fail;
-	return 0;
-fail:
-	if (len)
-		OPENSSL_cleanse(out, len);
-	return -1;
-}
-
-/* A context for AES-256-GCM with key set, 12-byte nonces; NULL on failure. */
-static EVP_CIPHER_CTX *
-gcm_new(const uint8_t key[DZ_KEY_BYTES], int enc)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-
-	if (!ctx)
-		return NULL;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-	    enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES,
-	    NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) != 1) {
-		EVP_CIPHER_CTX_free(ctx);	/* cleanses the key schedule */
-		return NULL;
-	}
-	return ctx;
-}
-
 static size_t
 aad_len(const char *aad)
 {
@@ -171,9 +66,9 @@ dz_crypt_seal(const uint8_t key[DZ_KEY_BYTES], const char *aad,
 		return dz_err_set(err, EX_SOFTWARE, "value too large to seal");
 	if (dz_crypt_random(out, NONCE_BYTES, err))
 		return -1;
-	if (!(ctx = gcm_new(key, 1)))
+	if (!(ctx = dz_gcm_new(key, 1)))
 		return dz_err_set(err, EX_SOFTWARE, "cannot set up AES-256-GCM");
-	rc = gcm_seal(ctx, out, (const uint8_t *)aad, aad_len(aad), in, len,
+	rc = dz_gcm_seal(ctx, out, (const uint8_t *)aad, aad_len(aad), in, len,
 	    out + NONCE_BYTES, out + NONCE_BYTES + len);
 	EVP_CIPHER_CTX_free(ctx);
 	if (rc) {
@@ -196,9 +91,9 @@ open_sealed(const uint8_t key[DZ_KEY_BYTES], const char *aad,
 	if (len < DZ_SEAL_OVERHEAD)
 		return dz_err_set(err, EX_DATAERR, "%s", what);
 	n = len - DZ_SEAL_OVERHEAD;
-	if (!(ctx = gcm_new(key, 0)))
+	if (!(ctx = dz_gcm_new(key, 0)))
 		return dz_err_set(err, EX_SOFTWARE, "cannot set up AES-256-GCM");
-	rc = gcm_open(ctx, in, (const uint8_t *)aad, aad_len(aad),
+	rc = dz_gcm_open(ctx, in, (const uint8_t *)aad, aad_len(aad),
 	    in + NONCE_BYTES, n, in + NONCE_BYTES + n, out);
 	EVP_CIPHER_CTX_free(ctx);
 	if (rc)
@@ -229,6 +124,26 @@ dz_crypt_unwrap(const uint8_t master[DZ_KEY_BYTES],
 {
 	return open_sealed(master, aad, in, DZ_WRAPPED_KEY_BYTES, key,
 	    "wrapped key does not open with this master key and owner", err);
+}
+
+#define CHECK_AAD "check:master-key"
+
+int
+dz_crypt_check_make(const uint8_t master[DZ_KEY_BYTES],
+    uint8_t out[DZ_KEYCHECK_BYTES], struct dz_err *err)
+{
+	return dz_crypt_seal(master, CHECK_AAD, NULL, 0, out, err);
+}
+
+int
+dz_crypt_check_open(const uint8_t master[DZ_KEY_BYTES],
+    const uint8_t check[DZ_KEYCHECK_BYTES], struct dz_err *err)
+{
+	uint8_t none[1];
+
+	return open_sealed(master, CHECK_AAD, check, DZ_KEYCHECK_BYTES, none,
+	    "", err) ? dz_err_set(err, EX_CONFIG, "wrong master key: it "
+	    "does not open the store's key check value") : 0;
 }
 
 void
@@ -373,349 +288,4 @@ out:
 	if (rc)		/* we made it with O_EXCL: leave nothing half-made */
 		unlink(path);
 	return rc;
-}
-
-/* ---------- blobs ---------- */
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Nonce of chunk i: prefix (header bytes 8..14) | be32 i | last. */
-static void
-chunk_nonce(uint8_t iv[NONCE_BYTES], const uint8_t header[HEADER_BYTES],
-    uint32_t i, int last)
-{
-	memcpy(iv, header + 8, PREFIX_BYTES);
-	put_be32(iv + PREFIX_BYTES, i);
-	iv[NONCE_BYTES - 1] = last ? 1 : 0;
-}
-
-struct dz_blob_writer {
-	int fd;
-	EVP_CIPHER_CTX *ctx;
-	uint8_t header[HEADER_BYTES];
-	uint32_t next;		/* number of the next chunk */
-	int state;		/* 0 writing, 1 finished, -1 failed */
-	size_t have;		/* plaintext bytes in buf */
-	uint8_t buf[DZ_BLOB_CHUNK];
-	uint8_t out[DZ_BLOB_CHUNK + TAG_BYTES];
-};
-
-void
-dz_blob_writer_free(struct dz_blob_writer *w)
-{
-	if (!w)
-		return;
-	EVP_CIPHER_CTX_free(w->ctx);
-	dz_crypt_free_wiped(w, sizeof *w);
-}
-
-struct dz_blob_writer *
-dz_blob_writer_new(int fd, const uint8_t key[DZ_KEY_BYTES], struct dz_err *err)
-{
-	struct dz_blob_writer *w = calloc(1, sizeof *w);
-
-	if (!w) {
-		dz_err_set(err, EX_SOFTWARE, "out of memory");
-		return NULL;
-	}
-	w->fd = fd;
-	memcpy(w->header, blob_magic, 4);
-	put_be32(w->header + 4, DZ_BLOB_CHUNK);
-	if (dz_crypt_random(w->header + 8, PREFIX_BYTES, err))
-		goto fail;
-	w->header[15] = 0;
-	if (!(w->ctx = gcm_new(key, 1))) {
-		dz_err_set(err, EX_SOFTWARE, "cannot set up AES-256-GCM");
-		goto fail;
-	}
-	if (dz_fd_write_full(fd, w->header, HEADER_BYTES) != 0) {
-		dz_err_set(err, EX_IOERR, "cannot write blob: %s",
-		    strerror(errno));
-		goto fail;
-	}
-	return w;
-fail:
-	dz_blob_writer_free(w);
-	return NULL;
-}
-
-/* Seal and write the buffered chunk. */
-static int
-emit(struct dz_blob_writer *w, int last, struct dz_err *err)
-{
-	uint8_t iv[NONCE_BYTES];
-
-	if (w->next == UINT32_MAX && !last) {	/* no number for the next one */
-		w->state = -1;
-		return dz_err_set(err, EX_DATAERR, "blob too large");
-	}
-	chunk_nonce(iv, w->header, w->next, last);
-	if (gcm_seal(w->ctx, iv, w->header, HEADER_BYTES, w->buf, w->have,
-	    w->out, w->out + w->have) != 0) {
-		w->state = -1;
-		return dz_err_set(err, EX_SOFTWARE, "encryption failed");
-	}
-	if (dz_fd_write_full(w->fd, w->out, w->have + TAG_BYTES) != 0) {
-		w->state = -1;
-		return dz_err_set(err, EX_IOERR, "cannot write blob: %s",
-		    strerror(errno));
-	}
-	OPENSSL_cleanse(w->buf, w->have);
-	w->next++;
-	w->have = 0;
-	return 0;
-}
-
-static int
-writer_usable(struct dz_blob_writer *w, struct dz_err *err)
-{
-	if (w->state == 1)
-		return dz_err_set(err, EX_SOFTWARE, "blob written after its end");
-	if (w->state < 0)
-		return dz_err_set(err, EX_SOFTWARE, "blob written after a failure");
-	return 0;
-}
-
-int
-dz_blob_write(struct dz_blob_writer *w, const uint8_t *buf, size_t len,
-    struct dz_err *err)
-{
-	if (writer_usable(w, err))
-		return -1;
-	while (len > 0) {
-		size_t n;
-
-		/* A full buffer is sealed only once more data comes, so that
-		 * the final chunk is never empty unless the blob is. */
-		if (w->have == DZ_BLOB_CHUNK && emit(w, 0, err))
-			return -1;
-		n = DZ_BLOB_CHUNK - w->have;
-		if (n > len)
-			n = len;
-		memcpy(w->buf + w->have, buf, n);
-		w->have += n;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int
-dz_blob_writer_finish(struct dz_blob_writer *w, struct dz_err *err)
-{
-	if (writer_usable(w, err) || emit(w, 1, err))
-		return -1;
-	w->state = 1;
-	return 0;
-}
-
-struct dz_blob_reader {
-	int fd;
-	EVP_CIPHER_CTX *ctx;
-	uint8_t header[HEADER_BYTES];
-	uint32_t chunk;		/* plaintext bytes of a full chunk */
-	uint32_t next;		/* number of the next chunk */
-	int state;		/* 0 reading, 1 after the final chunk, -1 failed */
-	int eof;
-	size_t have;		/* ciphertext bytes in ct */
-	uint8_t *ct;		/* chunk + TAG_BYTES + 1 (one byte read ahead) */
-	uint8_t *pt;		/* chunk */
-};
-
-void
-dz_blob_reader_free(struct dz_blob_reader *r)
-{
-	if (!r)
-		return;
-	EVP_CIPHER_CTX_free(r->ctx);
-	free(r->ct);
-	dz_crypt_free_wiped(r->pt, r->chunk);
-	free(r);
-}
-
-static int
-reader_io(struct dz_blob_reader *r, struct dz_err *err)
-{
-	if (r)
-		r->state = -1;
-	return dz_err_set(err, EX_IOERR, "cannot read blob: %s", strerror(errno));
-}
-
-struct dz_blob_reader *
-dz_blob_reader_new(int fd, const uint8_t key[DZ_KEY_BYTES], struct dz_err *err)
-{
-	struct dz_blob_reader *r = calloc(1, sizeof *r);
-	ssize_t n;
-
-	if (!r) {
-		dz_err_set(err, EX_SOFTWARE, "out of memory");
-		return NULL;
-	}
-	r->fd = fd;
-	if ((n = dz_fd_read_full(fd, r->header, HEADER_BYTES)) < 0) {
-		reader_io(NULL, err);
-		goto fail;
-	}
-	r->chunk = get_be32(r->header + 4);
-	if (n != HEADER_BYTES || memcmp(r->header, blob_magic, 4) != 0 ||
-	    r->header[15] != 0 || r->chunk == 0 || r->chunk > CHUNK_MAX) {
-		r->chunk = 0;
-		dz_err_set(err, EX_DATAERR, "%s", blob_corrupt);
-		goto fail;
-	}
-	r->ct = malloc((size_t)r->chunk + TAG_BYTES + 1);
-	r->pt = malloc(r->chunk);
-	if (!r->ct || !r->pt) {
-		dz_err_set(err, EX_SOFTWARE, "out of memory");
-		goto fail;
-	}
-	if (!(r->ctx = gcm_new(key, 0))) {
-		dz_err_set(err, EX_SOFTWARE, "cannot set up AES-256-GCM");
-		goto fail;
-	}
-	return r;
-fail:
-	dz_blob_reader_free(r);
-	return NULL;
-}
-
-int
-dz_blob_read(struct dz_blob_reader *r, const uint8_t **buf, size_t *len,
-    struct dz_err *err)
-{
-	const size_t full = (size_t)r->chunk + TAG_BYTES;
-	uint8_t iv[NONCE_BYTES];
-	size_t ctlen, ptlen;
-	int last;
-
-	*buf = NULL;
-	*len = 0;
-	if (r->state == 1)
-		return 0;
-	if (r->state < 0)
-		return dz_err_set(err, EX_DATAERR, "%s", blob_corrupt);
-	/* Read one full chunk and one byte more: that byte tells whether
-	 * this chunk must be the final one. */
-	while (r->have < full + 1 && !r->eof) {
-		ssize_t n = read(r->fd, r->ct + r->have, full + 1 - r->have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return reader_io(r, err);
-		if (n == 0)
-			r->eof = 1;
-		r->have += (size_t)n;
-	}
-	last = r->have <= full;
-	ctlen = last ? r->have : full;
-	if (ctlen < TAG_BYTES || (!last && r->next == UINT32_MAX)) {
-		r->state = -1;
-		return dz_err_set(err, EX_DATAERR, "%s", blob_corrupt);
-	}
-	ptlen = ctlen - TAG_BYTES;
-	chunk_nonce(iv, r->header, r->next, last);
-	if (gcm_open(r->ctx, iv, r->header, HEADER_BYTES, r->ct, ptlen,
-	    r->ct + ptlen, r->pt) != 0) {
-		r->state = -1;
-		return dz_err_set(err, EX_DATAERR, "%s", blob_corrupt);
-	}
-	r->next++;
-	if (last) {
-		r->state = 1;
-		r->have = 0;
-		if (ptlen == 0)
-			return 0;
-	} else {
-		r->ct[0] = r->ct[full];
-		r->have = 1;
-	}
-	*buf = r->pt;
-	*len = ptlen;
-	return 1;
-}
-
-/* Grow *p from *cap to at least need bytes (at most max), wiping the old copy. */
-static int
-grow_wiped(uint8_t **p, size_t *cap, size_t used, size_t need, size_t max,
-    struct dz_err *err)
-{
-	size_t ncap = *cap < max / 2 ? *cap * 2 : max;
-	uint8_t *q;
-
-	if (ncap < need)
-		ncap = need;
-	if (!(q = malloc(ncap)))
-		return dz_err_set(err, EX_SOFTWARE, "out of memory");
-	memcpy(q, *p, used);
-	dz_crypt_free_wiped(*p, *cap);
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
-
-int
-dz_blob_read_all(int fd, const uint8_t key[DZ_KEY_BYTES], uint64_t max,
-    uint8_t **buf, size_t *len, struct dz_err *err)
-{
-	struct dz_blob_reader *r;
-	uint8_t *out = NULL;
-	size_t cap = 0, used = 0, limit;
-	const uint8_t *p;
-	size_t n;
-	struct stat st;
-	int k;
-
-	*buf = NULL;
-	*len = 0;
-	limit = max > SIZE_MAX ? SIZE_MAX : (size_t)max;
-	if (!(r = dz_blob_reader_new(fd, key, err)))
-		return -1;
-	/* A regular file tells how much plaintext it can hold at most:
-	 * its size less the header and at least one tag. */
-	cap = 4096;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > HEADER_BYTES + TAG_BYTES)
-		cap = (uint64_t)st.st_size - HEADER_BYTES - TAG_BYTES > limit ?
-		    limit : (size_t)st.st_size - HEADER_BYTES - TAG_BYTES;
-	if (cap == 0)
-		cap = 1;
-	if (!(out = malloc(cap))) {
-		dz_err_set(err, EX_SOFTWARE, "out of memory");
-		goto fail;
-	}
-	while ((k = dz_blob_read(r, &p, &n, err)) == 1) {
-		if (n > limit - used) {
-			dz_err_set(err, EX_DATAERR, "blob is larger than the limit");
-			goto fail;
-		}
-		if (used + n > cap &&
-		    grow_wiped(&out, &cap, used, used + n, limit, err))
-			goto fail;
-		memcpy(out + used, p, n);
-		used += n;
-	}
-	if (k < 0)
-		goto fail;
-	dz_blob_reader_free(r);
-	*buf = out;
-	*len = used;
-	return 0;
-fail:
-	dz_blob_reader_free(r);
-	dz_crypt_free_wiped(out, cap);
-	return -1;
 }

@@ -1,21 +1,14 @@
 /*
- * lib/crypt: encryption at rest (OpenSSL 3 EVP), and nothing else.
+ * lib/crypto/crypt: encryption at rest (OpenSSL 3 EVP), and nothing else:
+ * the master key file, wrapped keys and sealed fields. It uses lib/core
+ * and OpenSSL only.
  *
  * Keys. A 32-byte master key lives in a file outside the store, mode 0600,
  * owned by the user, not a symlink; anything else is refused. It wraps
  * (AES-256-GCM) the per-item media keys and the per-case keys that are
  * kept in the store. Destroying a wrapped key destroys what it encrypts.
  *
- * Blobs (media). A fresh random key per item; the plaintext is cut into
- * chunks of DZ_BLOB_CHUNK bytes, each sealed with AES-256-GCM under nonce
- * = 7-byte random prefix || 4-byte big-endian chunk number || 1-byte
- * "last chunk" flag, with the blob header as associated data. So a bit
- * flip, a truncation, a reordering or a chunk from another blob fails
- * authentication, and a video is never whole in memory. Layout:
- *   header: "DZB1" | u32 chunk size | 7-byte nonce prefix | 1 byte 0
- *   chunks: ciphertext (chunk size, the last one shorter) | 16-byte tag
- * The last chunk (possibly empty) has the flag set; anything after it, or
- * a stream ending without it, is an error.
+ * Blobs (media) are lib/crypto/blob's (blob.h).
  *
  * Fields (personal data). dz_crypt_seal: AES-256-GCM under a case key,
  * random 12-byte nonce, caller's associated data (binds a value to its
@@ -34,7 +27,6 @@ struct dz_err;
 
 #define DZ_KEY_BYTES 32
 #define DZ_WRAPPED_KEY_BYTES (12 + 32 + 16)
-#define DZ_BLOB_CHUNK 65536
 #define DZ_SEAL_OVERHEAD (12 + 16)
 
 /*
@@ -77,32 +69,19 @@ int dz_crypt_seal(const uint8_t key[DZ_KEY_BYTES], const char *aad,
 int dz_crypt_open(const uint8_t key[DZ_KEY_BYTES], const char *aad,
     const uint8_t *in, size_t len, uint8_t *out, struct dz_err *err);
 
-/* Streaming blob encryption to a file descriptor. */
-struct dz_blob_writer;
-struct dz_blob_writer *dz_blob_writer_new(int fd,
-    const uint8_t key[DZ_KEY_BYTES], struct dz_err *err);
-int dz_blob_write(struct dz_blob_writer *w, const uint8_t *buf, size_t len,
-    struct dz_err *err);
-/* Writes the final chunk; does not fsync or close fd. */
-int dz_blob_writer_finish(struct dz_blob_writer *w, struct dz_err *err);
-void dz_blob_writer_free(struct dz_blob_writer *w);
-
-/* Streaming blob decryption from a file descriptor. */
-struct dz_blob_reader;
-struct dz_blob_reader *dz_blob_reader_new(int fd,
-    const uint8_t key[DZ_KEY_BYTES], struct dz_err *err);
 /*
- * Next authenticated plaintext chunk: returns 1 with *buf (owned by the
- * reader, valid until the next call) and *len, 0 after the final chunk,
- * -1 (EX_DATAERR "blob is corrupt or truncated") on any failure.
+ * The master key's check value: an empty value sealed under the master
+ * key (associated data "check:master-key"), DZ_KEYCHECK_BYTES long, made
+ * at --init and kept with the store (lib/store/storekeycheck). A key
+ * that did not make it cannot open it, so a wrong but well-formed key is
+ * refused before it seals anything.
  */
-int dz_blob_read(struct dz_blob_reader *r, const uint8_t **buf, size_t *len,
-    struct dz_err *err);
-void dz_blob_reader_free(struct dz_blob_reader *r);
-
-/* Whole blob into a malloc'd buffer (at most max bytes); caller wipes+frees. */
-int dz_blob_read_all(int fd, const uint8_t key[DZ_KEY_BYTES], uint64_t max,
-    uint8_t **buf, size_t *len, struct dz_err *err);
+#define DZ_KEYCHECK_BYTES DZ_SEAL_OVERHEAD
+int dz_crypt_check_make(const uint8_t master[DZ_KEY_BYTES],
+    uint8_t out[DZ_KEYCHECK_BYTES], struct dz_err *err);
+/* 0, or -1 with EX_CONFIG "wrong master key: ..." if it does not open. */
+int dz_crypt_check_open(const uint8_t master[DZ_KEY_BYTES],
+    const uint8_t check[DZ_KEYCHECK_BYTES], struct dz_err *err);
 
 /* Wipe then free (NULL is fine). */
 void dz_crypt_free_wiped(void *p, size_t len);

@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -555,6 +556,213 @@ url_follow(struct url *u, const char *loc, struct dz_err *err)
 	return 0;
 }
 
+/* ---- addresses ---- */
+
+static const char *
+v4_class(const uint8_t a[4])
+{
+	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3];
+	static const struct { uint32_t net, mask; const char *what; } nets[] = {
+		{ 0x00000000, 0xff000000, "reserved" },		/* 0/8 */
+		{ 0x0a000000, 0xff000000, "private" },		/* 10/8 */
+		{ 0x64400000, 0xffc00000, "private" },		/* 100.64/10 */
+		{ 0x7f000000, 0xff000000, "loopback" },		/* 127/8 */
+		{ 0xa9fe0000, 0xffff0000, "link-local" },	/* 169.254/16 */
+		{ 0xac100000, 0xfff00000, "private" },		/* 172.16/12 */
+		{ 0xc0000000, 0xffffff00, "reserved" },		/* 192.0.0/24 */
+		{ 0xc0000200, 0xffffff00, "reserved" },		/* 192.0.2/24 */
+		{ 0xc0a80000, 0xffff0000, "private" },		/* 192.168/16 */
+		{ 0xc6120000, 0xfffe0000, "reserved" },		/* 198.18/15 */
+		{ 0xc6336400, 0xffffff00, "reserved" },		/* 198.51.100/24 */
+		{ 0xcb007100, 0xffffff00, "reserved" },		/* 203.0.113/24 */
+		{ 0xe0000000, 0xf0000000, "multicast" },	/* 224/4 */
+		{ 0xf0000000, 0xf0000000, "reserved" },		/* 240/4, broadcast */
+	};
+
+	for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+		if ((x & nets[i].mask) == nets[i].net)
+			return nets[i].what;
+	return NULL;
+}
+
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static const char *
+v6_class(const uint8_t a[16])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
+
+	if (all_zero(a, 15))
+		return a[15] == 1 ? "loopback" : "reserved";	/* ::1, :: */
+	/* IPv4-mapped, IPv4-compatible and NAT64: the IPv4 address inside */
+	if (!memcmp(a, mapped, 12) || all_zero(a, 12) || !memcmp(a, nat64, 12))
+		return v4_class(a + 12);
+	if (a[0] == 0x20 && a[1] == 0x02)		/* 6to4, 2002::/16 */
+		return v4_class(a + 2);
+	if ((a[0] & 0xfe) == 0xfc)			/* fc00::/7 */
+		return "private";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)	/* fe80::/10 */
+		return "link-local";
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)	/* fec0::/10, site-local */
+		return "private";
+	if (a[0] == 0xff)				/* ff00::/8 */
+		return "multicast";
+	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+		return "reserved";			/* 2001:db8::/32 */
+	if (a[0] == 0x01 && all_zero(a + 1, 7))		/* 100::/64, discard */
+		return "reserved";
+	return NULL;
+}
+
+const char *
+dz_resolve_addr_class(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return v4_class((const uint8_t *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
+	if (sa->sa_family == AF_INET6)
+		return v6_class((const uint8_t *)
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return "reserved";
+}
+
+const char *
+dz_resolve_addr_class_text(const char *ip)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		return v4_class(a);
+	if (inet_pton(AF_INET6, ip, a) == 1)
+		return v6_class(a);
+	return "invalid";
+}
+
+/* Whether o lets us talk to sa on port: NULL, or why not. */
+static const char *
+refused(const struct sockaddr *sa, const char *port,
+    const struct dz_resolve_opts *o)
+{
+	const char *c = dz_resolve_addr_class(sa);
+
+	if (c && !(o->allow_loopback && !strcmp(c, "loopback")))
+		return c;
+	if (!c && strcmp(port, "80") && strcmp(port, "443"))
+		return "port";
+	return NULL;
+}
+
+/*
+ * getaddrinfo within a deadline. The system resolver has its own
+ * timeouts, which may be long: it runs in a thread of its own, and when
+ * the deadline comes first that thread is left to finish and free its
+ * answer alone.
+ */
+struct gai {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char host[256], port[8];
+	struct addrinfo hints, *res;
+	int rc, done, abandoned;
+};
+
+static void
+gai_free(struct gai *g)
+{
+	if (g->res)
+		freeaddrinfo(g->res);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static void *
+gai_thread(void *arg)
+{
+	struct gai *g = arg;
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(g->host, g->port[0] ? g->port : NULL, &g->hints,
+	    &res), abandoned;
+
+	pthread_mutex_lock(&g->mu);
+	g->rc = rc;
+	g->res = rc ? NULL : res;
+	g->done = 1;
+	abandoned = g->abandoned;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (abandoned)
+		gai_free(g);
+	return NULL;
+}
+
+static long long now_ms(void);
+
+/* 0 with *res (freeaddrinfo it), an EAI_ code, or EAI_AGAIN with
+ * *timed_out set when the deadline passed. */
+static int
+resolve_by(const char *host, const char *port, const struct addrinfo *hints,
+    long long deadline, struct addrinfo **res, int *timed_out)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t t;
+	struct gai *g = calloc(1, sizeof *g);
+	int rc;
+
+	*res = NULL;
+	*timed_out = 0;
+	if (!g)
+		return EAI_MEMORY;
+	snprintf(g->host, sizeof g->host, "%s", host);
+	snprintf(g->port, sizeof g->port, "%s", port ? port : "");
+	g->hints = *hints;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &ta, gai_thread, g);
+	pthread_attr_destroy(&ta);
+	if (rc) {
+		gai_free(g);
+		return EAI_AGAIN;
+	}
+	pthread_mutex_lock(&g->mu);
+	while (!g->done) {
+		long long d = deadline;
+		struct timespec ts = { (time_t)(d / 1000),
+		    (long)(d % 1000) * 1000000 };
+
+		if (now_ms() >= deadline ||
+		    (pthread_cond_timedwait(&g->cv, &g->mu, &ts) == ETIMEDOUT &&
+		    !g->done)) {
+			g->abandoned = 1;	/* the thread frees g */
+			pthread_mutex_unlock(&g->mu);
+			*timed_out = 1;
+			return EAI_AGAIN;
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	rc = g->rc;
+	*res = g->res;
+	g->res = NULL;
+	gai_free(g);
+	return rc;
+}
+
 /* ---- connections ---- */
 
 struct conn {
@@ -654,18 +862,31 @@ tls_open(struct conn *c, const struct url *u, struct dz_err *err)
 }
 
 static int
-conn_open(struct conn *c, const struct url *u, struct dz_err *err)
+conn_open(struct conn *c, const struct url *u, const struct dz_resolve_opts *o,
+    struct dz_err *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
-	int rc = getaddrinfo(u->host, u->port, &hints, &res), e = 0;
+	const char *why = NULL;
+	int late, rc = resolve_by(u->host, u->port, &hints, c->deadline, &res,
+	    &late), e = 0;
 	socklen_t elen = sizeof e;
 
+	if (late)
+		return dz_err_set(err, EX_TEMPFAIL, "timed out resolving RDAP "
+		    "server '%.80s'", u->host);
 	if (rc)
 		return dz_err_set(err, rc == EAI_AGAIN ? EX_TEMPFAIL : EX_UNAVAILABLE,
 		    "cannot resolve RDAP server '%.80s'", u->host);
 	for (ai = res; ai && e != ETIMEDOUT; ai = ai->ai_next) {
+		const char *no = refused(ai->ai_addr, u->port, o);
+
+		if (no) {	/* checked on the address we would connect to */
+			if (!why)
+				why = no;
+			continue;
+		}
 		c->fd = socket(ai->ai_family,
 		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 		if (c->fd < 0) {
@@ -687,6 +908,14 @@ conn_open(struct conn *c, const struct url *u, struct dz_err *err)
 		c->fd = -1;
 	}
 	freeaddrinfo(res);
+	if (c->fd < 0 && why && !e) {
+		if (!strcmp(why, "port"))
+			return dz_err_set(err, EX_UNAVAILABLE, "RDAP server "
+			    "'%.80s' refused: port %s is not 80 or 443", u->host,
+			    u->port);
+		return dz_err_set(err, EX_UNAVAILABLE, "RDAP server '%.80s' "
+		    "refused: a %s address", u->host, why);
+	}
 	if (c->fd < 0)
 		return dz_err_set(err, e == ETIMEDOUT ? EX_TEMPFAIL : EX_UNAVAILABLE,
 		    "cannot connect to RDAP server '%.80s': %s", u->host,
@@ -771,10 +1000,10 @@ conn_read(struct conn *c, char *p, size_t n)
 /* One GET: 0 with a complete, or -1 with err. */
 static int
 http_get(const struct url *u, const struct dz_resolve_opts *o,
-    struct dz_http_answer *a, struct dz_err *err)
+    long long deadline, struct dz_http_answer *a, struct dz_err *err)
 {
 	struct conn c = { .fd = -1, .timeout_ms = o->timeout_ms,
-	    .deadline = now_ms() + 4LL * o->timeout_ms };
+	    .deadline = deadline };
 	size_t cap = 2 * (size_t)DZ_HTTP_HEADER_MAX + 2 * o->max_bytes + 65536;
 	size_t len = 0, size = 0;
 	char req[1200], *buf = NULL, *nb;
@@ -785,7 +1014,12 @@ http_get(const struct url *u, const struct dz_resolve_opts *o,
 	    "Accept: application/rdap+json\r\nUser-Agent: disrupt\r\n"
 	    "Connection: close\r\n\r\n", u->path, u->hostport);
 	memset(a, 0, sizeof *a);
-	if (conn_open(&c, u, err))
+	if (now_ms() >= deadline) {
+		rc = dz_err_set(err, EX_TEMPFAIL, "timed out before asking RDAP "
+		    "server '%.80s'", u->host);
+		goto out;
+	}
+	if (conn_open(&c, u, o, err))
 		goto out;
 	if (conn_write(&c, req, (size_t)n))
 		goto io;
@@ -827,8 +1061,8 @@ out:
 
 /* GET url with redirects, and read the RDAP answer: 0 found, 1 none, -1. */
 static int
-lookup(const char *url, const struct dz_resolve_opts *o, struct dz_resolved *r,
-    struct dz_err *err)
+lookup(const char *url, const struct dz_resolve_opts *o, long long deadline,
+    struct dz_resolved *r, struct dz_err *err)
 {
 	struct dz_http_answer a;
 	struct url u;
@@ -836,7 +1070,8 @@ lookup(const char *url, const struct dz_resolve_opts *o, struct dz_resolved *r,
 
 	if (url_parse(url, &u))
 		return dz_err_set(err, EX_CONFIG, "invalid RDAP base URL");
-	while (!(rc = http_get(&u, o, &a, err)) && is_redirect(a.status)) {
+	while (!(rc = http_get(&u, o, deadline, &a, err)) &&
+	    is_redirect(a.status)) {
 		if (hops++ >= o->max_redirects)
 			rc = bad(err, "too many redirects");
 		else
@@ -900,14 +1135,16 @@ dz_resolve_abuse(const char *host, const struct dz_resolve_opts *opts,
     struct dz_resolved *r, struct dz_err *err)
 {
 	struct dz_resolve_opts o = { DZ_RESOLVE_BASE, DZ_RESOLVE_TIMEOUT_MS,
-	    DZ_RESOLVE_MAX_BYTES, DZ_RESOLVE_MAX_REDIRECTS };
+	    DZ_RESOLVE_MAX_BYTES, DZ_RESOLVE_MAX_REDIRECTS, 0 };
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
 	struct timespec zero = { 0, 0 };
 	char url[1024], domain[256];
 	unsigned char ip[16];
 	sigset_t sigpipe, old, pending;
+	const char *cls;
+	long long deadline;
 	size_t blen;
-	int rc, had;
+	int rc, had, late;
 
 	memset(r, 0, sizeof *r);
 	if (opts) {
@@ -916,12 +1153,20 @@ dz_resolve_abuse(const char *host, const struct dz_resolve_opts *opts,
 		o.max_bytes = opts->max_bytes ? opts->max_bytes : o.max_bytes;
 		o.max_redirects = opts->max_redirects < 0 ? 0 :
 		    opts->max_redirects ? opts->max_redirects : o.max_redirects;
+		o.allow_loopback = opts->allow_loopback;
 	}
+	/* one deadline for all of it: DNS, requests, redirects, fallback */
+	deadline = now_ms() + DZ_RESOLVE_DEADLINE_FACTOR * (long long)o.timeout_ms;
 	if (!host_ok(host))
 		return dz_err_set(err, EX_DATAERR, "invalid host name");
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0)
+	rc = resolve_by(host, NULL, &hints, deadline, &res, &late);
+	if (late)
+		return dz_err_set(err, EX_TEMPFAIL, "timed out resolving host "
+		    "'%.80s'", host);
+	if (rc)
 		return dz_err_set(err, rc == EAI_AGAIN ? EX_TEMPFAIL : EX_UNAVAILABLE,
 		    "cannot resolve host '%.80s'", host);
+	cls = dz_resolve_addr_class(res->ai_addr);
 	rc = getnameinfo(res->ai_addr, res->ai_addrlen, r->addr, sizeof r->addr,
 	    NULL, 0, NI_NUMERICHOST);
 	freeaddrinfo(res);
@@ -929,6 +1174,11 @@ dz_resolve_abuse(const char *host, const struct dz_resolve_opts *opts,
 		return dz_err_set(err, EX_UNAVAILABLE, "cannot resolve host '%.80s'",
 		    host);
 	r->addr[strcspn(r->addr, "%")] = '\0';	/* no IPv6 scope */
+	if (cls && !(o.allow_loopback && !strcmp(cls, "loopback"))) {
+		r->addr[0] = '\0';
+		return dz_err_set(err, EX_DATAERR, "host '%.80s' is at a %s "
+		    "address: no abuse contact to look up", host, cls);
+	}
 
 	blen = strlen(o.rdap_base);
 	while (blen > 0 && o.rdap_base[blen - 1] == '/')
@@ -939,13 +1189,13 @@ dz_resolve_abuse(const char *host, const struct dz_resolve_opts *opts,
 	had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
 
 	snprintf(url, sizeof url, "%.*s/ip/%s", (int)blen, o.rdap_base, r->addr);
-	rc = lookup(url, &o, r, err);
+	rc = lookup(url, &o, deadline, r, err);
 	if (rc == 1 && inet_pton(AF_INET, host, ip) != 1 &&
 	    inet_pton(AF_INET6, host, ip) != 1) {
 		last_two_labels(host, domain);
 		snprintf(url, sizeof url, "%.*s/domain/%s", (int)blen,
 		    o.rdap_base, domain);
-		rc = lookup(url, &o, r, err);
+		rc = lookup(url, &o, deadline, r, err);
 	}
 	if (rc == 1)
 		rc = dz_err_set(err, EX_DATAERR, "no abuse contact for '%.80s'",

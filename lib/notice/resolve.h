@@ -17,8 +17,22 @@
  * content of an answer. Redirects go to http:// or https:// URLs only,
  * never from https to http. The bytes received for one answer are capped
  * at twice max_bytes plus 96 KiB, so chunked coding with tiny chunks can
- * fail as too large. getaddrinfo has the system resolver's own timeouts;
- * the rest is bounded by timeout_ms.
+ * fail as too large.
+ *
+ * Time: one deadline for a whole lookup, DZ_RESOLVE_DEADLINE_FACTOR times
+ * timeout_ms: both DNS queries (each run in a thread of its own, left
+ * behind if the deadline comes first), every request, every redirect and
+ * the domain fallback. No wait lasts longer than timeout_ms either.
+ * Nothing here touches the store: callers must not hold a transaction
+ * across a lookup.
+ *
+ * Where: an RDAP server (the base URL, or where a redirect leads) is
+ * connected to only at an address dz_resolve_addr_class finds public, on
+ * port 80 or 443, checked on the address resolved, the one connected to.
+ * A looked-up host at such an address is refused too (EX_DATAERR): there
+ * is no abuse contact to find for it. allow_loopback lets a test server
+ * on the loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) through, on
+ * any port; nothing else.
  *
  * While dz_resolve_abuse runs, SIGPIPE is blocked in the calling thread
  * (a server closing early makes a write fail, not kill the program).
@@ -36,17 +50,22 @@ struct dz_err;
 #define DZ_RESOLVE_MAX_REDIRECTS 5
 #define DZ_HTTP_HEADER_MAX 16384	/* status line and headers */
 
+#define DZ_RESOLVE_DEADLINE_FACTOR 4
+
 /*
  * A zeroed field (or a NULL struct) takes the default above. timeout_ms
- * bounds each wait (connect, TLS handshake, each read and write), and a
- * whole request, redirects aside, gets 4 times it: a server dripping
- * bytes cannot hold the caller. A negative max_redirects follows none.
+ * bounds each wait (DNS, connect, TLS handshake, each read and write), and
+ * the whole lookup, redirects and fallback included, gets
+ * DZ_RESOLVE_DEADLINE_FACTOR times it: a server dripping bytes or
+ * redirecting forever cannot hold the caller. A negative max_redirects
+ * follows none.
  */
 struct dz_resolve_opts {
 	const char *rdap_base;	/* "https://rdap.org", "http://127.0.0.1:N/x" */
 	int timeout_ms;
 	size_t max_bytes;	/* cap on one answer's body */
 	int max_redirects;	/* per request */
+	int allow_loopback;	/* a test server on the loopback, any port */
 };
 
 struct dz_resolved {
@@ -59,17 +78,34 @@ struct dz_resolved {
 /*
  * Find the abuse contact of host (a DNS name or an IP address). 0 with r
  * filled, or -1 with err:
- *   EX_DATAERR      invalid host name, malformed HTTP or RDAP answer, answer
+ *   EX_DATAERR      invalid host name, a host at a refused address,
+ *                   malformed HTTP or RDAP answer, answer
  *                   too large, invalid abuse e-mail, no abuse contact,
  *                   too many or bad redirects
  *   EX_UNAVAILABLE  cannot resolve the host, cannot connect, TLS failure,
- *                   the server refused the request
+ *                   the server refused the request, an RDAP server at a
+ *                   refused address or port
  *   EX_TEMPFAIL     timeout, temporary DNS failure, HTTP 429 or 5xx
  *   EX_CONFIG       rdap_base is not an http:// or https:// URL
  *   EX_SOFTWARE     out of memory
  */
 int dz_resolve_abuse(const char *host, const struct dz_resolve_opts *o,
     struct dz_resolved *r, struct dz_err *err);
+
+/*
+ * Why an address must not be connected to: "loopback", "private"
+ * (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7, fec0::/10),
+ * "link-local" (169.254/16, fe80::/10), "multicast" (224/4, ff00::/8),
+ * "reserved" (0/8, 240/4 and broadcast, documentation and benchmarking
+ * nets, ::, 2001:db8::/32, 100::/64), or NULL for a public address. An
+ * IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:0:0/96,
+ * IPv4-compatible ::/96, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged by
+ * the IPv4 address. Any other family is "reserved". _text takes the
+ * numeric form, and says "invalid" for anything else.
+ */
+struct sockaddr;
+const char *dz_resolve_addr_class(const struct sockaddr *sa);
+const char *dz_resolve_addr_class_text(const char *ip);
 
 /*
  * The pieces below are public so that t/unit/test-resolve can feed them

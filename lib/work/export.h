@@ -1,12 +1,11 @@
 /*
  * lib/export: the read views of the store for operators (dz-export cases,
- * items, media). Partner banks are lib/bankexport's, statistics
+ * items, media). A case's personal data, opened for --contact, is
+ * lib/store/storesecrets'. Partner banks are lib/bankexport's, statistics
  * lib/stats'.
  */
 #ifndef DZ_EXPORT_H
 #define DZ_EXPORT_H
-
-#include <jansson.h>
 
 #include "crypto/crypt.h"
 
@@ -28,12 +27,5 @@ int dz_export_media_sink_ok(int fd, struct dz_err *err);
  */
 int dz_export_media(struct dz_store *s, const uint8_t master[DZ_KEY_BYTES],
     const char *item_id, int fd, struct dz_err *err);
-
-/*
- * Add the decrypted personal data of a case to its record: "contact"
- * (object) and "description" (text), when present and not yet purged.
- */
-int dz_export_add_secrets(struct dz_store *s,
-    const uint8_t master[DZ_KEY_BYTES], json_t *case_rec, struct dz_err *err);
 
 #endif

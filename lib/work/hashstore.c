@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "media/media.h"
@@ -18,6 +19,7 @@
 #include "core/record.h"
 #include "store/store.h"
 #include "store/storehashes.h"
+#include "store/storekeycheck.h"
 #include "work/hashstore.h"
 #include "store/storepurge.h"
 
@@ -61,6 +63,7 @@ dz_hashstore_open(const struct dz_config *cfg, const struct dz_hash_opts *opts,
 {
 	struct dz_hashstore *h = calloc(1, sizeof *h);
 	char path[4096];
+	int check;
 
 	if (!h) {
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
@@ -79,7 +82,10 @@ dz_hashstore_open(const struct dz_config *cfg, const struct dz_hash_opts *opts,
 		goto fail;
 	}
 	if (dz_crypt_master_load(cfg->master_key, h->master, err) ||
-	    dz_store_open(cfg->store, &h->store, err))
+	    (check = dz_store_keycheck_load(cfg->store, h->master, err)) < 0 ||
+	    dz_store_open(cfg->store, &h->store, err) ||
+	    (check == 1 && dz_store_keycheck_record(h->store, cfg->store,
+	    h->master, err)))
 		goto fail;
 	if ((size_t)snprintf(path, sizeof path, "%s/hash.lock", cfg->store) >=
 	    sizeof path) {

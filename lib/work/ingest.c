@@ -19,14 +19,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/clock.h"
 #include "core/config.h"
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "work/ingest.h"
 #include "media/media.h"
 #include "core/record.h"
 #include "store/store.h"
+#include "store/storekeycheck.h"
 #include "store/storenotice.h"
 
 #define MAX_ID 128
@@ -114,20 +118,48 @@ sweep_blobs(struct dz_ingest *in, struct dz_err *err)
 	return 0;
 }
 
+/*
+ * The new key's check value (lib/storekeycheck). A store that is there
+ * already keeps its own key: one with a check value, or with data sealed
+ * under another key, refuses the new one, which is then removed again.
+ */
+static int
+init_keycheck(const struct dz_config *cfg, struct dz_store *s,
+    struct dz_err *err)
+{
+	uint8_t master[DZ_KEY_BYTES];
+	int rc = -1;
+
+	if (dz_crypt_master_load(cfg->master_key, master, err))
+		goto out;
+	rc = dz_store_keycheck_load(cfg->store, master, err);
+	if (rc == 1)
+		rc = dz_store_keycheck_record(s, cfg->store, master, err);
+out:
+	OPENSSL_cleanse(master, sizeof master);
+	return rc;
+}
+
 int
 dz_ingest_init(const struct dz_config *cfg, struct dz_err *err)
 {
 	struct dz_store *s;
+	int rc;
 
 	if (access(cfg->master_key, F_OK) == 0)
 		return dz_err_set(err, EX_CANTCREAT,
 		    "a master key file exists already; not replacing it");
 	if (dz_crypt_master_create(cfg->master_key, err))
 		return -1;
-	if (dz_store_open(cfg->store, &s, err))
+	if (dz_store_open(cfg->store, &s, err)) {
+		unlink(cfg->master_key);	/* nothing is sealed under it */
 		return -1;
+	}
+	rc = init_keycheck(cfg, s, err);
 	dz_store_close(s);
-	return 0;
+	if (rc)
+		unlink(cfg->master_key);
+	return rc;
 }
 
 void
@@ -151,6 +183,7 @@ dz_ingest_open(const struct dz_config *cfg, const char *actor,
 {
 	struct dz_ingest *in = calloc(1, sizeof *in);
 	char path[4096];
+	int check;
 
 	if (!in) {
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
@@ -163,9 +196,13 @@ dz_ingest_open(const struct dz_config *cfg, const char *actor,
 		dz_err_set(err, EX_SOFTWARE, "out of memory");
 		goto fail;
 	}
-	if (dz_crypt_master_load(cfg->master_key, in->master, err))
+	if (dz_crypt_master_load(cfg->master_key, in->master, err) ||
+	    (check = dz_store_keycheck_load(cfg->store, in->master, err)) < 0)
 		goto fail;
 	if (dz_store_open(cfg->store, &in->store, err))
+		goto fail;
+	if (check == 1 && dz_store_keycheck_record(in->store, cfg->store,
+	    in->master, err))
 		goto fail;
 	snprintf(path, sizeof path, "%s/lock", cfg->store);
 	in->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

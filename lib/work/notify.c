@@ -13,17 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/builtin.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "work/export.h"
 #include "core/input.h"
+#include "core/record.h"
 #include "notice/mail.h"
 #include "work/notify.h"
 #include "notice/provider.h"
 #include "store/store.h"
 #include "store/storenotice.h"
+#include "store/storesecrets.h"
 #include "notice/template.h"
 
 #define TEMPLATE_MAX (256u << 10)
@@ -44,6 +47,14 @@ struct job {
 	json_t *urls;			/* [{item, case, url, category}] */
 };
 
+/* A host the directory does not know, looked up once per run. */
+struct host {
+	char *host;
+	int ok;				/* name and addr found */
+	char name[DZ_PROVIDER_NAME_MAX + 1], addr[256];
+	char reason[DZ_ERR_MAX];
+};
+
 struct run {
 	struct dz_store *s;
 	const struct dz_notify_opts *o;
@@ -56,8 +67,34 @@ struct run {
 	json_t *hotline;
 	struct job *jobs;
 	size_t njobs;
-	int failed, temporary, stop;
+	struct host *hosts;		/* the lookups of this run */
+	size_t nhosts;
+	int failed, temporary, unsendable, stop;
+	/*
+	 * The operator's records of the plan, held while the planning
+	 * transaction is open: a reader that does not keep up with standard
+	 * output must not hold the store's write lock.
+	 */
+	json_t *held;
 };
+
+/* Write the records held during planning, and hold no more. */
+static int
+release_held(struct run *r)
+{
+	json_t *held = r->held, *rec;
+	size_t i;
+	int rc = 0;
+
+	r->held = NULL;
+	json_array_foreach(held, i, rec)
+		if (!rc && r->emit(json_incref(rec), r->emit_ctx)) {
+			r->stop = 1;
+			rc = dz_err_set(r->err, EX_IOERR, "cannot write a record");
+		}
+	json_decref(held);
+	return rc;
+}
 
 static void
 job_release(struct job *j)
@@ -83,6 +120,11 @@ emit(struct run *r, json_t *rec)
 {
 	if (!rec)
 		return oom(r);
+	if (r->held) {	/* planning: written once the transaction is over */
+		if (json_array_append_new(r->held, rec))
+			return oom(r);
+		return 0;
+	}
 	if (r->emit(rec, r->emit_ctx)) {
 		r->stop = 1;
 		return dz_err_set(r->err, EX_IOERR, "cannot write a record");
@@ -300,6 +342,74 @@ operator_record(struct run *r, const char *type, const struct dz_store_url *u,
 	return emit(r, rec);
 }
 
+/* ---------- lookups, before any transaction ---------- */
+
+static const struct host *
+find_host(const struct run *r, const char *host)
+{
+	for (size_t i = 0; i < r->nhosts; i++)
+		if (!strcmp(r->hosts[i].host, host))
+			return &r->hosts[i];
+	return NULL;
+}
+
+/* A due URL whose host the directory does not know: remember the host. */
+static int
+collect_host(const struct dz_store_url *u, void *arg)
+{
+	struct run *r = arg;
+	char host[DZ_HOST_MAX + 1];
+	struct host *nh;
+
+	if (dz_url_host(u->url, host, sizeof host) ||
+	    dz_providers_find(r->o->providers, host) || find_host(r, host))
+		return 0;
+	if (!(nh = realloc(r->hosts, (r->nhosts + 1) * sizeof *nh)))
+		return oom(r), 1;
+	r->hosts = nh;
+	nh = &r->hosts[r->nhosts];
+	memset(nh, 0, sizeof *nh);
+	if (!(nh->host = strdup(host)))
+		return oom(r), 1;
+	r->nhosts++;
+	return 0;
+}
+
+/*
+ * Look up every host the due URLs need, once each (the cache of this
+ * run), holding no transaction: a slow DNS or RDAP server must not keep
+ * dz-ingest from recording verdicts and reports meanwhile. The list of
+ * hosts is read in a read transaction, which takes no write lock, and
+ * ended before the first lookup.
+ */
+static int
+look_up_hosts(struct run *r)
+{
+	const struct dz_notify_opts *o = r->o;
+
+	if (dz_store_read_begin(r->s, r->err))
+		return -1;
+	if (dz_store_urls_due(r->s, collect_host, r, r->err) || r->stop) {
+		dz_store_read_end(r->s);
+		return -1;
+	}
+	dz_store_read_end(r->s);
+	for (size_t i = 0; i < r->nhosts; i++) {
+		struct host *h = &r->hosts[i];
+		struct dz_err e;
+
+		dz_err_clear(&e);
+		if (o->resolve(h->host, h->name, sizeof h->name, h->addr,
+		    sizeof h->addr, o->resolve_ctx, &e) ||
+		    !dz_provider_address_ok(h->addr))
+			snprintf(h->reason, sizeof h->reason, "%s", e.msg[0] ?
+			    e.msg : "no abuse contact found");
+		else
+			h->ok = 1;
+	}
+	return 0;
+}
+
 /* A URL due a first notice: to its provider's job, or to the operator. */
 static int
 plan_url(const struct dz_store_url *u, void *arg)
@@ -322,17 +432,16 @@ plan_url(const struct dz_store_url *u, void *arg)
 			    1 : 0;
 		j = group(r, "provider", p->name, to, p->language, NULL);
 	} else if (o->resolve) {
-		char name[DZ_PROVIDER_NAME_MAX + 1], addr[256];
-		struct dz_err e;
+		const struct host *h = find_host(r, host);
 
-		dz_err_clear(&e);
-		addr[0] = '\0';
-
-		if (o->resolve(host, name, sizeof name, addr, sizeof addr,
-		    o->resolve_ctx, &e) || !dz_provider_address_ok(addr))
+		if (!h)		/* due since the lookups began */
 			return operator_record(r, "unresolved", u, host, NULL,
-			    e.msg[0] ? e.msg : "no abuse contact found") ? 1 : 0;
-		j = group(r, "provider", name, addr, "en", NULL);
+			    "reported during this run: looked up on the next") ?
+			    1 : 0;
+		if (!h->ok)
+			return operator_record(r, "unresolved", u, host, NULL,
+			    h->reason) ? 1 : 0;
+		j = group(r, "provider", h->name, h->addr, "en", NULL);
 	} else {
 		return operator_record(r, "unresolved", u, host, NULL,
 		    "no provider in the directory") ? 1 : 0;
@@ -623,9 +732,14 @@ victim_data(struct run *r, const struct job *j)
 	return d;
 }
 
-/* The victim's e-mail address, decrypted: malloc'd, or NULL with why. */
+/*
+ * The victim's e-mail address, decrypted: malloc'd, or NULL with why and
+ * *hard set when it is a failure rather than an answer that cannot be
+ * written (purged, or a phone number only).
+ */
 static char *
-victim_address(struct run *r, const struct job *j, const char **why)
+victim_address(struct run *r, const struct job *j, const char **why,
+    int *hard)
 {
 	json_t *rec = json_pack("{s:s}", "case", j->case_id), *c;
 	const char *email;
@@ -633,21 +747,29 @@ victim_address(struct run *r, const struct job *j, const char **why)
 	struct dz_err e;
 
 	*why = "the contact was purged";
-	if (!rec)
+	*hard = 1;
+	if (!rec) {
+		*why = "out of memory";
 		return NULL;
+	}
 	if (!r->o->master) {
 		*why = "no master key to open the contact";
-	} else if (dz_export_add_secrets(r->s, r->o->master, rec, &e)) {
+	} else if (dz_store_secrets_add(r->s, r->o->master, rec,
+	    DZ_SECRETS_CONTACT, &e)) {
 		*why = "the contact cannot be decrypted";
 	} else if ((c = json_object_get(rec, "contact"))) {
 		email = json_string_value(json_object_get(c, "email"));
+		*hard = 0;
 		if (!email)
 			*why = "the contact has no e-mail address: answer by "
 			    "phone";
 		else if (!(out = strdup(email)))
-			*why = "out of memory";
+			*why = "out of memory", *hard = 1;
+	} else {
+		*hard = 0;	/* purged */
 	}
-	/* the decrypted contact and description go with the record */
+	/* the decrypted contact goes with the record */
+	dz_store_secrets_wipe(rec);
 	json_decref(rec);
 	return out;
 }
@@ -686,27 +808,49 @@ dry_print(struct run *r, const char *msg)
 	return 0;
 }
 
+/*
+ * What becomes of a message that did not go: RETRY stays pending for the
+ * next run; CANCEL can never go and needs nobody (the contact was purged,
+ * or is a phone number: the operator's record says so); UNSENDABLE can
+ * never go because something is wrong (an address lib/mail refuses, a
+ * contact that does not open, a message that cannot be formatted): it is
+ * cancelled too, but reported as an error, and the run's exit says so.
+ */
+enum outcome { RETRY, CANCEL, UNSENDABLE };
+
 /* Record a failed attempt (or a cancellation) and tell the operator. */
 static int
 failed(struct run *r, const struct job *j, const struct dz_err *why,
-    int cancel)
+    enum outcome what)
 {
 	json_t *rec;
 	struct dz_err e;
 	int dry = r->o->delivery == DZ_NOTIFY_DRY_RUN;
 
-	if (!dry && dz_store_notice_failed(r->s, j->id, why->msg, cancel,
+	if (!dry && dz_store_notice_failed(r->s, j->id, why->msg, what != RETRY,
 	    r->now, r->o->actor, &e)) {
 		*r->err = e;
 		r->stop = 1;
 		return -1;
 	}
-	if (!cancel) {
+	if (what == RETRY) {
 		r->failed++;
 		if (why->code != EX_TEMPFAIL)
 			r->temporary = 0;
 	}
-	rec = notice_record(j, cancel ? "cancelled" : "pending");
+	if (what == UNSENDABLE) {
+		r->unsendable++;
+		rec = dz_record_error("dz-notify", why->msg);
+		if (rec) {
+			json_object_set_new(rec, "notice", json_string(j->id));
+			json_object_set_new(rec, "kind", json_string(j->kind));
+			if (j->case_id[0])
+				json_object_set_new(rec, "case",
+				    json_string(j->case_id));
+		}
+		return emit(r, rec);
+	}
+	rec = notice_record(j, what == CANCEL ? "cancelled" : "pending");
 	if (rec)
 		json_object_set_new(rec, "reason", json_string(why->msg));
 	return emit(r, rec);
@@ -725,12 +869,12 @@ deliver(struct run *r, const struct job *j)
 	const char *tname = !strcmp(j->kind, "victim") ? "victim" :
 	    !strcmp(j->kind, "reminder") ? "reminder" : "notice";
 	size_t len;
-	int rc = -1, is_victim = !strcmp(j->kind, "victim");
+	int rc = -1, is_victim = !strcmp(j->kind, "victim"), hard;
 
 	if (is_victim) {
-		if (!(victim = victim_address(r, j, &why))) {
+		if (!(victim = victim_address(r, j, &why, &hard))) {
 			dz_err_set(&e, EX_DATAERR, "%s", why);
-			return failed(r, j, &e, 1);
+			return failed(r, j, &e, hard ? UNSENDABLE : CANCEL);
 		}
 		to[0] = victim;
 		data = victim_data(r, j);
@@ -759,7 +903,7 @@ deliver(struct run *r, const struct job *j)
 	m.extra = extra;
 	m.nextra = is_victim ? 1 : 2;
 	if (dz_mail_format(&m, &msg, &len, &e)) {
-		rc = failed(r, j, &e, e.code == EX_DATAERR);
+		rc = failed(r, j, &e, e.code == EX_DATAERR ? UNSENDABLE : RETRY);
 		goto out;
 	}
 	switch (o->delivery) {
@@ -780,7 +924,7 @@ deliver(struct run *r, const struct job *j)
 		break;
 	}
 	if (rc) {
-		rc = failed(r, j, &e, 0);
+		rc = failed(r, j, &e, RETRY);
 		goto out;
 	}
 	if (dz_store_notice_sent(r->s, j->id, o->delivery == DZ_NOTIFY_MAILDIR ?
@@ -799,10 +943,10 @@ out:
 	free(subject);
 	free(body);
 	if (msg)
-		explicit_bzero(msg, len);	/* a victim's address is in it */
+		OPENSSL_cleanse(msg, len);	/* a victim's address is in it */
 	free(msg);
 	if (victim)
-		explicit_bzero(victim, strlen(victim));
+		OPENSSL_cleanse(victim, strlen(victim));
 	free(victim);
 	return rc;
 }
@@ -889,7 +1033,7 @@ setup(struct run *r)
 int
 dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
     dz_notify_emit_fn emit_fn, void *ctx, int *nfailed, int *temporary,
-    struct dz_err *err)
+    int *unsendable, struct dz_err *err)
 {
 	struct run r;
 	int lock = -1, rc = -1, dry = o->delivery == DZ_NOTIFY_DRY_RUN;
@@ -903,6 +1047,7 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	r.temporary = 1;
 	*nfailed = 0;
 	*temporary = 1;
+	*unsendable = 0;
 	if (dz_clock_now(r.now))
 		return dz_err_set(err, EX_SOFTWARE, "cannot read the clock");
 	if (setup(&r))
@@ -911,9 +1056,17 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	    "running; try again later", err)) < 0)
 		goto out;
 
-	/* plan */
-	if (!dry && dz_store_begin(s, err))
+	/* look up, then plan */
+	if (o->resolve && look_up_hosts(&r))
 		goto out;
+	if (!(r.held = json_array())) {
+		oom(&r);
+		goto out;
+	}
+	if (!dry && dz_store_begin(s, err)) {
+		release_held(&r);
+		goto out;
+	}
 	if (dz_store_urls_due(s, plan_url, &r, err) || r.stop)
 		goto plan_fail;
 	if (o->remind_days > 0) {
@@ -932,6 +1085,10 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	if (!dry) {
 		if (record_plan(&r) || dz_store_commit(s, err))
 			goto plan_fail;
+	}
+	if (release_held(&r))
+		goto out;
+	if (!dry) {
 		/* deliver from the store: this run's plan and older ones */
 		for (size_t i = 0; i < r.njobs; i++)
 			job_release(&r.jobs[i]);
@@ -949,15 +1106,21 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 		goto out;
 	*nfailed = r.failed;
 	*temporary = r.temporary;
+	*unsendable = r.unsendable;
 	rc = 0;
 	goto out;
 plan_fail:
 	if (!dry)
 		dz_store_rollback(s);
+	if (r.held)
+		release_held(&r);
 out:
 	for (size_t i = 0; i < r.njobs; i++)
 		job_release(&r.jobs[i]);
 	free(r.jobs);
+	for (size_t i = 0; i < r.nhosts; i++)
+		free(r.hosts[i].host);
+	free(r.hosts);
 	json_decref(r.hotline);
 	if (lock >= 0)
 		close(lock);

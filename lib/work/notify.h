@@ -2,15 +2,18 @@
  * lib/notify: one dz-notify run, the messages the hotline promised.
  *
  *   1. Take the store's notify.lock (EX_TEMPFAIL when another run has it).
- *   2. Plan, in one transaction: every reported URL judged illegal and
+ *   2. With a resolver, look up the hosts of the due URLs that the
+ *      directory does not know, once per host, outside any transaction
+ *      (a slow server holds up no other program).
+ *   3. Plan, in one transaction: every reported URL judged illegal and
  *      not yet notified is given to its provider (lib/provider; with a
- *      resolver, the RDAP abuse contact of a domain the directory does
- *      not know), one notice per provider and address grouping its URLs;
+ *      resolver, the abuse contact step 2 found), one notice per
+ *      provider and address grouping its URLs;
  *      every closed case whose victim asked for an answer gets one; with
  *      remind_days, every URL still reported that many days after its
  *      notice gets a reminder, grouped the same way. Each notice is
  *      recorded "pending" with a fresh Message-ID before anything is sent.
- *   3. Deliver every pending notice (this run's and those a failed run
+ *   4. Deliver every pending notice (this run's and those a failed run
  *      left), each rendered from the store and the templates (lib/
  *      template), formatted (lib/mail) and handed to the mail command or
  *      a Maildir; the outcome recorded in its own transaction.
@@ -73,16 +76,19 @@ struct dz_notify_opts {
 /*
  * Records go to emit (which owns them): one "notice" record per message
  * (sent, failed or cancelled), "unresolved" and "manual" records for the
- * operator (see dz-records(5)); none carries personal data. Returns 0
- * with *failed the number of messages that could not be delivered (they
- * stay pending) and *temporary whether all those failures were
- * temporary; -1 with err when the run itself failed (store, lock,
- * templates, configuration).
+ * operator (see dz-records(5)); none carries personal data. A message
+ * that can never be written (an address lib/mail refuses, a victim's
+ * contact that does not open, formatting that fails) is cancelled and
+ * reported by an "error" record instead, never silently. Returns 0 with
+ * *failed the number of messages that could not be delivered (they stay
+ * pending), *temporary whether all those failures were temporary and
+ * *unsendable the number of error records; -1 with err when the run
+ * itself failed (store, lock, templates, configuration).
  */
 typedef int (*dz_notify_emit_fn)(json_t *rec, void *ctx);
 int dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
     dz_notify_emit_fn emit, void *ctx, int *failed, int *temporary,
-    struct dz_err *err);
+    int *unsendable, struct dz_err *err);
 
 /* The built-in or configured template NAME.LANG.txt ("notice", "fr"). */
 int dz_notify_template(const struct dz_config *cfg, const char *name,

@@ -6,7 +6,7 @@
  *    regular file: its size bounds the buffer) and from a pipe (it does
  *    not), and the chunk reader dz_blob_read one chunk at a time.
  * 2. The input as a recipe: a blob is made here, independently of lib/
- *    (the layout of crypt.h, OpenSSL directly, a fixed nonce prefix),
+ *    (the layout of blob.h, OpenSSL directly, a fixed nonce prefix),
  *    from a plaintext, a chunk size and a tampering the input chooses
  *    (none, cut, bit flip, chunks swapped, a chunk dropped, bytes added,
  *    the last-chunk flag moved). Untouched, lib/ must read it back
@@ -28,6 +28,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bank/bank.h"
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "core/fdio.h"

@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/blob.h"
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "tap.h"
@@ -174,7 +175,7 @@ decrypt_all(const uint8_t key[DZ_KEY_BYTES], const uint8_t *blob, size_t n,
 }
 
 /*
- * An independent encoder, straight from the format in crypt.h, one fresh
+ * An independent encoder, straight from the format in blob.h, one fresh
  * EVP context per chunk. eager: seal a chunk as soon as it is full (so a
  * blob of whole chunks ends with an empty final chunk); otherwise the
  * final chunk is the last full one, as lib/crypt writes.
@@ -265,6 +266,44 @@ test_random(void)
 	    dz_crypt_random(b, sizeof b, &e) == 0 && memcmp(a, b, 32) != 0,
 	    "random: two draws differ");
 	ok(dz_crypt_random(a, 0, &e) == 0, "random: zero bytes is fine");
+}
+
+/* The master key's check value (issue 15, finding 8). */
+static void
+test_check(void)
+{
+	uint8_t master[32], other[32], c[DZ_KEYCHECK_BYTES], c2[DZ_KEYCHECK_BYTES];
+	uint8_t w[DZ_WRAPPED_KEY_BYTES];
+	struct dz_err e;
+	int bad = 0, n = 0;
+
+	rnd(master, 32);
+	rnd(other, 32);
+	ok(dz_crypt_check_make(master, c, &e) == 0 &&
+	    dz_crypt_check_open(master, c, &e) == 0,
+	    "check value: made and opened by the same key");
+	ok(dz_crypt_check_make(master, c2, &e) == 0 && memcmp(c, c2, sizeof c),
+	    "check value: a fresh nonce every time");
+	dz_err_clear(&e);
+	ok(dz_crypt_check_open(other, c, &e) == -1 && e.code == EX_CONFIG &&
+	    strstr(e.msg, "wrong master key") == e.msg,
+	    "check value: another key is refused, EX_CONFIG (%s)", e.msg);
+	for (size_t i = 0; i < sizeof c; i++)
+		for (int b = 0; b < 8; b++) {
+			memcpy(c2, c, sizeof c);
+			c2[i] ^= (uint8_t)(1 << b);
+			n++;
+			if (dz_crypt_check_open(master, c2, &e) != -1)
+				bad++;
+		}
+	ok(bad == 0, "check value: each of %d single-bit flips fails", n);
+	/* a field sealed empty under the master key is not a check value */
+	ok(dz_crypt_seal(master, "case:X", NULL, 0, c2, &e) == 0 &&
+	    dz_crypt_check_open(master, c2, &e) == -1,
+	    "check value: bound to its own associated data");
+	ok(dz_crypt_wrap(master, other, "check:master-key", w, &e) == 0 &&
+	    dz_crypt_check_open(master, w, &e) == -1,
+	    "check value: a wrapped key's first bytes do not pass for one");
 }
 
 static void
@@ -384,7 +423,7 @@ test_roundtrip(const uint8_t key[32], size_t n)
 	    m.p[15] == 0, "blob %zu: %zu bytes, header DZB1, chunk 65536", n, m.n);
 	ref = ref_encode(key, m.p + 8, CHUNK, data, n, 0);
 	ok(ref.n == m.n && memcmp(ref.p, m.p, m.n) == 0,
-	    "blob %zu: byte for byte what the format in crypt.h says", n);
+	    "blob %zu: byte for byte what the format in blob.h says", n);
 	ok(decrypt_all(key, m.p, m.n, UINT64_MAX, &out, &outn, &e) == 0 &&
 	    out && outn == n && memcmp(out, data, n) == 0,
 	    "blob %zu: dz_blob_read_all gives the plaintext back", n);
@@ -1045,6 +1084,7 @@ main(void)
 
 	test_random();
 	test_wrap();
+	test_check();
 	test_seal();
 	rnd(key, 32);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)

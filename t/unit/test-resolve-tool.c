@@ -3,7 +3,10 @@
  * t/4001-resolve.t can run it against a local RDAP fixture server. Not a
  * test by itself.
  *
- *   test-resolve-tool HOST BASEURL [TIMEOUT_MS [MAX_BYTES [MAX_REDIRECTS]]]
+ *   test-resolve-tool HOST BASEURL [TIMEOUT_MS [MAX_BYTES [MAX_REDIRECTS
+ *       [ALLOW_LOOPBACK]]]]
+ *
+ * ALLOW_LOOPBACK is 1 unless given: the fixture server is on 127.0.0.1.
  *
  * Prints "addr: ", "abuse: ", "name: " and "source: " lines on stdout.
  * Failures print "test-resolve-tool: <reason>" on stderr and exit with
@@ -18,13 +21,13 @@
 int
 main(int argc, char **argv)
 {
-	struct dz_resolve_opts o = { NULL, 2000, 0, DZ_RESOLVE_MAX_REDIRECTS };
+	struct dz_resolve_opts o = { NULL, 2000, 0, DZ_RESOLVE_MAX_REDIRECTS, 1 };
 	struct dz_resolved r;
 	struct dz_err err = { 0 };
 
-	if (argc < 3 || argc > 6) {
-		fputs("usage: test-resolve-tool HOST BASEURL [TIMEOUT_MS [MAX_BYTES [MAX_REDIRECTS]]]\n",
-		    stderr);
+	if (argc < 3 || argc > 7) {
+		fputs("usage: test-resolve-tool HOST BASEURL [TIMEOUT_MS [MAX_BYTES "
+		    "[MAX_REDIRECTS [ALLOW_LOOPBACK]]]]\n", stderr);
 		return EX_USAGE;
 	}
 	o.rdap_base = argv[2];
@@ -34,6 +37,8 @@ main(int argc, char **argv)
 		o.max_bytes = strtoul(argv[4], NULL, 10);
 	if (argc > 5)
 		o.max_redirects = atoi(argv[5]);
+	if (argc > 6)
+		o.allow_loopback = atoi(argv[6]);
 	if (dz_resolve_abuse(argv[1], &o, &r, &err)) {
 		fprintf(stderr, "test-resolve-tool: %s\n", err.msg);
 		return err.code ? err.code : EX_SOFTWARE;

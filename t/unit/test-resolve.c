@@ -377,9 +377,60 @@ test_mutations(void)
 	ok(crashed == 0, "%d random mutations: nothing accepted beyond its limits", n);
 }
 
+/* The address classifier (issue 15, finding 10). */
+static void
+test_addr(void)
+{
+	static const struct { const char *ip, *want; } v[] = {
+		{ "93.184.216.34", NULL }, { "8.8.8.8", NULL },
+		{ "1.1.1.1", NULL }, { "2606:4700::1111", NULL },
+		{ "2a00:1450:4007:80f::200e", NULL },
+		{ "127.0.0.1", "loopback" }, { "127.255.255.254", "loopback" },
+		{ "::1", "loopback" },
+		{ "10.0.0.1", "private" }, { "172.16.0.1", "private" },
+		{ "172.31.255.255", "private" }, { "172.32.0.1", NULL },
+		{ "172.15.255.255", NULL }, { "192.168.1.1", "private" },
+		{ "100.64.0.1", "private" }, { "100.128.0.1", NULL },
+		{ "fc00::1", "private" }, { "fd12:3456::1", "private" },
+		{ "fec0::1", "private" },
+		{ "169.254.169.254", "link-local" }, { "fe80::1", "link-local" },
+		{ "febf::1", "link-local" },
+		{ "224.0.0.1", "multicast" }, { "239.255.255.250", "multicast" },
+		{ "ff02::1", "multicast" }, { "ff0e::1", "multicast" },
+		{ "0.0.0.0", "reserved" }, { "0.1.2.3", "reserved" },
+		{ "255.255.255.255", "reserved" }, { "240.0.0.1", "reserved" },
+		{ "192.0.2.1", "reserved" }, { "198.51.100.7", "reserved" },
+		{ "203.0.113.9", "reserved" }, { "198.18.0.1", "reserved" },
+		{ "::", "reserved" }, { "2001:db8::1", "reserved" },
+		{ "100::1", "reserved" },
+		/* IPv6 forms that carry an IPv4 address */
+		{ "::ffff:127.0.0.1", "loopback" }, { "::ffff:7f00:1", "loopback" },
+		{ "::ffff:10.1.2.3", "private" },
+		{ "::ffff:169.254.169.254", "link-local" },
+		{ "::ffff:224.0.0.1", "multicast" },
+		{ "::ffff:93.184.216.34", NULL },
+		{ "::127.0.0.1", "loopback" }, { "::10.0.0.1", "private" },
+		{ "64:ff9b::7f00:1", "loopback" }, { "64:ff9b::a00:1", "private" },
+		{ "64:ff9b::808:808", NULL },
+		{ "2002:7f00:1::1", "loopback" }, { "2002:c0a8:101::1", "private" },
+		{ "2002:808:808::1", NULL },
+		{ "localhost", "invalid" }, { "", "invalid" },
+		{ "127.1", "invalid" }, { "::ffff:1.2.3", "invalid" },
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		const char *got = dz_resolve_addr_class_text(v[i].ip);
+		ok(got == v[i].want || (got && v[i].want &&
+		    !strcmp(got, v[i].want)), "address '%s': %s (got %s)",
+		    v[i].ip, v[i].want ? v[i].want : "public",
+		    got ? got : "public");
+	}
+}
+
 int
 main(void)
 {
+	test_addr();
 	test_http();
 	test_rdap();
 	test_mutations();
