@@ -296,10 +296,11 @@ fail:
 /*
  * Empty the directory fd (depth levels below the top): unlink what is
  * not a directory, recurse into what is. Passes until nothing is left or
- * a pass removes nothing. 0, or -1 with errno.
+ * a pass removes nothing. The name last (or NULL) is left for the caller.
+ * 0, or -1 with errno.
  */
 static int
-empty_dir(int fd, int depth)
+empty_dir(int fd, int depth, const char *last)
 {
 	int saved = 0;
 
@@ -314,7 +315,8 @@ empty_dir(int fd, int depth)
 			const char *n = e->d_name;
 			int sub;
 
-			if (!strcmp(n, ".") || !strcmp(n, ".."))
+			if (!strcmp(n, ".") || !strcmp(n, "..") ||
+			    (last && !strcmp(n, last)))
 				continue;
 			if (unlinkat(fd, n, 0) == 0 || errno == ENOENT) {
 				removed++;
@@ -337,7 +339,7 @@ empty_dir(int fd, int depth)
 				left++;
 				continue;
 			}
-			if (empty_dir(sub, depth + 1) != 0) {
+			if (empty_dir(sub, depth + 1, NULL) != 0) {
 				saved = errno;
 				left++;
 			}
@@ -374,7 +376,10 @@ dz_spool_remove(int dfd, const char *name, struct dz_err *err)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : dz_err_set(err, EX_IOERR,
 		    "cannot remove: %s", strerror(errno));
-	if (empty_dir(fd, 1) != 0)
+	/* error.json dates a rejected entry: it goes last, once the rest has */
+	if (empty_dir(fd, 1, "error.json") != 0)
+		e = errno;
+	else if (unlinkat(fd, "error.json", 0) != 0 && errno != ENOENT)
 		e = errno;
 	if (fsync(fd) != 0 && !e)
 		e = errno;

@@ -88,7 +88,9 @@ int dz_spool_read(int dfd, const char *name, const char *what, size_t max,
  * Remove name in dfd: a file, link, FIFO... is unlinked (a link, never
  * its target); a directory is emptied the same way, depth first through
  * descriptors opened with O_NOFOLLOW (at most DZ_SPOOL_MAX_DEPTH levels),
- * then removed. A name already gone is success. Nothing outside the
+ * then removed; its error.json goes last, once the rest has, so that an
+ * entry that could not be removed whole keeps the date of its rejection.
+ * A name already gone is success. Nothing outside the
  * directory named is ever touched. -1 with err (EX_IOERR) when something
  * could not be removed; what could be is removed anyway.
  */

@@ -13,7 +13,10 @@
  *   4. Each deletion in its own transaction, one record each; then the
  *      blob files unlinked (step 2 again).
  *   5. With a spool, rejected submissions older than
- *      retention.rejected_days removed (their uploads are plaintext).
+ *      retention.rejected_days removed (their uploads are plaintext),
+ *      through lib/spool: whole trees, never following a link. One that
+ *      cannot be removed does not stop the others or the rest of the run;
+ *      the run then ends with -1 and EX_IOERR saying how many were left.
  *   6. A WAL checkpoint that truncates, so that no copy of what went
  *      stays in the write-ahead log (retried for a while when readers
  *      hold it; EX_TEMPFAIL if they still do).

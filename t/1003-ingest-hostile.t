@@ -97,7 +97,7 @@ test_expect_success 'an entry holding a subdirectory is rejected whole, the run 
 	expect_exit 65 dz-ingest --spool s7 >out 2>err &&
 	has out ".spool == \"070\" and (.reason | test(\"subdirectory\"))" &&
 	has out ".type == \"ack\" and .spool == \"071\"" &&
-	test ! -e s7/new/070 && test -f s7/rejected/070/sub/c.png
+	test ! -e s7/new/070 && test -f s7/rejected/070/sub/b.png
 '
 test_expect_success 'a name already in rejected/ gets a unique suffix, the run goes on (9)' '
 	mkdir -p s8/rejected/080 && echo old >s8/rejected/080/error.json &&
