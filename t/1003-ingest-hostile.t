@@ -66,7 +66,13 @@ test_expect_success 'a FIFO as submission.json is rejected without blocking (3)'
 '
 test_expect_success 'a FIFO as an upload is rejected without blocking (3)' '
 	mkdir -p s5/new/050 && sub new-5 >s5/new/050/submission.json && mkfifo s5/new/050/a.jpg &&
-	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err && test -d s5/rejected/050
+	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err && test -d s5/rejected/050 &&
+	has out ".spool == \"050\" and (.reason | test(\"FIFO\"))"
+'
+test_expect_success 'a FIFO the submission does not name rejects the entry too (3)' '
+	entry s5 051 "$(sub new-51)" a.jpg && mkfifo s5/new/051/extra &&
+	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err &&
+	has out ".spool == \"051\" and (.reason | test(\"FIFO\"))" && test -p s5/rejected/051/extra
 '
 test_expect_success '--remove-files: a duplicate deletes nothing the first run would refuse to read (4)' '
 	mkdir up && cp a.jpg up/a.jpg &&
@@ -108,6 +114,17 @@ test_expect_success 'a name already in rejected/ gets a unique suffix, the run g
 	test ! -e s8/new/080 && echo old >expect && test_cmp expect s8/rejected/080/error.json &&
 	test $(ls s8/rejected | grep -c "^080") = 2 &&
 	jq -e .reason s8/rejected/080.1/error.json
+'
+test_expect_success 'an entry that cannot be moved to rejected/ is kept and said; the run goes on, exit non-zero' '
+	mkdir -p victim &&
+	entry s10 100 "{\"submission\":\"bad-10\",\"age\":22}" &&
+	entry s10 101 "$(sub new-101)" a.jpg &&
+	ln -s "$TRASH/victim" s10/rejected &&
+	expect_exit 73 dz-ingest --spool s10 >out 2>err &&
+	has out ".type == \"error\" and .spool == \"100\" and .kept == true" &&
+	has out ".type == \"ack\" and .spool == \"101\"" &&
+	test -d s10/new/100 && test ! -e s10/new/101 && test -z "$(ls victim)" &&
+	grep -q "spool entry .100." err && grep -q "1 spool entry left in new/" err
 '
 test_expect_success 'an entry with more files than the limit is rejected (limits)' '
 	entry s9 090 "$(sub new-10)" a.jpg &&
