@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'lib/spool unit tests' '
-	test-spool >out && cat out && ! grep -q "^not ok" out && grep -q "^1\.\.26$" out
+	test-spool >out && cat out && ! grep -q "^not ok" out && grep -q "^1\.\.28$" out
 '
 
 test_done

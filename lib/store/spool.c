@@ -141,6 +141,8 @@ dz_spool_list(int dfd, char ***names, size_t *n, struct dz_err *err)
 		}
 		if (e->d_name[0] == '.')
 			continue;
+		if (k == DZ_SPOOL_MAX_LIST)
+			break;
 		if (k == cap) {
 			size_t nc = cap ? 2 * cap : 64;
 			char **nv = realloc(v, nc * sizeof *v);

@@ -54,10 +54,15 @@ void dz_spool_release(struct dz_spool *sp);
 int dz_spool_rejected_open(struct dz_spool *sp, int create,
     struct dz_err *err);
 
+/* The most names dz_spool_list takes in one call. */
+#define DZ_SPOOL_MAX_LIST 10000
+
 /*
  * The names in the directory dfd, sorted, leaving out those that start
- * with '.'. *names is a malloc'd array of n malloc'd strings; free with
- * dz_spool_names_free.
+ * with '.'; at most DZ_SPOOL_MAX_LIST of them (the first the directory
+ * gives: the rest wait for another call, so that a spool flooded with
+ * entries costs bounded memory). *names is a malloc'd array of n malloc'd
+ * strings; free with dz_spool_names_free.
  */
 int dz_spool_list(int dfd, char ***names, size_t *n, struct dz_err *err);
 void dz_spool_names_free(char **names, size_t n);

@@ -112,6 +112,24 @@ main(void)
 	dz_spool_names_free(names, n);
 
 	{
+		char p[64];
+		int fd;
+		mkdir("many", 0700);
+		for (int i = 0; i <= DZ_SPOOL_MAX_LIST; i++) {
+			snprintf(p, sizeof p, "many/%05d", i);
+			put(p, "");
+		}
+		fd = open(".", O_RDONLY | O_DIRECTORY);
+		rc = open("many", O_RDONLY | O_DIRECTORY);
+		ok(dz_spool_list(rc, &names, &n, &e) == 0 && n == DZ_SPOOL_MAX_LIST,
+		    "at most DZ_SPOOL_MAX_LIST names are listed");
+		dz_spool_names_free(names, n);
+		close(rc);
+		ok(dz_spool_remove(fd, "many", &e) == 0 && !exists("many"),
+		    "a crowded directory is removed whole");
+		close(fd);
+	}
+	{
 		int fd = open("sp/new/ff", O_RDONLY | O_DIRECTORY);
 		ok(dz_spool_read(fd, "submission.json", "submission.json", 100,
 		    &buf, &len, &e) == -1 && e.code == EX_DATAERR &&
