@@ -195,6 +195,9 @@ test_expect_success 'a rejected/ that is a link is not followed (issue 15)' '
 	expect_exit 66 dz-purge --spool spool10 >p10 2>e10 &&
 	test -f victim10/old/keep && ! test -s p10
 '
+test_expect_success 'a spool with no rejected/ yet, or none at all: nothing to do' '
+	mkdir -p spool11/new && dz-purge --spool spool11 >p11 && dz-purge --spool no-such-spool >p12
+'
 
 test_expect_success 'a purge killed mid-way (key erased, file left) is finished by the next' '
 	cf=$(submit s-f c.png) && b=$(sqlite3 store/store.db "SELECT blob FROM items WHERE id = '\''$cf-1'\''") &&

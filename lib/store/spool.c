@@ -44,9 +44,13 @@ dz_spool_open(struct dz_spool *sp, const char *dir, int want_new,
 {
 	sp->dir_fd = sp->new_fd = sp->rejected_fd = -1;
 	sp->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sp->dir_fd < 0)
-		return dz_err_set(err, EX_NOINPUT, "cannot open the spool: %s",
-		    strerror(errno));
+	if (sp->dir_fd < 0) {
+		int e = errno;
+		dz_err_set(err, EX_NOINPUT, "cannot open the spool: %s",
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
 	if (!want_new)
 		return 0;
 	sp->new_fd = openat(sp->dir_fd, "new", DIR_FLAGS);

@@ -40,8 +40,9 @@ struct dz_spool {
 
 /*
  * Open DIR and, when want_new, DIR/new (neither new/ nor rejected/ may be
- * a link). EX_NOINPUT if either cannot be opened. Release with
- * dz_spool_release (also after a failure).
+ * a link). EX_NOINPUT if either cannot be opened; when DIR itself cannot
+ * be, errno says why. Release with dz_spool_release (also after a
+ * failure).
  */
 int dz_spool_open(struct dz_spool *sp, const char *dir, int want_new,
     struct dz_err *err);

@@ -161,7 +161,8 @@ purge_one(struct run *r, const struct due *d)
 /*
  * When the entry name in rejected/ (rfd) was rejected: the time of its
  * error.json, else its own (a link moved there as it was, or an entry
- * whose error.json could not be written). Never through a link.
+ * whose error.json could not be written). Never through a link. 0; 1
+ * when the entry is gone; -1 with errno when it cannot be looked at.
  */
 static int
 rejected_time(int rfd, const char *name, time_t *t)
@@ -170,15 +171,20 @@ rejected_time(int rfd, const char *name, time_t *t)
 	int fd;
 
 	if (fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return -1;
+		return errno == ENOENT ? 1 : -1;
 	*t = st.st_mtime;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	fd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
 	if (fd < 0)
-		return 0;
-	if (fstatat(fd, "error.json", &es, AT_SYMLINK_NOFOLLOW) == 0)
+		return errno == ENOENT ? 1 : -1;
+	if (fstatat(fd, "error.json", &es, AT_SYMLINK_NOFOLLOW) == 0) {
 		*t = es.st_mtime;
+	} else if (errno != ENOENT) {
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	return 0;
 }
@@ -205,8 +211,9 @@ purge_rejected(struct run *r)
 	    dz_clock_parse(limit, &lt))
 		return dz_err_set(r->err, EX_SOFTWARE, "cannot compute a date");
 	if (dz_spool_open(&sp, o->spool, 0, r->err)) {
+		k = errno;
 		dz_spool_release(&sp);
-		return -1;
+		return k == ENOENT ? 0 : -1;	/* no spool yet: nothing rejected */
 	}
 	k = dz_spool_rejected_open(&sp, 0, &e);
 	if (k <= 0) {
@@ -221,7 +228,14 @@ purge_rejected(struct run *r)
 	for (size_t i = 0; i < n; i++) {
 		json_t *rec;
 
-		if (rejected_time(sp.rejected_fd, names[i], &t) != 0 || t > lt)
+		k = rejected_time(sp.rejected_fd, names[i], &t);
+		if (k < 0) {
+			if (!failed++)
+				snprintf(first, sizeof first, "'%.64s': cannot look "
+				    "at it: %.100s", names[i], strerror(errno));
+			continue;
+		}
+		if (k > 0 || t > lt)
 			continue;
 		dz_clock_format(t, when);
 		if (!o->dry_run &&
