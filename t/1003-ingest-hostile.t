@@ -126,6 +126,38 @@ test_expect_success 'an entry that cannot be moved to rejected/ is kept and said
 	test -d s10/new/100 && test ! -e s10/new/101 && test -z "$(ls victim)" &&
 	grep -q "spool entry .100." err && grep -q "1 spool entry left in new/" err
 '
+# hold FILE SECONDS STATE: hold a write lease on FILE, as its writer may;
+# "held" or "nolease" in STATE once known.
+cat >hold.py <<\EOF
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+st = open(sys.argv[3], "w")
+try:
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+except OSError:
+    st.write("nolease\n"); st.close(); sys.exit(0)
+st.write("held\n"); st.close()
+time.sleep(float(sys.argv[2]))
+EOF
+hold() {
+	python3 hold.py "$1" "$2" "$3" &
+	for i in $(seq 50); do test -s "$3" && break; sleep 0.1; done
+	grep -q held "$3"
+}
+echo probe >lease-probe
+if hold lease-probe 0.1 lease-probe.state; then
+test_expect_success 'an upload its writer holds a lease on is rejected; the run goes on' '
+	entry s11 110 "$(sub new-110)" a.jpg && entry s11 111 "$(sub new-111)" a.jpg &&
+	hold s11/new/110/a.jpg 20 lease.state && lease=$! &&
+	test_when_finished "kill $lease 2>/dev/null || :" &&
+	expect_exit 65 timeout 30 dz-ingest --spool s11 >out 2>err &&
+	has out ".type == \"error\" and .spool == \"110\" and (.reason | test(\"unavailable\"))" &&
+	has out ".type == \"ack\" and .spool == \"111\"" && test -d s11/rejected/110
+'
+else
+	skip 'no file leases here'
+fi
 test_expect_success 'an entry with more files than the limit is rejected (limits)' '
 	entry s9 090 "$(sub new-10)" a.jpg &&
 	for i in $(seq 1 101); do echo x >s9/new/090/f$i; done &&

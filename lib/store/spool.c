@@ -21,13 +21,17 @@
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
 #define MAX_SUFFIX 1000		/* name.1 ... name.999 in rejected/ */
 
-/* Whether an errno from opening something in the spool is its fault. */
+/*
+ * Whether an errno from opening something in the spool is its fault.
+ * EAGAIN is: a writer of the spool can hold a lease on its file, so that
+ * an open that does not wait fails as long as it likes.
+ */
 static int
 errno_is_data(int e)
 {
 	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP ||
 	    e == EACCES || e == EPERM || e == ENAMETOOLONG || e == ENXIO ||
-	    e == EFBIG || e == EOVERFLOW;
+	    e == EFBIG || e == EOVERFLOW || e == EAGAIN;
 }
 
 static void

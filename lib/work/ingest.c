@@ -42,6 +42,8 @@
  */
 #define SPOOL_JSON_BASE (1024 * 1024)
 #define SPOOL_JSON_ESCAPE 6
+/* Entries in a row whose I/O fails: then the system is failing, not one. */
+#define SPOOL_MAX_FAILING 3
 
 struct dz_ingest {
 	const struct dz_config *cfg;
@@ -343,9 +345,13 @@ close_uploads(struct submission *sub)
 static int
 upload_errno_is_data(int e)
 {
+	/*
+	 * EAGAIN too: whoever wrote the file can hold a lease on it, and an
+	 * open that does not wait then fails for as long as they like.
+	 */
 	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP ||
 	    e == EACCES || e == EPERM || e == ENAMETOOLONG || e == ENXIO ||
-	    e == EFBIG || e == EOVERFLOW;
+	    e == EFBIG || e == EOVERFLOW || e == EAGAIN;
 }
 
 /* An upload's path: name, relative to base unless absolute. -1 if too long. */
@@ -1125,7 +1131,7 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 	struct dz_err first = { 0 };
 	char **names = NULL;
 	size_t n = 0, kept = 0;
-	int rc = 0, stopped = 0;
+	int rc = 0, stopped = 0, failing = 0;
 
 	*bad = 0;
 	if (dz_spool_open(&sp, dir, 1, err) ||
@@ -1141,10 +1147,13 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 
 		/*
 		 * Only the entry's own fault rejects it. A failure of the
-		 * store or the system (EIO, EMFILE, out of memory) while
-		 * ingesting stops the run and leaves the entry for the next
-		 * one; a failure to move or remove this one entry is
-		 * reported, the entry left, and the run goes on.
+		 * store or the system leaves the entry for the next run:
+		 * an I/O error, which may be this entry's alone (a bad
+		 * block under an upload), is reported and the run goes on,
+		 * unless SPOOL_MAX_FAILING entries in a row fail so; any
+		 * other (the store busy, out of memory) stops the run. A
+		 * failure to move or remove this one entry is reported, the
+		 * entry left, and the run goes on.
 		 */
 		if (dz_spool_entry_open(sp.new_fd, names[i],
 		    (size_t)in->cfg->max_files + 1, &efd, &e2) == 0)
@@ -1164,6 +1173,7 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
 				break;
 			}
+			failing = 0;
 			if (emit(out, ctx)) {
 				stopped = 1;
 				break;
@@ -1171,10 +1181,27 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 			continue;
 		}
 		if (e2.code != EX_DATAERR) {
-			*err = e2;
-			rc = -1;
-			break;
+			if ((e2.code != EX_IOERR && e2.code != EX_CANTCREAT) ||
+			    ++failing >= SPOOL_MAX_FAILING) {
+				*err = e2;
+				rc = -1;
+				break;
+			}
+			if (!kept++)
+				first = e2;
+			er = spool_error(names[i], e2.msg);
+			dz_record_put(&er, "kept", json_true());
+			if (!er) {
+				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+				break;
+			}
+			if (emit(er, ctx)) {
+				stopped = 1;
+				break;
+			}
+			continue;
 		}
+		failing = 0;
 		(*bad)++;
 		er = spool_error(names[i], e2.msg);
 		if (dz_spool_reject(&sp, names[i], e2.msg, moved, sizeof moved,
