@@ -1,8 +1,9 @@
 /*
  * lib/spool: owns the intake spool on disk. DIR/new/NAME/ holds one
  * submission from the form backend (submission.json and the uploaded
- * files); DIR/rejected/ holds the entries dz-ingest refused. May use core
- * only.
+ * files); DIR/rejected/ holds the entries dz-ingest refused.
+ *
+ * May use: core/ only (err, fdio); jansson for error.json.
  *
  * Whoever writes into the spool is hostile. So everything here goes
  * through directory descriptors and never follows a link: an entry is

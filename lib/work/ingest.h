@@ -13,6 +13,9 @@
  * Keys are wrapped, and the contact (a compact JSON object) and the
  * description sealed under the case key, with the associated data of
  * dz_crypt_aad (lib/crypt).
+ *
+ * May use: core/, crypto/, media/ (sniffing), store/ (store, storenotice,
+ * spool), notice/ (mail: the address parser); no other unit of work.
  */
 #ifndef DZ_INGEST_H
 #define DZ_INGEST_H

@@ -24,6 +24,8 @@
  * Transactions are short, so a dz-ingest running meanwhile waits at most
  * for one of them. With dry_run, step 3 only: the records say what would
  * go, with "dry_run": true. Records hold ids, never personal data.
+ *
+ * May use: core/, store/ (store, storepurge, spool); no other unit of work.
  */
 #ifndef DZ_PURGE_H
 #define DZ_PURGE_H
