@@ -169,6 +169,36 @@ test_expect_success 'rejected spool entries older than the limit go; younger one
 	test ! -e spool/rejected/old && test -e spool/rejected/young/upload.jpg
 '
 
+test_expect_success 'a rejected entry goes whole, subdirectories too; one that cannot be removed stops nothing else (issue 15)' '
+	d=spool9/rejected/a-deep && mkdir -p $d &&
+	for i in $(seq 70); do d=$d/d; done && mkdir -p $d && echo plaintext >$d/upload.jpg &&
+	echo "{}" >spool9/rejected/a-deep/error.json &&
+	mkdir -p spool9/rejected/b-sub/sub && echo plaintext >spool9/rejected/b-sub/sub/upload.jpg &&
+	echo plaintext >spool9/rejected/b-sub/upload.jpg && echo "{}" >spool9/rejected/b-sub/error.json &&
+	mkdir outside9 && echo keep >outside9/keep && ln -s "$TRASH/outside9" spool9/rejected/c-link &&
+	touch -d 2026-04-01 spool9/rejected/a-deep/error.json spool9/rejected/b-sub/error.json &&
+	touch -h -d 2026-04-01 spool9/rejected/c-link &&
+	expect_exit 74 dz-purge --spool spool9 >p9 2>e9 &&
+	has p9 ".what == \"rejected\" and .entry == \"b-sub\"" &&
+	has p9 ".what == \"rejected\" and .entry == \"c-link\"" &&
+	! has p9 ".entry == \"a-deep\"" &&
+	test ! -e spool9/rejected/b-sub && test ! -L spool9/rejected/c-link &&
+	test -f outside9/keep && test -d spool9/rejected/a-deep &&
+	test -f spool9/rejected/a-deep/error.json &&
+	grep -q "cannot remove 1 rejected spool entry, the first .a-deep." e9
+'
+
+test_expect_success 'a rejected/ that is a link is not followed (issue 15)' '
+	mkdir -p spool10 victim10/old && echo keep >victim10/old/keep &&
+	echo "{}" >victim10/old/error.json && touch -d 2026-04-01 victim10/old/error.json &&
+	ln -s "$TRASH/victim10" spool10/rejected &&
+	expect_exit 66 dz-purge --spool spool10 >p10 2>e10 &&
+	test -f victim10/old/keep && ! test -s p10
+'
+test_expect_success 'a spool with no rejected/ yet, or none at all: nothing to do' '
+	mkdir -p spool11/new && dz-purge --spool spool11 >p11 && dz-purge --spool no-such-spool >p12
+'
+
 test_expect_success 'a purge killed mid-way (key erased, file left) is finished by the next' '
 	cf=$(submit s-f c.png) && b=$(sqlite3 store/store.db "SELECT blob FROM items WHERE id = '\''$cf-1'\''") &&
 	sqlite3 store/store.db "UPDATE items SET media_key = NULL WHERE id = '\''$cf-1'\''" &&

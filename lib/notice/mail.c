@@ -212,6 +212,12 @@ addr_spec(const char *s, size_t n)
 	    host_name(at + 1, n - local - 1);
 }
 
+int
+dz_mail_address_valid(const char *s)
+{
+	return addr_spec(s, strlen(s));
+}
+
 /* "<left@right>", both dot-atom-text. */
 static int
 msg_id(const char *s)

@@ -48,6 +48,14 @@ struct dz_mail {
 };
 
 /*
+ * Whether s is an addr-spec dz_mail_format() accepts in a From, To, Cc or
+ * Reply-To (the rules above, without a display name): 1 or 0. For
+ * checking an address where it comes in (dz-ingest), with the very parser
+ * the mailer uses.
+ */
+int dz_mail_address_valid(const char *s);
+
+/*
  * Build the message. On success *out is a malloc'd, NUL-terminated text
  * the caller frees, *len its length without the NUL, and 0 is returned.
  *

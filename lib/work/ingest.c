@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,9 @@
 #include "core/err.h"
 #include "work/ingest.h"
 #include "media/media.h"
+#include "notice/mail.h"
 #include "core/record.h"
+#include "store/spool.h"
 #include "store/store.h"
 #include "store/storekeycheck.h"
 #include "store/storenotice.h"
@@ -36,6 +39,15 @@
 #define MAX_ID 128
 #define MAX_URL 2048
 #define MAX_CONTACT_FIELD 254
+/*
+ * A spool entry's submission.json: 1 MiB for everything but the
+ * description, plus the description at its limit written entirely as
+ * \u escapes (6 bytes a byte). dz-ingest(1) says so.
+ */
+#define SPOOL_JSON_BASE (1024 * 1024)
+#define SPOOL_JSON_ESCAPE 6
+/* Entries in a row whose I/O fails: then the system is failing, not one. */
+#define SPOOL_MAX_FAILING 3
 
 struct dz_ingest {
 	const struct dz_config *cfg;
@@ -300,13 +312,11 @@ valid_url(const char *u)
 	return *p == '\0' || *p == '/' || *p == '?' || *p == '#';
 }
 
+/* What lib/mail will write in a To: the very parser it uses. */
 static int
 valid_email(const char *s)
 {
-	const char *at = strchr(s, '@');
-
-	return at && at != s && strchr(at + 1, '.') && !strchr(at + 1, '@') &&
-	    at[1] != '.' && s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n<>,;");
+	return dz_mail_address_valid(s);
 }
 
 static int
@@ -372,14 +382,42 @@ close_uploads(struct submission *sub)
 static int
 upload_errno_is_data(int e)
 {
+	/*
+	 * EAGAIN too: whoever wrote the file can hold a lease on it, and an
+	 * open that does not wait then fails for as long as they like.
+	 */
 	return e == ENOENT || e == ENOTDIR || e == EISDIR || e == ELOOP ||
 	    e == EACCES || e == EPERM || e == ENAMETOOLONG || e == ENXIO ||
-	    e == EFBIG || e == EOVERFLOW;
+	    e == EFBIG || e == EOVERFLOW || e == EAGAIN;
 }
 
-/* Open and check one upload: regular file, size, image or video. */
+/* An upload's path: name, relative to base unless absolute. -1 if too long. */
 static int
-open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
+upload_path(char *path, size_t size, const char *base, const char *name)
+{
+	int n = base && name[0] != '/' ?
+	    snprintf(path, size, "%s/%s", base, name) :
+	    snprintf(path, size, "%s", name);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* A spool entry's file name: a plain name, not submission.json. */
+static int
+plain_name(const char *f)
+{
+	return *f && !strchr(f, '/') && strcmp(f, ".") && strcmp(f, "..") &&
+	    strcmp(f, "submission.json");
+}
+
+/*
+ * Open and check one upload: regular file, size, image or video. In a
+ * spool (base_fd >= 0) a plain name in the entry, opened relative to it
+ * without following a link; otherwise a path (relative to base). Never
+ * blocks: a FIFO or device is opened O_NONBLOCK and refused by fstat.
+ */
+static int
+open_upload(struct dz_ingest *in, const char *base, int base_fd,
     struct upload *u, struct dz_err *err)
 {
 	uint8_t head[DZ_MEDIA_SNIFF_BYTES];
@@ -387,20 +425,18 @@ open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
 	ssize_t n;
 	int fd;
 
-	if (in_spool) {
-		if (!*u->name || strchr(u->name, '/') || strcmp(u->name, ".") == 0 ||
-		    strcmp(u->name, "..") == 0 || strcmp(u->name, "submission.json") == 0)
+	if (base_fd >= 0) {
+		if (!plain_name(u->name))
 			return dz_err_set(err, EX_DATAERR,
 			    "file names in a spooled submission must be plain names");
 		fd = openat(base_fd, u->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-		    O_NONBLOCK);
+		    O_NONBLOCK | O_NOCTTY);
 	} else {
 		char path[4096];
-		if (base && u->name[0] != '/')
-			snprintf(path, sizeof path, "%s/%s", base, u->name);
-		else
-			snprintf(path, sizeof path, "%s", u->name);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (upload_path(path, sizeof path, base, u->name))
+			return dz_err_set(err, EX_DATAERR, "cannot open: %s",
+			    strerror(ENAMETOOLONG));
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	}
 	if (fd < 0)
 		return dz_err_set(err, upload_errno_is_data(errno) ? EX_DATAERR :
@@ -433,7 +469,7 @@ open_upload(struct dz_ingest *in, const char *base, int base_fd, int in_spool,
  */
 static int
 validate(struct dz_ingest *in, const json_t *rec, const char *base,
-    int in_spool, struct submission **out, struct dz_err *err)
+    int base_fd, struct submission **out, struct dz_err *err)
 {
 	const struct dz_config *cfg = in->cfg;
 	const json_t *urls = json_object_get(rec, "urls");
@@ -443,7 +479,7 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 	const json_t *fu = json_object_get(rec, "followup");
 	struct submission *sub;
 	size_t nfiles = json_is_array(files) ? json_array_size(files) : 0;
-	int bad = 0, base_fd = -1;
+	int bad = 0;
 	time_t t;
 
 	*out = NULL;
@@ -536,12 +572,6 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 		return dz_err_set(err, EX_DATAERR,
 		    "\"followup\" needs a contact email or phone");
 
-	if (in_spool) {
-		base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (base_fd < 0)
-			return dz_err_set(err, EX_IOERR, "cannot open a spool entry: %s",
-			    strerror(errno));
-	}
 	for (size_t i = 0; i < nfiles; i++) {
 		const json_t *f = json_array_get(files, i);
 		if (!json_is_string(f)) {
@@ -550,7 +580,7 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 			break;
 		}
 		sub->files[i].name = json_string_value(f);
-		if (open_upload(in, base, base_fd, in_spool, &sub->files[i], err)) {
+		if (open_upload(in, base, base_fd, &sub->files[i], err)) {
 			/* say which file without naming it */
 			char m[DZ_ERR_MAX];
 			int k = snprintf(m, sizeof m, "file %zu: ", i + 1);
@@ -562,8 +592,6 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 			break;
 		}
 	}
-	if (base_fd >= 0)
-		close(base_fd);
 	return bad ? -1 : 0;
 }
 
@@ -668,42 +696,89 @@ seal_text(const uint8_t key[DZ_KEY_BYTES], const char *aad_kind,
 }
 
 /*
- * Unlink the plaintext uploads named in a submission's "files" list;
- * returns how many could not be removed. In a spool only plain names
- * inside the entry are touched (validation guarantees it for a new
- * submission; a known one is not validated again).
+ * Unlink one checked upload, open as u->fd, if its name still leads to
+ * the file that was checked (or, outside a spool, is a link to it): never
+ * anything else. 0 when it is gone, -1 when it is left.
  */
 static int
-remove_uploads(const json_t *files, const char *base, int in_spool)
+unlink_upload(const char *base, int base_fd, const struct upload *u)
 {
-	int dfd = -1, left = 0;
+	struct stat fs, ls;
+	char path[4096];
 
-	if (in_spool)
-		dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fstat(u->fd, &fs) != 0)
+		return -1;
+	if (base_fd >= 0) {
+		if (fstatat(base_fd, u->name, &ls, AT_SYMLINK_NOFOLLOW) != 0)
+			return errno == ENOENT ? 0 : -1;
+		if (!S_ISREG(ls.st_mode) || ls.st_dev != fs.st_dev ||
+		    ls.st_ino != fs.st_ino)
+			return -1;
+		return unlinkat(base_fd, u->name, 0) == 0 || errno == ENOENT ?
+		    0 : -1;
+	}
+	if (upload_path(path, sizeof path, base, u->name))
+		return -1;
+	if (lstat(path, &ls) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISLNK(ls.st_mode) && stat(path, &ls) != 0)
+		return -1;
+	if (!S_ISREG(ls.st_mode) || ls.st_dev != fs.st_dev ||
+	    ls.st_ino != fs.st_ino)
+		return -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* The plaintext uploads of a submission just stored; how many are left. */
+static int
+remove_uploads(const struct submission *sub, const char *base, int base_fd)
+{
+	int left = 0;
+
+	for (size_t i = 0; i < sub->nfiles; i++)
+		if (unlink_upload(base, base_fd, &sub->files[i]))
+			left++;
+	if (base_fd >= 0 && sub->nfiles)
+		(void)fsync(base_fd);
+	return left;
+}
+
+/*
+ * The uploads of a submission stored before (a re-run, or the backend
+ * sending twice). They are not trusted more than a new one's: each goes
+ * through the checks a new upload gets (a regular file of media within
+ * the limits, in a spool a plain name not followed through a link), and
+ * only what passes is unlinked. What is gone already, or was never an
+ * upload, is not counted as left.
+ */
+static int
+remove_known_uploads(struct dz_ingest *in, const json_t *files,
+    const char *base, int base_fd)
+{
+	int left = 0;
+
+	if (!json_is_array(files) ||
+	    json_array_size(files) > (size_t)in->cfg->max_files)
+		return 0;
 	for (size_t i = 0; i < json_array_size(files); i++) {
-		const char *f = json_string_value(json_array_get(files, i));
+		struct upload u = { 0 };
+		struct dz_err e;
 
-		if (!f)
+		u.name = json_string_value(json_array_get(files, i));
+		u.fd = -1;
+		if (!u.name)
 			continue;
-		if (in_spool) {
-			if (strchr(f, '/') || !strcmp(f, "..") || !strcmp(f, "."))
-				continue;
-			if (dfd < 0 || (unlinkat(dfd, f, 0) != 0 && errno != ENOENT))
+		if (open_upload(in, base, base_fd, &u, &e) == 0) {
+			if (unlink_upload(base, base_fd, &u))
 				left++;
-		} else {
-			char path[4096];
-			if (base && f[0] != '/')
-				snprintf(path, sizeof path, "%s/%s", base, f);
-			else
-				snprintf(path, sizeof path, "%s", f);
-			if (unlink(path) != 0 && errno != ENOENT)
-				left++;
+		} else if (e.code != EX_DATAERR) {
+			left++;
 		}
+		if (u.fd >= 0)
+			close(u.fd);
 	}
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	if (base_fd >= 0 && json_array_size(files))
+		(void)fsync(base_fd);
 	return left;
 }
 
@@ -718,7 +793,7 @@ ack(const char *what)
 }
 
 static json_t *
-do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
+do_submission(struct dz_ingest *in, json_t *rec, const char *base, int base_fd,
     int remove_files, struct dz_err *err)
 {
 	struct submission *sub = NULL;
@@ -746,8 +821,8 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 		if (found < 0)
 			return NULL;
 		if (found) {
-			left = remove_files ? remove_uploads(json_object_get(rec, "files"), base,
-			    in_spool) : 0;
+			left = remove_files ? remove_known_uploads(in,
+			    json_object_get(rec, "files"), base, base_fd) : 0;
 			a = ack("submission");
 			dz_record_put(&a, "submission", json_string(sid));
 			dz_record_put(&a, "case", json_string(c.id));
@@ -759,7 +834,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 			return a;
 		}
 	}
-	if (validate(in, rec, base, in_spool, &sub, err))
+	if (validate(in, rec, base, base_fd, &sub, err))
 		goto out;
 
 	if (dz_store_new_case_id(in->store, c.id, err) ||
@@ -845,8 +920,7 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int in_spool,
 	in_tx = 0;
 	committed = 1;
 
-	left = remove_files ? remove_uploads(json_object_get(rec, "files"),
-	    base, in_spool) : 0;
+	left = remove_files ? remove_uploads(sub, base, base_fd) : 0;
 	/*
 	 * The case is stored: from here a failure (no memory for the ack)
 	 * must not touch it. The run stops; the next one acks the
@@ -999,11 +1073,24 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
     int in_spool, int remove_files, struct dz_err *err)
 {
 	const char *type = json_string_value(json_object_get(rec, "type"));
+	json_t *a;
+	int fd;
 
 	if (!type)
 		return dz_err_set(err, EX_DATAERR, "record has no \"type\""), NULL;
-	if (strcmp(type, "submission") == 0)
-		return do_submission(in, rec, base_dir, in_spool, remove_files, err);
+	if (strcmp(type, "submission") == 0 && !in_spool)
+		return do_submission(in, rec, base_dir, -1, remove_files, err);
+	if (strcmp(type, "submission") == 0) {
+		fd = open(base_dir ? base_dir : ".", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return dz_err_set(err, errno == ENOENT || errno == ELOOP ||
+			    errno == ENOTDIR ? EX_DATAERR : EX_IOERR, "cannot open "
+			    "a spool entry: %s", strerror(errno)), NULL;
+		a = do_submission(in, rec, base_dir, fd, remove_files, err);
+		close(fd);
+		return a;
+	}
 	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
 	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0)
@@ -1013,174 +1100,171 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
 
 /* ---------- the spool ---------- */
 
-static int
-cmp_names(const void *a, const void *b)
+/* The largest submission.json a spool entry may hold. */
+static size_t
+spool_json_max(const struct dz_config *cfg)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return SPOOL_JSON_BASE +
+	    SPOOL_JSON_ESCAPE * (size_t)cfg->max_description_bytes;
 }
 
-int
-dz_ingest_spool_entry_remove(const char *path)
+/*
+ * One entry, open as efd: its submission.json read within the limit and
+ * handled. The ack, or NULL with e (EX_DATAERR: reject the entry).
+ */
+static json_t *
+spool_one(struct dz_ingest *in, int efd, struct dz_err *e)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int dfd, rc = 0;
+	const char *type;
+	char *buf;
+	size_t len;
+	json_t *rec, *out;
 
-	if (!d)
-		return -1;
-	dfd = dirfd(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    unlinkat(dfd, e->d_name, 0) != 0)
-			rc = -1;
-	closedir(d);
-	if (rmdir(path) != 0)
-		rc = -1;
-	return rc;
-}
-
-static int
-reject_entry(const char *dir, const char *name, const char *reason,
-    struct dz_err *err)
-{
-	char from[4096], to[4096], ej[4200];
-	json_t *e;
-	FILE *f;
-
-	snprintf(to, sizeof to, "%s/rejected", dir);
-	if (mkdir(to, 0700) != 0 && errno != EEXIST)
-		return dz_err_set(err, EX_CANTCREAT, "cannot create the rejected "
-		    "spool directory: %s", strerror(errno));
-	snprintf(from, sizeof from, "%s/new/%s", dir, name);
-	snprintf(to, sizeof to, "%s/rejected/%s", dir, name);
-	if (rename(from, to) != 0)
-		return dz_err_set(err, EX_IOERR, "cannot move a rejected spool "
-		    "entry: %s", strerror(errno));
-	snprintf(ej, sizeof ej, "%s/error.json", to);
-	e = json_pack("{s:s}", "reason", reason);
-	f = fopen(ej, "w");
-	if (f) {
-		json_dumpf(e, f, JSON_COMPACT);
-		fputc('\n', f);
-		fclose(f);
+	if (dz_spool_read(efd, "submission.json", "submission.json",
+	    spool_json_max(in->cfg), &buf, &len, e))
+		return NULL;
+	rec = dz_record_parse(buf, len, e);
+	dz_crypt_free_wiped(buf, len + 1);
+	if (!rec) {
+		if (e->code == EX_DATAERR)
+			dz_err_set(e, EX_DATAERR, "submission.json is not a JSON "
+			    "object");
+		return NULL;
 	}
-	json_decref(e);
-	return 0;
+	type = json_string_value(json_object_get(rec, "type"));
+	if (!type) {
+		if (json_object_get(rec, "type")) {
+			json_decref(rec);
+			return dz_err_set(e, EX_DATAERR, "a spool entry must be a "
+			    "submission"), NULL;
+		}
+		if (json_object_set_new(rec, "type", json_string("submission"))) {
+			json_decref(rec);
+			return dz_err_set(e, EX_SOFTWARE, "out of memory"), NULL;
+		}
+	} else if (strcmp(type, "submission")) {
+		json_decref(rec);
+		return dz_err_set(e, EX_DATAERR, "a spool entry must be a "
+		    "submission"), NULL;
+	}
+	out = do_submission(in, rec, NULL, efd, 1, e);
+	json_decref(rec);
+	return out;
+}
+
+/* An error record for the entry name. NULL when out of memory. */
+static json_t *
+spool_error(const char *name, const char *reason)
+{
+	return json_pack("{s:s,s:s,s:s,s:s}", "type", "error", "program",
+	    "dz-ingest", "spool", name, "reason", reason);
 }
 
 int
 dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
     void *ctx, int *bad, struct dz_err *err)
 {
-	char newdir[4096];
+	struct dz_spool sp;
+	struct dz_err first = { 0 };
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	struct dirent *e;
-	int rc = 0;
+	size_t n = 0, kept = 0;
+	int rc = 0, stopped = 0, failing = 0;
 
 	*bad = 0;
-	snprintf(newdir, sizeof newdir, "%s/new", dir);
-	if (!(d = opendir(newdir)))
-		return dz_err_set(err, EX_NOINPUT, "cannot open the spool: %s",
-		    strerror(errno));
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? 2 * cap : 64) *
-			    sizeof *names);
-			if (!nn) {
-				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = strdup(e->d_name))) {
-			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
-			break;
-		}
-		n++;
+	if (dz_spool_open(&sp, dir, 1, err) ||
+	    dz_spool_list(sp.new_fd, &names, &n, err)) {
+		dz_spool_release(&sp);
+		return -1;
 	}
-	closedir(d);
-	if (names)
-		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		char entry[4200], sj[4300];
-		json_error_t je;
-		json_t *rec, *out;
-		struct dz_err e2;
-		FILE *sf;
-		int oom;
+		char moved[NAME_MAX + 16];
+		struct dz_err e2, e3;
+		json_t *out = NULL, *er;
+		int efd;
 
-		snprintf(entry, sizeof entry, "%s/%s", newdir, names[i]);
-		snprintf(sj, sizeof sj, "%s/submission.json", entry);
 		/*
-		 * Only a missing or malformed submission.json rejects the
-		 * entry: a failure of the system (EIO, EMFILE, out of memory)
-		 * stops the run and leaves the entry for the next one.
+		 * Only the entry's own fault rejects it. A failure of the
+		 * store or the system leaves the entry for the next run:
+		 * an I/O error, which may be this entry's alone (a bad
+		 * block under an upload), is reported and the run goes on,
+		 * unless SPOOL_MAX_FAILING entries in a row fail so; any
+		 * other (the store busy, out of memory) stops the run. A
+		 * failure to move or remove this one entry is reported, the
+		 * entry left, and the run goes on.
 		 */
-		sf = fopen(sj, "r");
-		if (!sf && !upload_errno_is_data(errno)) {
-			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry: %s",
-			    strerror(errno));
-			break;
-		}
-		oom = 0;
-		rec = sf ? dz_record_loadf(sf, &je, &oom) : NULL;
-		if (oom) {
-			fclose(sf);
-			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
-			break;
-		}
-		if (sf && !rec && ferror(sf)) {
-			rc = dz_err_set(err, EX_IOERR, "cannot read a spool entry");
-			fclose(sf);
-			break;
-		}
-		if (sf)
-			fclose(sf);
-		if (!rec || !json_is_object(rec)) {
-			dz_err_set(&e2, EX_DATAERR, "submission.json is missing or "
-			    "is not a JSON object");
-			out = NULL;
-		} else if (!json_is_string(json_object_get(rec, "type"))) {
-			if (json_object_set_new(rec, "type",
-			    json_string("submission")) != 0) {
-				json_decref(rec);
+		if (dz_spool_entry_open(sp.new_fd, names[i],
+		    (size_t)in->cfg->max_files + 1, &efd, &e2) == 0)
+			out = spool_one(in, efd, &e2);
+		if (efd >= 0)
+			close(efd);
+		if (out) {
+			if (dz_spool_remove(sp.new_fd, names[i], &e3)) {
+				if (!kept++)
+					dz_err_set(&first, e3.code, "cannot remove a "
+					    "stored spool entry: %s", e3.msg);
+			} else {
+				(void)fsync(sp.new_fd);
+			}
+			dz_record_put(&out, "spool", json_string(names[i]));
+			if (!out) {
 				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
 				break;
 			}
-			out = dz_ingest_record(in, rec, entry, 1, 1, &e2);
-		} else if (strcmp(json_string_value(json_object_get(rec, "type")),
-		    "submission")) {
-			dz_err_set(&e2, EX_DATAERR, "a spool entry must be a submission");
-			out = NULL;
-		} else {
-			out = dz_ingest_record(in, rec, entry, 1, 1, &e2);
+			failing = 0;
+			if (emit(out, ctx)) {
+				stopped = 1;
+				break;
+			}
+			continue;
 		}
-		json_decref(rec);
-		if (out) {
-			dz_ingest_spool_entry_remove(entry);
-			json_object_set_new(out, "spool", json_string(names[i]));
-			if (emit(out, ctx))
-				break;
-		} else if (e2.code == EX_DATAERR) {
-			json_t *er = json_pack("{s:s,s:s,s:s,s:s}", "type", "error",
-			    "program", "dz-ingest", "spool", names[i],
-			    "reason", e2.msg);
-			(*bad)++;
-			if (reject_entry(dir, names[i], e2.msg, err))
+		if (e2.code != EX_DATAERR) {
+			if ((e2.code != EX_IOERR && e2.code != EX_CANTCREAT) ||
+			    ++failing >= SPOOL_MAX_FAILING) {
+				*err = e2;
 				rc = -1;
-			if (emit(er, ctx))
 				break;
-		} else {
-			*err = e2;
-			rc = -1;
+			}
+			if (!kept++)
+				first = e2;
+			er = spool_error(names[i], e2.msg);
+			dz_record_put(&er, "kept", json_true());
+			if (!er) {
+				rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+				break;
+			}
+			if (emit(er, ctx)) {
+				stopped = 1;
+				break;
+			}
+			continue;
+		}
+		failing = 0;
+		(*bad)++;
+		er = spool_error(names[i], e2.msg);
+		if (dz_spool_reject(&sp, names[i], e2.msg, moved, sizeof moved,
+		    &e3)) {
+			/* left in new/: said, and the next run tries again */
+			if (!kept++)
+				dz_err_set(&first, e3.code, "%s", e3.msg);
+			dz_record_put(&er, "kept", json_true());
+		} else if (strcmp(moved, names[i])) {
+			dz_record_put(&er, "rejected", json_string(moved));
+		}
+		if (!er) {
+			rc = dz_err_set(err, EX_SOFTWARE, "out of memory");
+			break;
+		}
+		if (emit(er, ctx)) {
+			stopped = 1;
+			break;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dz_spool_names_free(names, n);
+	dz_spool_release(&sp);
+	if (rc == 0 && !stopped && kept) {
+		dz_err_set(err, first.code, "%zu spool entr%s left in new/ for the "
+		    "next run: %s", kept, kept == 1 ? "y" : "ies", first.msg);
+		rc = -1;
+	}
 	return rc;
 }

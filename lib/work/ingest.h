@@ -13,6 +13,9 @@
  * Keys are wrapped, and the contact (a compact JSON object) and the
  * description sealed under the case key, with the associated data of
  * dz_crypt_aad (lib/crypt).
+ *
+ * May use: core/, crypto/, media/ (sniffing), store/ (store, storenotice,
+ * spool), notice/ (mail: the address parser); no other unit of work.
  */
 #ifndef DZ_INGEST_H
 #define DZ_INGEST_H
@@ -44,9 +47,13 @@ int dz_ingest_swept(const struct dz_ingest *in);
 /*
  * Handle one record. Files named by a submission are resolved against
  * base_dir (NULL: the current directory); in_spool restricts them to plain
- * names inside base_dir, opened without following links. With
- * remove_files, uploaded files are unlinked once the case is committed
- * (or found to exist already).
+ * names inside base_dir (itself not a link), opened without following
+ * links. Uploads are opened without blocking and must be regular files
+ * of media within limits.max_upload_bytes. With remove_files, uploaded
+ * files are unlinked once the case is committed, only if their names
+ * still lead to the files read; for a submission found to exist already,
+ * each named file goes through the same checks first, and only what
+ * passes is unlinked.
  *
  * Returns a new reference: an ack record for a handled record, or rec
  * itself for a type dz-ingest does not handle (pass-through). NULL with
@@ -60,22 +67,30 @@ json_t *dz_ingest_record(struct dz_ingest *in, json_t *rec,
 
 /*
  * The spool: DIR/new/NAME/ holds submission.json and the uploaded files
- * (the form backend writes DIR/tmp/NAME/ and renames it into new/). Each
- * entry is ingested in name order and removed; an invalid one is moved to
- * DIR/rejected/NAME/ with an error.json beside it. emit gets each ack or
- * error record (the record is the callee's to keep or decref); a nonzero
- * return stops. Returns 0, or -1 with err on a failure that stops the run.
- * *bad counts rejected entries.
+ * (the form backend writes DIR/tmp/NAME/ and renames it into new/).
+ * Whoever writes the spool is hostile: entries are handled through
+ * lib/spool, never following a link, and must be real directories of at
+ * most limits.max_files uploads and a submission.json, regular files
+ * only; submission.json is read within 1 MiB plus six times
+ * limits.max_description_bytes. Each entry is ingested in name order and
+ * removed; an invalid one is moved to DIR/rejected/NAME/ (NAME.1, NAME.2
+ * ... when the name is taken) with an error.json beside it, and the run
+ * goes on.
+ *
+ * emit gets each ack or error record (the record is the callee's to keep
+ * or decref); a nonzero return stops. An error record has "spool" (the
+ * entry's name), "reason", and "rejected" when it went under another
+ * name, or "kept": true when it could not be moved at all. *bad counts
+ * entries found invalid.
+ *
+ * Returns 0, or -1 with err: on a failure of the store or the system
+ * while ingesting (the run stopped there; the entry waits for the next
+ * run), or, at the end, when some entry could not be moved to rejected/
+ * or removed once stored (the run went on past it; the next run tries it
+ * again).
  */
 typedef int (*dz_ingest_emit_fn)(json_t *rec, void *ctx);
 int dz_ingest_spool(struct dz_ingest *in, const char *dir,
     dz_ingest_emit_fn emit, void *ctx, int *bad, struct dz_err *err);
-
-/*
- * Remove a spool entry directory and the files in it (an entry holds no
- * subdirectory; an entry the sweep cannot empty is left). 0, or -1 with
- * errno when something could not be removed.
- */
-int dz_ingest_spool_entry_remove(const char *path);
 
 #endif

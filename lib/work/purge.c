@@ -1,7 +1,6 @@
 /*
  * lib/purge: one dz-purge run. See purge.h for the steps.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +13,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "work/ingest.h"
 #include "work/purge.h"
 #include "core/record.h"
+#include "store/spool.h"
 #include "store/store.h"
 #include "store/storepurge.h"
 
@@ -159,66 +158,112 @@ purge_one(struct run *r, const struct due *d)
 	return emit(r, rec);
 }
 
-/* Rejected spool entries past their time; their uploads are plaintext. */
+/*
+ * When the entry name in rejected/ (rfd) was rejected: the time of its
+ * error.json, else its own (a link moved there as it was, or an entry
+ * whose error.json could not be written). Never through a link. 0; 1
+ * when the entry is gone; -1 with errno when it cannot be looked at.
+ */
+static int
+rejected_time(int rfd, const char *name, time_t *t)
+{
+	struct stat st, es;
+	int fd;
+
+	if (fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 1 : -1;
+	*t = st.st_mtime;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	fd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (fstatat(fd, "error.json", &es, AT_SYMLINK_NOFOLLOW) == 0) {
+		*t = es.st_mtime;
+	} else if (errno != ENOENT) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Rejected spool entries past their time; their uploads are plaintext.
+ * An entry that cannot be removed is counted and the others still go:
+ * 1 then, with r->err saying how many and why the first. 0 when all
+ * went, -1 when the run must stop (a record could not be written).
+ */
 static int
 purge_rejected(struct run *r)
 {
 	const struct dz_purge_opts *o = r->o;
-	char dir[4096], path[4400], limit[DZ_TIME_LEN], when[DZ_TIME_LEN];
-	time_t lt;
-	DIR *d;
-	struct dirent *e;
-	struct stat st;
+	char limit[DZ_TIME_LEN], when[DZ_TIME_LEN], first[DZ_ERR_MAX] = "";
+	struct dz_spool sp;
+	struct dz_err e;
+	char **names = NULL;
+	size_t n = 0, failed = 0;
+	time_t lt, t;
+	int k, rc = 0;
 
-	if ((size_t)snprintf(dir, sizeof dir, "%s/rejected", o->spool) >=
-	    sizeof dir)
-		return dz_err_set(r->err, EX_USAGE, "spool name too long");
-	if (!(d = opendir(dir)))
-		return errno == ENOENT ? 0 : dz_err_set(r->err, EX_NOINPUT,
-		    "cannot open the spool's rejected entries: %s",
-		    strerror(errno));
 	if (before(r->now, o->cfg->rejected_days, limit) ||
-	    dz_clock_parse(limit, &lt)) {
-		closedir(d);
+	    dz_clock_parse(limit, &lt))
 		return dz_err_set(r->err, EX_SOFTWARE, "cannot compute a date");
+	if (dz_spool_open(&sp, o->spool, 0, r->err)) {
+		k = errno;
+		dz_spool_release(&sp);
+		return k == ENOENT ? 0 : -1;	/* no spool yet: nothing rejected */
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		/* the time it was rejected: its error.json, else itself */
-		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-			continue;
-		{
-			char ej[4500];
-			struct stat es;
+	k = dz_spool_rejected_open(&sp, 0, &e);
+	if (k <= 0) {
+		dz_spool_release(&sp);
+		return k == 0 ? 0 : dz_err_set(r->err, EX_NOINPUT, "cannot open "
+		    "the spool's rejected entries: %s", e.msg);
+	}
+	if (dz_spool_list(sp.rejected_fd, &names, &n, r->err)) {
+		dz_spool_release(&sp);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *rec;
 
-			snprintf(ej, sizeof ej, "%s/error.json", path);
-			if (lstat(ej, &es) == 0)
-				st = es;
-		}
-		if (st.st_mtime > lt)
+		k = rejected_time(sp.rejected_fd, names[i], &t);
+		if (k < 0) {
+			if (!failed++)
+				snprintf(first, sizeof first, "'%.64s': cannot look "
+				    "at it: %.100s", names[i], strerror(errno));
 			continue;
-		dz_clock_format(st.st_mtime, when);
-		if (!o->dry_run && dz_ingest_spool_entry_remove(path) != 0) {
-			closedir(d);
-			return dz_err_set(r->err, EX_IOERR, "cannot remove the "
-			    "rejected entry '%s': %s", e->d_name,
-			    strerror(errno));
 		}
-		{
-			json_t *rec = record("rejected", NULL, NULL, NULL);
-
-			dz_record_put(&rec, "entry", json_string(e->d_name));
-			dz_record_put(&rec, "rejected_at", json_string(when));
-			if (emit(r, rec)) {
-				closedir(d);
-				return -1;
-			}
+		if (k > 0 || t > lt)
+			continue;
+		dz_clock_format(t, when);
+		if (!o->dry_run &&
+		    dz_spool_remove(sp.rejected_fd, names[i], &e) != 0) {
+			if (!failed++)
+				snprintf(first, sizeof first, "'%.64s': %.120s",
+				    names[i], e.msg);
+			continue;
+		}
+		rec = record("rejected", NULL, NULL, NULL);
+		dz_record_put(&rec, "entry", json_string(names[i]));
+		dz_record_put(&rec, "rejected_at", json_string(when));
+		if (emit(r, rec)) {
+			rc = -1;
+			break;
 		}
 	}
-	closedir(d);
-	return 0;
+	if (!o->dry_run && n)
+		(void)fsync(sp.rejected_fd);
+	dz_spool_names_free(names, n);
+	dz_spool_release(&sp);
+	if (rc == 0 && failed) {
+		dz_err_set(r->err, EX_IOERR, "cannot remove %zu rejected spool "
+		    "entr%s, the first %s", failed, failed == 1 ? "y" : "ies",
+		    first);
+		rc = 1;
+	}
+	return rc;
 }
 
 static int
@@ -246,7 +291,8 @@ dz_purge_run(struct dz_store *s, const struct dz_purge_opts *o,
 	struct dz_store_purge_policy p;
 	char media[DZ_TIME_LEN], personal[DZ_TIME_LEN], hashes[DZ_TIME_LEN];
 	struct run r;
-	int lock, rc = -1;
+	struct dz_err saved;
+	int lock, left = 0, rc = -1;
 
 	memset(&r, 0, sizeof r);
 	r.s = s;
@@ -275,10 +321,18 @@ dz_purge_run(struct dz_store *s, const struct dz_purge_opts *o,
 	for (size_t i = 0; i < r.ndue; i++)
 		if (purge_one(&r, &r.due[i]))
 			goto out;
-	if (finish_blobs(&r) || (o->spool && purge_rejected(&r)))
+	if (finish_blobs(&r))
 		goto out;
+	if (o->spool && (left = purge_rejected(&r)) < 0)
+		goto out;
+	if (left)		/* the rest of the run still goes on */
+		saved = *err;
 	if (!o->dry_run && checkpoint(&r))
 		goto out;
+	if (left) {
+		*err = saved;
+		goto out;
+	}
 	rc = 0;
 out:
 	free(r.due);

@@ -13,7 +13,10 @@
  *   4. Each deletion in its own transaction, one record each; then the
  *      blob files unlinked (step 2 again).
  *   5. With a spool, rejected submissions older than
- *      retention.rejected_days removed (their uploads are plaintext).
+ *      retention.rejected_days removed (their uploads are plaintext),
+ *      through lib/spool: whole trees, never following a link. One that
+ *      cannot be removed does not stop the others or the rest of the run;
+ *      the run then ends with -1 and EX_IOERR saying how many were left.
  *   6. A WAL checkpoint that truncates, so that no copy of what went
  *      stays in the write-ahead log (retried for a while when readers
  *      hold it; EX_TEMPFAIL if they still do).
@@ -21,6 +24,8 @@
  * Transactions are short, so a dz-ingest running meanwhile waits at most
  * for one of them. With dry_run, step 3 only: the records say what would
  * go, with "dry_run": true. Records hold ids, never personal data.
+ *
+ * May use: core/, store/ (store, storepurge, spool); no other unit of work.
  */
 #ifndef DZ_PURGE_H
 #define DZ_PURGE_H

@@ -66,7 +66,13 @@ test_expect_success 'a FIFO as submission.json is rejected without blocking (3)'
 '
 test_expect_success 'a FIFO as an upload is rejected without blocking (3)' '
 	mkdir -p s5/new/050 && sub new-5 >s5/new/050/submission.json && mkfifo s5/new/050/a.jpg &&
-	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err && test -d s5/rejected/050
+	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err && test -d s5/rejected/050 &&
+	has out ".spool == \"050\" and (.reason | test(\"FIFO\"))"
+'
+test_expect_success 'a FIFO the submission does not name rejects the entry too (3)' '
+	entry s5 051 "$(sub new-51)" a.jpg && mkfifo s5/new/051/extra &&
+	expect_exit 65 timeout 30 dz-ingest --spool s5 >out 2>err &&
+	has out ".spool == \"051\" and (.reason | test(\"FIFO\"))" && test -p s5/rejected/051/extra
 '
 test_expect_success '--remove-files: a duplicate deletes nothing the first run would refuse to read (4)' '
 	mkdir up && cp a.jpg up/a.jpg &&
@@ -97,7 +103,7 @@ test_expect_success 'an entry holding a subdirectory is rejected whole, the run 
 	expect_exit 65 dz-ingest --spool s7 >out 2>err &&
 	has out ".spool == \"070\" and (.reason | test(\"subdirectory\"))" &&
 	has out ".type == \"ack\" and .spool == \"071\"" &&
-	test ! -e s7/new/070 && test -f s7/rejected/070/sub/c.png
+	test ! -e s7/new/070 && test -f s7/rejected/070/sub/b.png
 '
 test_expect_success 'a name already in rejected/ gets a unique suffix, the run goes on (9)' '
 	mkdir -p s8/rejected/080 && echo old >s8/rejected/080/error.json &&
@@ -109,6 +115,49 @@ test_expect_success 'a name already in rejected/ gets a unique suffix, the run g
 	test $(ls s8/rejected | grep -c "^080") = 2 &&
 	jq -e .reason s8/rejected/080.1/error.json
 '
+test_expect_success 'an entry that cannot be moved to rejected/ is kept and said; the run goes on, exit non-zero' '
+	mkdir -p victim &&
+	entry s10 100 "{\"submission\":\"bad-10\",\"age\":22}" &&
+	entry s10 101 "$(sub new-101)" a.jpg &&
+	ln -s "$TRASH/victim" s10/rejected &&
+	expect_exit 73 dz-ingest --spool s10 >out 2>err &&
+	has out ".type == \"error\" and .spool == \"100\" and .kept == true" &&
+	has out ".type == \"ack\" and .spool == \"101\"" &&
+	test -d s10/new/100 && test ! -e s10/new/101 && test -z "$(ls victim)" &&
+	grep -q "spool entry .100." err && grep -q "1 spool entry left in new/" err
+'
+# hold FILE SECONDS STATE: hold a write lease on FILE, as its writer may;
+# "held" or "nolease" in STATE once known.
+cat >hold.py <<\EOF
+import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+st = open(sys.argv[3], "w")
+try:
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+except OSError:
+    st.write("nolease\n"); st.close(); sys.exit(0)
+st.write("held\n"); st.close()
+time.sleep(float(sys.argv[2]))
+EOF
+hold() {
+	python3 hold.py "$1" "$2" "$3" &
+	for i in $(seq 50); do test -s "$3" && break; sleep 0.1; done
+	grep -q held "$3"
+}
+echo probe >lease-probe
+if hold lease-probe 0.1 lease-probe.state; then
+test_expect_success 'an upload its writer holds a lease on is rejected; the run goes on' '
+	entry s11 110 "$(sub new-110)" a.jpg && entry s11 111 "$(sub new-111)" a.jpg &&
+	hold s11/new/110/a.jpg 20 lease.state && lease=$! &&
+	test_when_finished "kill $lease 2>/dev/null || :" &&
+	expect_exit 65 timeout 30 dz-ingest --spool s11 >out 2>err &&
+	has out ".type == \"error\" and .spool == \"110\" and (.reason | test(\"unavailable\"))" &&
+	has out ".type == \"ack\" and .spool == \"111\"" && test -d s11/rejected/110
+'
+else
+	skip 'no file leases here'
+fi
 test_expect_success 'an entry with more files than the limit is rejected (limits)' '
 	entry s9 090 "$(sub new-10)" a.jpg &&
 	for i in $(seq 1 101); do echo x >s9/new/090/f$i; done &&
