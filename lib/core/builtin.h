@@ -3,6 +3,8 @@
  * notice templates), compiled into the programs by scripts/embed, so
  * that they work with nothing installed. Configuration settings name
  * files that replace them (see dz.yaml(5)).
+ *
+ * May use: the C library only.
  */
 #ifndef DZ_BUILTIN_H
 #define DZ_BUILTIN_H

@@ -6,6 +6,8 @@
  * ./dz-data), so the demo runs with no file at all. Unknown keys, wrong
  * types and out-of-range values are errors naming the file, line and key
  * (EX_CONFIG). Every setting has a safe default.
+ *
+ * May use: core/ (err, yamlev); libyaml.
  */
 #ifndef DZ_CONFIG_H
 #define DZ_CONFIG_H

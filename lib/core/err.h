@@ -6,6 +6,8 @@
  * fills the buffer with a sysexits(3) code and a short lowercase reason
  * ("truncated PNG data"). The reason never holds file content or personal
  * data; the caller adds the subject (a file name) when it prints.
+ *
+ * May use: the C library only.
  */
 #ifndef DZ_ERR_H
 #define DZ_ERR_H

@@ -2,6 +2,8 @@
  * lib/fdio: whole reads and writes on file descriptors, and making a new
  * directory entry durable. The loops every module would otherwise write
  * again (EINTR, short reads and writes).
+ *
+ * May use: core/ (err).
  */
 #ifndef DZ_FDIO_H
 #define DZ_FDIO_H

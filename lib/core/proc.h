@@ -1,5 +1,7 @@
 /*
  * lib/proc: process-wide protections every program applies at start.
+ *
+ * May use: core/ (err); OpenSSL.
  */
 #ifndef DZ_PROC_H
 #define DZ_PROC_H

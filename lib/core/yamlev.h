@@ -6,6 +6,8 @@
  * anchors, aliases and tags before libyaml resolves them (an alias bomb
  * never expands) and stop at the first thing it does not expect.
  * Messages name the file and the line, never a value.
+ *
+ * May use: core/ (err); libyaml.
  */
 #ifndef DZ_YAMLEV_H
 #define DZ_YAMLEV_H

@@ -16,6 +16,8 @@
  *
  * Every buffer that held a key or plaintext is wiped (OPENSSL_cleanse)
  * before it is freed.
+ *
+ * May use: core/ (err, fdio); crypto/ (gcmint); OpenSSL.
  */
 #ifndef DZ_CRYPT_H
 #define DZ_CRYPT_H

@@ -1,5 +1,7 @@
 /*
  * lib/digest: the cryptographic digests of a file's bytes (OpenSSL 3 EVP).
+ *
+ * May use: core/ (err, hex); OpenSSL.
  */
 #ifndef DZ_DIGEST_H
 #define DZ_DIGEST_H

@@ -43,6 +43,8 @@
  * Errors: malformed key files EX_CONFIG, malformed public keys or
  * signatures and failed verification EX_DATAERR, with fixed texts that
  * never hold key material or data.
+ *
+ * May use: core/ (err, fdio); crypto/ (crypt); OpenSSL.
  */
 #ifndef DZ_SIGN_H
 #define DZ_SIGN_H

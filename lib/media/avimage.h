@@ -2,6 +2,8 @@
  * lib/avimage: decode WebP, GIF, BMP and TIFF stills through libavformat/libavcodec into a struct dz_luma_sink,
  * within the limits of struct dz_image_opts. Called by lib/image, which has
  * already recognised the format. The buffer is the whole file, in memory.
+ *
+ * May use: core/ (err); media/ (avio, exif, image, luma); FFmpeg.
  */
 #ifndef DZ_AVIMAGE_H
 #define DZ_AVIMAGE_H

@@ -9,6 +9,8 @@
  * subtitle stream holding a playlist) goes to our io_open, which refuses
  * it and says so in nested_opens. A deadline, when set, interrupts any
  * blocking read.
+ *
+ * May use: FFmpeg.
  */
 #ifndef DZ_AVIO_H
 #define DZ_AVIO_H

@@ -1,5 +1,7 @@
 /*
  * lib/exif: the one EXIF fact we use, the orientation tag (0x0112).
+ *
+ * May use: the C library only.
  */
 #ifndef DZ_EXIF_H
 #define DZ_EXIF_H

@@ -6,6 +6,8 @@
  * from the store); nothing here touches the filesystem. Dispatch is by
  * content, never by file name: JPEG to lib/jpeg, PNG to lib/png, WebP, GIF,
  * BMP and TIFF to lib/avimage.
+ *
+ * May use: core/ (err); media/ (avimage, jpegimage, pngimage).
  */
 #ifndef DZ_IMAGE_H
 #define DZ_IMAGE_H

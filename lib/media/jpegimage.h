@@ -2,6 +2,8 @@
  * lib/jpegimage: decode JPEG through libjpeg-turbo into a struct dz_luma_sink,
  * within the limits of struct dz_image_opts. Called by lib/image, which has
  * already recognised the format. The buffer is the whole file, in memory.
+ *
+ * May use: core/ (err); media/ (exif, image, luma); libjpeg-turbo.
  */
 #ifndef DZ_JPEGIMAGE_H
 #define DZ_JPEGIMAGE_H

@@ -7,6 +7,8 @@
  * computed exactly as the PDQ reference does: (0.299f*R + 0.587f*G) +
  * 0.114f*B in float for colour pixels, the value itself for grey pixels.
  * Alpha is ignored (not composited).
+ *
+ * May use: the C library only.
  */
 #ifndef DZ_LUMA_H
 #define DZ_LUMA_H

@@ -2,6 +2,8 @@
  * lib/pngimage: decode PNG through libpng into a struct dz_luma_sink,
  * within the limits of struct dz_image_opts. Called by lib/image, which has
  * already recognised the format. The buffer is the whole file, in memory.
+ *
+ * May use: core/ (err); media/ (exif, image, luma); libpng.
  */
 #ifndef DZ_PNGIMAGE_H
 #define DZ_PNGIMAGE_H

@@ -18,6 +18,8 @@
  * With skip_unwanted, frames that no later frame needs as a reference
  * (non-reference frames, where the codec marks them) and that are not
  * wanted are not decoded at all.
+ *
+ * May use: core/ (err); media/ (avio, luma); FFmpeg.
  */
 #ifndef DZ_VIDEO_H
 #define DZ_VIDEO_H

@@ -13,6 +13,8 @@
  * dz_err (lib/err.h) whose reason never holds an address, a subject or
  * any other part of the message: it names the field ("invalid address in
  * To") instead.
+ *
+ * May use: core/ (clock, err, fdio).
  */
 #ifndef DZ_MAIL_H
 #define DZ_MAIL_H

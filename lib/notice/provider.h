@@ -23,6 +23,8 @@
  * malformed address or domain are errors naming the file and the line
  * (EX_CONFIG); the file is the operator's, a mistake in it must not send
  * a notice to the wrong place.
+ *
+ * May use: core/ (builtin, err, input, yamlev).
  */
 #ifndef DZ_PROVIDER_H
 #define DZ_PROVIDER_H

@@ -36,6 +36,8 @@
  *
  * While dz_resolve_abuse runs, SIGPIPE is blocked in the calling thread
  * (a server closing early makes a write fail, not kill the program).
+ *
+ * May use: core/ (err); OpenSSL, jansson.
  */
 #ifndef DZ_RESOLVE_H
 #define DZ_RESOLVE_H

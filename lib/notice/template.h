@@ -22,6 +22,8 @@
  *
  * Errors name the template and the line (EX_CONFIG): an unclosed or
  * mismatched section, a tag that is not closed, an empty name.
+ *
+ * May use: core/ (err); jansson.
  */
 #ifndef DZ_TEMPLATE_H
 #define DZ_TEMPLATE_H

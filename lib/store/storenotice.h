@@ -12,6 +12,8 @@
  * by at most one provider notice that is not cancelled, so a URL is
  * never notified twice. A victim's address is never stored with the
  * notice: it is decrypted from the case when the message is written.
+ *
+ * May use: core/ (err, hex); store/ (store, storeint).
  */
 #ifndef DZ_STORENOTICE_H
 #define DZ_STORENOTICE_H

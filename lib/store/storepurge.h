@@ -13,6 +13,8 @@
  * gave out is kept as a tombstone (value, category, dates) cut from its
  * item, so that every later delta, cumulative ones included, withdraws
  * it.
+ *
+ * May use: core/ (err); store/ (store, storeint).
  */
 #ifndef DZ_STOREPURGE_H
 #define DZ_STOREPURGE_H

@@ -14,6 +14,8 @@
  * Call these within dz_store_read_begin ... dz_store_read_end, so that
  * every walk sees the same store. fn returns nonzero to stop; the walk
  * then returns 0.
+ *
+ * May use: core/ (err); store/ (store, storeint).
  */
 #ifndef DZ_STORESTATS_H
 #define DZ_STORESTATS_H

@@ -3,6 +3,9 @@
  * items, media). A case's personal data, opened for --contact, is
  * lib/store/storesecrets'. Partner banks are lib/bankexport's, statistics
  * lib/stats'.
+ *
+ * May use: core/ (err, fdio); crypto/ (blob, crypt); store/ (store);
+ *   OpenSSL.
  */
 #ifndef DZ_EXPORT_H
 #define DZ_EXPORT_H

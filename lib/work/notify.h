@@ -28,6 +28,10 @@
  *
  * With dry_run, nothing is planned in the store or sent: the messages
  * that would go are written to dry_out as an mbox.
+ *
+ * May use: core/ (builtin, clock, config, err, input, record); crypto/
+ *   (crypt); store/ (store, storenotice, storesecrets); notice/ (mail,
+ *   provider, template); OpenSSL, jansson.
  */
 #ifndef DZ_NOTIFY_H
 #define DZ_NOTIFY_H
