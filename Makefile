@@ -126,7 +126,7 @@ warnings: lib/core/builtin.c
 		echo "warnings: $$c: clean ($(words $(WARN_SRC)) files)"; \
 	done
 
-# lib/mih's figures: scripts/bench/match runs it after scripts/bench/run.
+# lib/bank/mih's figures: scripts/bench/match runs it after scripts/bench/run.
 scripts/bench/matchbench: scripts/bench/match.c lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm

@@ -1,6 +1,6 @@
 /*
  * dz-export: the read views of the store. Options, the subcommand and the
- * exit code; the work is in lib/store, lib/export, lib/bankexport and
+ * exit code; the work is in lib/store/store, lib/work/export, lib/work/bankexport and
  * lib/stats.
  */
 #include <stdint.h>

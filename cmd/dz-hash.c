@@ -226,7 +226,7 @@ store_emit(json_t *rec, void *ctx)
 	return rc;
 }
 
-/* dz-hash --store: the work is lib/hashstore's. */
+/* dz-hash --store: the work is lib/work/hashstore's. */
 static int
 run_store(const struct cfg *cfg, const char *cfg_path, const char *item)
 {

@@ -1,6 +1,6 @@
 /*
  * dz-match: match media files, or their hashes, against signed hash banks.
- * Options, the input loop and the exit code; the work is in lib/match
+ * Options, the input loop and the exit code; the work is in lib/work/match
  * (banks, trust, queries, records) and lib/hash.
  */
 #include <getopt.h>

@@ -114,7 +114,7 @@ emit(json_t *rec, void *arg)
 	return rc;
 }
 
-/* lib/resolve behind lib/notify's hook. */
+/* lib/notice/resolve behind lib/work/notify's hook. */
 static int
 resolve(const char *host, char *name, size_t name_size, char *address,
     size_t address_size, void *ctx, struct dz_err *err)

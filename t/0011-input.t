@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/input: file names and reading files (C unit test).
+# lib/core/input: file names and reading files (C unit test).
 exec "$(dirname "$0")/unit/test-input"

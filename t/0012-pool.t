@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/pool: ordered delivery from worker threads (C unit test).
+# lib/core/pool: ordered delivery from worker threads (C unit test).
 exec "$(dirname "$0")/unit/test-pool"

@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/progress: the progress line (C unit test).
+# lib/core/progress: the progress line (C unit test).
 exec "$(dirname "$0")/unit/test-progress"

@@ -1,4 +1,4 @@
 #!/bin/bash
-# lib/crypt: key wrapping, sealed fields, chunked blobs, the master key file
+# lib/crypto/crypt: key wrapping, sealed fields, chunked blobs, the master key file
 # (C unit test).
 exec "$(dirname "$0")/unit/test-crypt"

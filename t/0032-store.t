@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/store: the SQLite system of record (C unit test).
+# lib/store/store: the SQLite system of record (C unit test).
 exec "$(dirname "$0")/unit/test-store"

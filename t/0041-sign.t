@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/sign: the C unit test, then a cross-check with the real minisign(1)
+# lib/crypto/sign: the C unit test, then a cross-check with the real minisign(1)
 # both ways: what we sign, stock `minisign -V` accepts (and refuses once
 # tampered with); what `minisign -S` signs, dz_sign_verify accepts (and
 # refuses once tampered with). t/unit/test-sign-tool drives lib/sign.

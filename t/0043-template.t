@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/template: the notice templates' Mustache subset (C unit test).
+# lib/notice/template: the notice templates' Mustache subset (C unit test).
 exec "$(dirname "$0")/unit/test-template"

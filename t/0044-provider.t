@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/provider: the provider directory (C unit test).
+# lib/notice/provider: the provider directory (C unit test).
 exec "$(dirname "$0")/unit/test-provider"

@@ -1,3 +1,3 @@
 #!/bin/bash
-# lib/vpdq: signatures in JSON and matching (C unit test).
+# lib/hash/vpdq: signatures in JSON and matching (C unit test).
 exec "$(dirname "$0")/unit/test-vpdq"

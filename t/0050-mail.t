@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/mail: the C unit test (formatting round trips, refusals, Maildir,
+# lib/notice/mail: the C unit test (formatting round trips, refusals, Maildir,
 # the sendmail pipe with fake commands), then the same paths from the
 # shell through t/unit/test-mail-tool. Real SMTP delivery: t/0051-mail-smtp.t.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# lib/mail: real delivery. Two messages go through dz_mail_sendmail and
+# lib/notice/mail: real delivery. Two messages go through dz_mail_sendmail and
 # msmtp to a real SMTP server (aiosmtpd, t/lib-smtp.sh); what arrives is
 # compared byte for byte with what was formatted, and Python's email
 # package decodes it back to the original subject, names and body.

@@ -4,7 +4,7 @@
 # errors and rate, is redrawn in place with "\r" at most four times a
 # second, is erased before a diagnostic and ends with a newline; it is
 # not there when standard error is a file or a pipe, when standard output
-# is the terminal too, with --no-progress or with -q. lib/progress's own
+# is the terminal too, with --no-progress or with -q. lib/core/progress's own
 # unit test is t/0013.
 . "$(dirname "$0")/lib.sh"
 

@@ -5,7 +5,7 @@ require_testdata
 pdq=$TESTDATA/pdq
 
 # CMYK.jpg: the reference converted it with ImageMagick, so its hash
-# depends on the CMYK-to-RGB formula. lib/jpegimage uses ImageMagick's own
+# depends on the CMYK-to-RGB formula. lib/media/jpegimage uses ImageMagick's own
 # (see dz-hash(1), STANDARDS) and gets distance 0; a decoder with another
 # formula would need a tolerance here.
 cmyk_tol=modes/CMYK.jpg=0

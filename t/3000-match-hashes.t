@@ -124,7 +124,7 @@ test_expect_success 'the three formats give the same matches' '
 	jq -e "select(.bank == \"b.csv\") | .bank_seq == 1" out.csv >/dev/null
 '
 
-test_expect_success 'a bank signed by lib/sign (test-sign-tool) is accepted too' '
+test_expect_success 'a bank signed by lib/crypto/sign (test-sign-tool) is accepted too' '
 	test-sign-tool keygen dz.key dz.pub &&
 	cp b.dzb ours.dzb &&
 	test-sign-tool sign dz.key ours.dzb ours.dzb.minisig "$(test-bank-tool comment ours.dzb)" &&

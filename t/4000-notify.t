@@ -183,7 +183,7 @@ test_expect_success 'an answer whose contact does not open: an error record, exi
 	grep -q "cannot be sent" err-t && ! grep -q tamper-canary rec-t err-t &&
 	dz-notify >rec-t2 2>/dev/null && ! has rec-t2 ".case == \"$ct\""
 '
-test_expect_success 'an answer to an address lib/mail refuses: an error record, exit 69' '
+test_expect_success 'an answer to an address lib/notice/mail refuses: an error record, exit 69' '
 	if cr=$(submit s-r 30 true "{\"email\":\"refused..canary@example.org\"}" 2>/dev/null); then
 		printf "{\"type\":\"close\",\"case\":\"%s\"}\n" $cr | dz-ingest >/dev/null &&
 		n=$(sent) && expect_exit 69 dz-notify >rec-r 2>err-r && test "$(sent)" = $n &&

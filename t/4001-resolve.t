@@ -1,9 +1,9 @@
 #!/bin/bash
-# lib/resolve: the abuse contact of an unknown host, through DNS and RDAP,
+# lib/notice/resolve: the abuse contact of an unknown host, through DNS and RDAP,
 # against t/rdap-fixture.py on 127.0.0.1 (canned answers in t/data/rdap/,
 # redirects, chunked and hostile answers, a server that never answers, and
 # TLS with a self-signed certificate). t/unit/test-resolve-tool drives
-# lib/resolve; t/unit/test-resolve feeds its parsers hostile bytes.
+# lib/notice/resolve; t/unit/test-resolve feeds its parsers hostile bytes.
 . "$(dirname "$0")/lib.sh"
 
 tool=$TOP/t/unit/test-resolve-tool

@@ -1,5 +1,5 @@
 /*
- * lib/bank: the partner hash bank, in memory and in its three file
+ * lib/bank/bank: the partner hash bank, in memory and in its three file
  * formats (JSON Lines, ThreatExchange CSV, memory-mapped .dzb).
  *
  * A bank is one export of the hotline's hashes: a full snapshot, or a
@@ -77,7 +77,7 @@
  *	id:    u8[n][16]
  *	attr:  struct dz_bank_attr[n]    (8 bytes each)
  *	tomb:  struct dz_bank_tomb[t]    (56 bytes each)
- *	index: a lib/mih flat image over pdq[0..n-1]
+ *	index: a lib/bank/mih flat image over pdq[0..n-1]
  *   Entries and tombstones are sorted by id, as in the other formats.
  *   Each section starts at the first multiple of 64 after the previous
  *   one ends, the gaps zero; the file ends at the first multiple of 64
@@ -116,7 +116,7 @@ struct dz_mih;
 #define DZ_BANK_VERSION 1
 #define DZ_BANK_ID_BYTES 16
 #define DZ_BANK_COLLAB_MAX 31		/* bytes of the collab name */
-#define DZ_BANK_MAX_ENTRIES 0xfffffff0u	/* lib/mih indexes with u32 */
+#define DZ_BANK_MAX_ENTRIES 0xfffffff0u	/* lib/bank/mih indexes with u32 */
 #define DZ_BANK_INDEX_RADIUS 64		/* .dzb indexes serve radius <= this */
 
 enum dz_bank_kind { DZ_BANK_FULL = 1, DZ_BANK_DELTA = 2 };
@@ -129,7 +129,7 @@ enum dz_bank_format { DZ_BANK_JSONL = 1, DZ_BANK_CSV = 2, DZ_BANK_DZB = 3 };
  * may share an id) and stay in the order they were added or read.
  */
 enum dz_bank_signal { DZ_BANK_PDQ = 1, DZ_BANK_MD5 = 2, DZ_BANK_VPDQ = 3 };
-/* Same numbers as lib/store's enum dz_category. */
+/* Same numbers as lib/store/store's enum dz_category. */
 enum dz_bank_category {
 	DZ_BANK_CAT_ADULT_NCII = 1, DZ_BANK_CAT_MINOR = 2, DZ_BANK_CAT_OTHER = 3
 };
@@ -175,7 +175,7 @@ struct dz_bank {
 	const struct dz_bank_attr *attr;
 	uint64_t ntomb;
 	const struct dz_bank_tomb *tomb;
-	struct dz_bank_priv *priv;	/* storage, index: lib/bank's own */
+	struct dz_bank_priv *priv;	/* storage, index: lib/bank/bank's own */
 };
 
 /*** Building (dz-export, tests) ***/
@@ -239,7 +239,7 @@ int dz_bank_load(const char *path, uint64_t max_bytes, struct dz_bank **out,
 const uint8_t *dz_bank_raw(const struct dz_bank *b, size_t *len);
 
 /*
- * The bank's PDQ index (lib/mih): the .dzb's own, or built now over
+ * The bank's PDQ index (lib/bank/mih): the .dzb's own, or built now over
  * pdq[0..n-1] for radius up to DZ_BANK_INDEX_RADIUS and kept (under a
  * lock: threads may call this at once). NULL with err when out of memory.
  * A bank with n == 0 has no index (returns NULL with err->code 0): there

@@ -15,7 +15,7 @@
 #include "core/err.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "lib/bank reads its little-endian .dzb in place"
+#error "lib/bank/bank reads its little-endian .dzb in place"
 #endif
 
 _Static_assert(sizeof(struct dz_pdq) == 32, "struct dz_pdq is 32 bytes");

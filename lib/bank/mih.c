@@ -1,5 +1,5 @@
 /*
- * lib/mih: exact Hamming-radius search over PDQ hashes by multi-index
+ * lib/bank/mih: exact Hamming-radius search over PDQ hashes by multi-index
  * hashing; see mih.h for the idea and the image format.
  *
  * A query is latency-bound: at 10 million hashes and radius 31 it looks up
@@ -22,7 +22,7 @@
 #include "hash/pdq.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "lib/mih reads its little-endian image in place"
+#error "lib/bank/mih reads its little-endian image in place"
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)

@@ -1,5 +1,5 @@
 /*
- * lib/mih: exact Hamming-radius search over a bank of PDQ hashes
+ * lib/bank/mih: exact Hamming-radius search over a bank of PDQ hashes
  * (multi-index hashing over flat arrays).
  *
  * The 256 bits of every hash are shuffled by a fixed pseudo-random bit

@@ -1,5 +1,5 @@
 /*
- * lib/builtin: the data files of share/dz/ (the provider directory, the
+ * lib/core/builtin: the data files of share/dz/ (the provider directory, the
  * notice templates), compiled into the programs by scripts/embed, so
  * that they work with nothing installed. Configuration settings name
  * files that replace them (see dz.yaml(5)).

@@ -38,7 +38,7 @@
  * State: one program per process, so the name, the usage texts, the stream
  * and the progress line live in this module (set once, at the start of
  * main, on the main thread). Message helpers are called from one thread
- * only (lib/pool's done side, never its workers).
+ * only (lib/core/pool's done side, never its workers).
  */
 #ifndef DZ_CLI_H
 #define DZ_CLI_H

@@ -1,5 +1,5 @@
 /*
- * lib/clock: the time, as RFC 3339 UTC text ("2026-11-23T10:00:00Z").
+ * lib/core/clock: the time, as RFC 3339 UTC text ("2026-11-23T10:00:00Z").
  * DZ_NOW in the environment, when set to such a text, replaces the clock
  * (tests and reproducible runs).
  *

@@ -1,5 +1,5 @@
 /*
- * lib/config: dz.yaml(5), read with libyaml's event parser.
+ * lib/core/config: dz.yaml(5), read with libyaml's event parser.
  *
  * The file is small and its shape is fixed: a mapping of top-level keys,
  * some of which are one-level mappings ("sections"). So rather than build

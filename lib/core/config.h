@@ -1,5 +1,5 @@
 /*
- * lib/config: the one configuration file, dz.yaml(5), read with libyaml.
+ * lib/core/config: the one configuration file, dz.yaml(5), read with libyaml.
  *
  * Where it comes from: the path given with -c, else $DZ_CONFIG, else
  * /etc/dz/dz.yaml if it exists, else built-in defaults (store under

@@ -1,5 +1,5 @@
 /*
- * lib/err: how lib/ reports failure to cmd/.
+ * lib/core/err: how lib/ reports failure to cmd/.
  *
  * lib/ never prints and never exits. A function that can fail takes a
  * struct dz_err * as its last argument, returns -1 (or NULL) on failure and

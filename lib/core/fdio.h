@@ -1,5 +1,5 @@
 /*
- * lib/fdio: whole reads and writes on file descriptors, and making a new
+ * lib/core/fdio: whole reads and writes on file descriptors, and making a new
  * directory entry durable. The loops every module would otherwise write
  * again (EINTR, short reads and writes).
  *

@@ -1,5 +1,5 @@
 /*
- * lib/input: where the names of input files come from, and reading one
+ * lib/core/input: where the names of input files come from, and reading one
  * input file into memory.
  *
  * A program takes file names as operands or, with none, one name per line

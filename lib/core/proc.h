@@ -1,5 +1,5 @@
 /*
- * lib/proc: process-wide protections every program applies at start.
+ * lib/core/proc: process-wide protections every program applies at start.
  *
  * May use: core/ (err); OpenSSL.
  */

@@ -20,7 +20,7 @@
  *	    &ops, .ctx = &ctx, .jobs = jobs, ... };
  *	status = dz_runner_run(&o, argv, argc, stdout);
  *
- * Threads: ops->work runs on lib/pool's workers, in any order; parse,
+ * Threads: ops->work runs on lib/core/pool's workers, in any order; parse,
  * emit, error_fields and release run on the calling thread, emit in input
  * order. A job whose input was bad (an unreadable line, a bad name, a
  * parse that failed) or whose work failed is reported by the runner:

@@ -1,5 +1,5 @@
 /*
- * lib/yamlev: libyaml events with our refusals. See yamlev.h.
+ * lib/core/yamlev: libyaml events with our refusals. See yamlev.h.
  */
 #include <string.h>
 

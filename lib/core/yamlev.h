@@ -1,5 +1,5 @@
 /*
- * lib/yamlev: walking a YAML text event by event with libyaml, for the
+ * lib/core/yamlev: walking a YAML text event by event with libyaml, for the
  * small files of fixed shape we read (dz.yaml, the provider directory).
  *
  * Walking events rather than loading a document lets a reader refuse

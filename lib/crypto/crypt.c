@@ -1,5 +1,5 @@
 /*
- * lib/crypt: AES-256-GCM through OpenSSL 3 EVP. See crypt.h for the
+ * lib/crypto/crypt: AES-256-GCM through OpenSSL 3 EVP. See crypt.h for the
  * formats. Errors carry fixed texts (and strerror): never a key, a path
  * or a byte of data.
  */

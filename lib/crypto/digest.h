@@ -1,5 +1,5 @@
 /*
- * lib/digest: the cryptographic digests of a file's bytes (OpenSSL 3 EVP).
+ * lib/crypto/digest: the cryptographic digests of a file's bytes (OpenSSL 3 EVP).
  *
  * May use: core/ (err, hex); OpenSSL.
  */

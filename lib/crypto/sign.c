@@ -1,5 +1,5 @@
 /*
- * lib/sign: minisign-compatible Ed25519 signatures through OpenSSL 3 EVP.
+ * lib/crypto/sign: minisign-compatible Ed25519 signatures through OpenSSL 3 EVP.
  * See sign.h for the file formats. Parsing is strict and bounded: every
  * line has a length limit, base64 must decode to exactly the expected
  * number of bytes in its one canonical spelling, and nothing may follow

@@ -1,5 +1,5 @@
 /*
- * lib/sign: Ed25519 signatures that the stock minisign(1) tool verifies
+ * lib/crypto/sign: Ed25519 signatures that the stock minisign(1) tool verifies
  * (OpenSSL 3 EVP), so a partner can check a hash bank with
  * `minisign -Vm bank -p disrupt.pub` and need not trust our code.
  *

@@ -1,9 +1,9 @@
 /*
- * lib/hash: turn a media file's bytes into signals.
+ * lib/hash/hash: turn a media file's bytes into signals.
  *
- * For an image: MD5 and SHA-256 of the bytes, then decode (lib/image),
+ * For an image: MD5 and SHA-256 of the bytes, then decode (lib/media/image),
  * apply the EXIF orientation, and stream the luminance through the PDQ
- * filter (lib/pdq). The bytes are in memory and stay there; nothing is
+ * filter (lib/hash/pdq). The bytes are in memory and stay there; nothing is
  * written anywhere. Safe to call from several threads at once.
  *
  * May use: core/, crypto/ (digest), media/ (decoding), hash/; jansson.
@@ -61,7 +61,7 @@ int dz_hash_image(const uint8_t *buf, size_t len, const struct dz_hash_opts *o,
 
 /*
  * Hash what buf holds, an image (dz_hash_image) or a video (MD5, SHA-256
- * and the vPDQ signature, lib/vpdq), as its first bytes say. Release r
+ * and the vPDQ signature, lib/hash/vpdq), as its first bytes say. Release r
  * with dz_hash_result_release either way.
  */
 int dz_hash_media(const uint8_t *buf, size_t len,

@@ -1,5 +1,5 @@
 /*
- * lib/pdq: the PDQ perceptual hash, bit-identical to the reference.
+ * lib/hash/pdq: the PDQ perceptual hash, bit-identical to the reference.
  *
  * The luminance image is pushed row by row into a streaming filter (two
  * rounds of horizontal then vertical box filter, then decimation to

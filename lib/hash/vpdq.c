@@ -1,5 +1,5 @@
 /*
- * lib/vpdq: vPDQ signatures. See vpdq.h.
+ * lib/hash/vpdq: vPDQ signatures. See vpdq.h.
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /*
- * lib/vpdq: the vPDQ signature of a video: one PDQ hash per second of
+ * lib/hash/vpdq: the vPDQ signature of a video: one PDQ hash per second of
  * video (as the reference's "-r 1" does: frames whose number is a
  * multiple of the frame rate, rounded down), each with its frame number,
  * time and quality; consecutive hashes within a small distance of the
- * last one kept are collapsed into it. Decoding is lib/video's, with its
- * limits; hashing is lib/pdq's at the frame's full size. The signature
- * itself (struct dz_vpdqsig, its JSON, matching) is lib/vpdqsig's.
+ * last one kept are collapsed into it. Decoding is lib/media/video's, with its
+ * limits; hashing is lib/hash/pdq's at the frame's full size. The signature
+ * itself (struct dz_vpdqsig, its JSON, matching) is lib/hash/vpdqsig's.
  *
  * May use: core/, media/ (luma, video), hash/ (pdq, vpdqsig).
  */
@@ -34,7 +34,7 @@ void dz_vpdq_opts_default(struct dz_vpdq_opts *o);
 
 /*
  * Hash the video in buf. 0 (the signature has a frame at least), or -1
- * with err: lib/video's errors, or EX_DATAERR when no frame could be
+ * with err: lib/media/video's errors, or EX_DATAERR when no frame could be
  * hashed.
  */
 int dz_vpdq_hash(const uint8_t *buf, size_t len,

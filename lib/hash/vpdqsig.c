@@ -1,5 +1,5 @@
 /*
- * lib/vpdqsig: vPDQ signatures as data. See vpdqsig.h.
+ * lib/hash/vpdqsig: vPDQ signatures as data. See vpdqsig.h.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * lib/vpdqsig: a video's vPDQ signature as data, without the decoder:
+ * lib/hash/vpdqsig: a video's vPDQ signature as data, without the decoder:
  * its frames, their JSON form, and the comparison of two signatures.
  * Programs that read signatures (dz-export, dz-match) need no libav*.
  *

@@ -1,8 +1,8 @@
 /*
- * lib/avimage: WebP, GIF, BMP and TIFF stills through FFmpeg, from memory,
+ * lib/media/avimage: WebP, GIF, BMP and TIFF stills through FFmpeg, from memory,
  * into a luma sink. Only the first frame is decoded.
  *
- * FFmpeg never sees a file name: it reads through lib/avio, our own
+ * FFmpeg never sees a file name: it reads through lib/media/avio, our own
  * AVIOContext over the buffer, the demuxer is chosen by us from the magic
  * bytes, the format, codec and protocol whitelists name nothing else, and
  * every nested open is refused, so no demuxer can be talked into opening

@@ -1,5 +1,5 @@
 /*
- * lib/avio: a locked-down libavformat input over memory. See avio.h.
+ * lib/media/avio: a locked-down libavformat input over memory. See avio.h.
  */
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
- * lib/avio: untrusted bytes in memory handed to libavformat, locked down.
- * For lib/avimage (stills) and lib/video.
+ * lib/media/avio: untrusted bytes in memory handed to libavformat, locked down.
+ * For lib/media/avimage (stills) and lib/video.
  *
  * FFmpeg never sees a file name. It reads through our own AVIOContext
  * over the buffer; the demuxers it may pick and the codecs it may open

@@ -1,5 +1,5 @@
 /*
- * lib/exif: find the orientation tag (0x0112) in IFD0 of a TIFF structure.
+ * lib/media/exif: find the orientation tag (0x0112) in IFD0 of a TIFF structure.
  *
  * Only IFD0 is read, so there is no chain of offsets to follow and no loop
  * to guard against. Every read is checked against len first; offsets are

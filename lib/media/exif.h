@@ -1,5 +1,5 @@
 /*
- * lib/exif: the one EXIF fact we use, the orientation tag (0x0112).
+ * lib/media/exif: the one EXIF fact we use, the orientation tag (0x0112).
  *
  * May use: the C library only.
  */

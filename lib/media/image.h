@@ -1,5 +1,5 @@
 /*
- * lib/image: recognise an image by its bytes and decode it, with limits,
+ * lib/media/image: recognise an image by its bytes and decode it, with limits,
  * into a struct dz_luma_sink.
  *
  * The whole file is in memory (it was read to be digested, or decrypted

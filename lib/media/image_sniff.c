@@ -1,6 +1,6 @@
 /*
- * lib/image, the part that needs no decoder: recognising a format by its
- * first bytes. Kept apart from lib/image.c so that a program that only
+ * lib/media/image, the part that needs no decoder: recognising a format by its
+ * first bytes. Kept apart from lib/media/image.c so that a program that only
  * sniffs (dz-ingest) does not link the decoders and FFmpeg.
  */
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * lib/luma: pixels to PDQ luminance, and the sink decoders push rows into.
+ * lib/media/luma: pixels to PDQ luminance, and the sink decoders push rows into.
  *
- * Every image decoder (lib/jpeg, lib/png, lib/avimage) produces rows of
+ * Every image decoder (lib/jpeg, lib/png, lib/media/avimage) produces rows of
  * float luminance and hands them to a struct dz_luma_sink, so no decoder
  * ever holds a whole RGB image unless its format forces it to. Luminance is
  * computed exactly as the PDQ reference does: (0.299f*R + 0.587f*G) +

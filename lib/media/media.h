@@ -1,6 +1,6 @@
 /*
- * lib/media: what an uploaded file is, from its first bytes. Images are
- * recognised by lib/image; videos here (MP4/MOV/3GP, Matroska/WebM, AVI,
+ * lib/media/media: what an uploaded file is, from its first bytes. Images are
+ * recognised by lib/media/image; videos here (MP4/MOV/3GP, Matroska/WebM, AVI,
  * MPEG transport and program streams, FLV, Ogg, ASF/WMV).
  *
  * May use: media/ (image).

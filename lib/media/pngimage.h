@@ -1,6 +1,6 @@
 /*
- * lib/pngimage: decode PNG through libpng into a struct dz_luma_sink,
- * within the limits of struct dz_image_opts. Called by lib/image, which has
+ * lib/media/pngimage: decode PNG through libpng into a struct dz_luma_sink,
+ * within the limits of struct dz_image_opts. Called by lib/media/image, which has
  * already recognised the format. The buffer is the whole file, in memory.
  *
  * May use: core/ (err); media/ (exif, image, luma); libpng.

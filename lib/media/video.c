@@ -1,5 +1,5 @@
 /*
- * lib/video: hardened video decoding into luma sinks. See video.h.
+ * lib/media/video: hardened video decoding into luma sinks. See video.h.
  */
 #include <errno.h>
 #include <math.h>

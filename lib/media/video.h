@@ -1,8 +1,8 @@
 /*
- * lib/video: decode an untrusted video held in memory, with limits, and
+ * lib/media/video: decode an untrusted video held in memory, with limits, and
  * hand the frames a caller wants to a luma sink.
  *
- * Input goes through lib/avio: our AVIOContext over the buffer, the
+ * Input goes through lib/media/avio: our AVIOContext over the buffer, the
  * demuxers of DZ_VIDEO_FORMATS and the decoders of DZ_VIDEO_CODECS only,
  * no protocol, every nested open refused (an HLS or concat playlist, an
  * MP4 data reference, an AVI subtitle stream holding a playlist). Only

@@ -1,5 +1,5 @@
 /*
- * lib/mail: RFC 5322 messages and their delivery, for dz-notify.
+ * lib/notice/mail: RFC 5322 messages and their delivery, for dz-notify.
  *
  * dz_mail_format() builds one text/plain UTF-8 message, body in
  * quoted-printable, non-ASCII subjects and display names as RFC 2047
@@ -10,7 +10,7 @@
  * Maildir instead.
  *
  * Nothing here prints or exits. Failures return -1 and fill a struct
- * dz_err (lib/err.h) whose reason never holds an address, a subject or
+ * dz_err (lib/core/err.h) whose reason never holds an address, a subject or
  * any other part of the message: it names the field ("invalid address in
  * To") instead.
  *

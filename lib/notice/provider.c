@@ -1,5 +1,5 @@
 /*
- * lib/provider: the provider directory. See provider.h.
+ * lib/notice/provider: the provider directory. See provider.h.
  */
 #include <stdlib.h>
 #include <string.h>

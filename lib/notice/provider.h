@@ -1,5 +1,5 @@
 /*
- * lib/provider: the provider directory, which says whom dz-notify tells
+ * lib/notice/provider: the provider directory, which says whom dz-notify tells
  * about a reported URL: the hosting provider's name, the address its
  * notices go to, its DSA point of contact, its notice form, and the
  * language to write to it in.

@@ -1,5 +1,5 @@
 /*
- * lib/resolve: who to notify about a host that the provider directory
+ * lib/notice/resolve: who to notify about a host that the provider directory
  * does not know. The host's first address (getaddrinfo, IPv4 or IPv6),
  * then RDAP: {base}/ip/{addr}, and when the network names no abuse
  * contact, {base}/domain/{last two labels of the host}, where the

@@ -1,5 +1,5 @@
 /*
- * lib/template: a Mustache subset. See template.h.
+ * lib/notice/template: a Mustache subset. See template.h.
  *
  * The text is cut into tokens first (text, variable, section, inverted,
  * close, comment), with standalone tag lines trimmed; rendering then

@@ -1,5 +1,5 @@
 /*
- * lib/template: plain-text templates, a small subset of Mustache over a
+ * lib/notice/template: plain-text templates, a small subset of Mustache over a
  * jansson object, for the messages dz-notify writes.
  *
  *	{{name}}		the value of name: a string, or a number;

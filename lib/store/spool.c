@@ -1,5 +1,5 @@
 /*
- * lib/spool: the intake spool on disk, through descriptors, never
+ * lib/store/spool: the intake spool on disk, through descriptors, never
  * following a link. See spool.h.
  */
 #define _GNU_SOURCE		/* renameat2, RENAME_NOREPLACE */

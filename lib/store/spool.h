@@ -1,5 +1,5 @@
 /*
- * lib/spool: owns the intake spool on disk. DIR/new/NAME/ holds one
+ * lib/store/spool: owns the intake spool on disk. DIR/new/NAME/ holds one
  * submission from the form backend (submission.json and the uploaded
  * files); DIR/rejected/ holds the entries dz-ingest refused.
  *

@@ -190,7 +190,7 @@ static const char *const migrations[] = {
 	 * 4: videos. A video's hashes are its file's MD5 ("video_md5", the
 	 * name ThreatExchange gives it, shared with partners; an image's
 	 * "md5" is not), SHA-256 and vPDQ signature ("vpdq": the JSON array
-	 * of lib/vpdq as value, quality the best frame's). SQLite cannot
+	 * of lib/hash/vpdq as value, quality the best frame's). SQLite cannot
 	 * change a CHECK in place: the table is copied.
 	 */
 	"CREATE TABLE hashes4 ("
@@ -292,7 +292,7 @@ static const char *const sql_text[S_COUNT] = {
 };
 
 /* One connection, used by one thread at a time (SQLITE_OPEN_NOMUTEX). */
-#define EXT_STMT_MAX 64	/* statements of lib/store*.c beyond this file */
+#define EXT_STMT_MAX 64	/* statements of lib/store/store*.c beyond this file */
 
 struct dz_store {
 	sqlite3 *db;
@@ -435,7 +435,7 @@ need_now(const char *now, struct dz_err *err)
 	return 0;
 }
 
-/* ---------- for the other lib/store*.c files (storeint.h) ---------- */
+/* ---------- for the other lib/store/store*.c files (storeint.h) ---------- */
 
 sqlite3_stmt *
 dzs_stmt(struct dz_store *s, const char *sql, struct dz_err *err)

@@ -1,18 +1,18 @@
 /*
- * lib/store: the system of record. Owns the SQLite schema, its migrations
+ * lib/store/store: the system of record. Owns the SQLite schema, its migrations
  * and every SQL statement; no program writes SQL of its own. This file
  * has the cases, items and audit log; storehashes.h, storenotice.h,
  * storepurge.h and storestats.h the other parts of the schema.
  *
  * Layout under the store directory (created mode 0700):
  *   store.db (+ -wal, -shm)  cases, items, audit log, schema version
- *   blobs/                   encrypted media, one file per item (lib/crypt)
+ *   blobs/                   encrypted media, one file per item (lib/crypto/crypt)
  * The database runs in WAL mode with synchronous=FULL, secure_delete=ON,
  * foreign keys on and a busy timeout; every write happens inside
  * dz_store_begin (BEGIN IMMEDIATE) ... dz_store_commit.
  *
  * Personal data (contact, description) is stored only sealed under the
- * case's own key (lib/crypt), which is stored wrapped by the master key.
+ * case's own key (lib/crypto/crypt), which is stored wrapped by the master key.
  * The audit log never holds personal data: actions, ids and times.
  *
  * Case ids are 10 Crockford base32 characters (50 random bits), easy to

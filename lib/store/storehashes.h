@@ -1,6 +1,6 @@
 /*
  * lib/store/storehashes: the hashes and the bank exports of the store
- * (schema 2, and 4 for videos), the part of lib/store that dz-hash
+ * (schema 2, and 4 for videos), the part of lib/store/store that dz-hash
  * --store and dz-export bank use: the items due for hashing, their
  * hashes recorded as their media is destroyed, the exports made and the
  * rows a bank is built from.
@@ -55,7 +55,7 @@ int dz_store_hashable_get(struct dz_store *s, const char *item_id,
 struct dz_store_hash {
 	const char *signal;	/* "pdq", "md5", "sha256"; a video:
 				 * "video_md5", "sha256", "vpdq" */
-	const char *value;	/* lowercase hex; a vpdq: lib/vpdq's JSON */
+	const char *value;	/* lowercase hex; a vpdq: lib/hash/vpdq's JSON */
 	int quality;			/* 0..100, or -1 for none */
 	const char *known_entry;	/* an earlier entry this one is near */
 	char entry_id[DZ_ENTRY_ID_LEN + 1];	/* filled in */
@@ -67,7 +67,7 @@ struct dz_store_hash {
  * destroy its media in the same step: the wrapped key is cleared and
  * hashed_at set; audited as "hash". The blob name stays: the caller
  * unlinks the blob file after the commit, then clears the name
- * (lib/storepurge's dz_store_blob_cleared), so that a run killed in
+ * (lib/store/storepurge's dz_store_blob_cleared), so that a run killed in
  * between leaves a name the next one finds (dz_store_finish_blobs); and it
  * checkpoints the store after its run (the old key must not survive in
  * the WAL). A hash the item already has (same signal and value) is not
@@ -88,7 +88,7 @@ int dz_store_list_pdq(struct dz_store *s, dz_store_pdq_fn fn, void *ctx,
  * Bank exports. An export row records what a `dz-export bank` run
  * produced: its sequence number (1, 2, ...), kind, the export it is a
  * delta of, the highest hash revision it includes, its content digest
- * (lib/bank), counts, time and the files written (a JSON array).
+ * (lib/bank/bank), counts, time and the files written (a JSON array).
  */
 struct dz_store_export {
 	int64_t seq;

@@ -1,5 +1,5 @@
 /*
- * lib/storekeycheck: the master key's check value in the store
+ * lib/store/storekeycheck: the master key's check value in the store
  * directory. See storekeycheck.h.
  */
 #include <errno.h>

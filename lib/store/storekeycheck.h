@@ -1,6 +1,6 @@
 /*
- * lib/storekeycheck: is this the store's master key? The part of
- * lib/store that every program loading the master key uses, before it
+ * lib/store/storekeycheck: is this the store's master key? The part of
+ * lib/store/store that every program loading the master key uses, before it
  * seals or opens anything.
  *
  * May use: core/ (err, fdio), crypto/ (check values, unwrapping), store/

@@ -1,6 +1,6 @@
 /*
- * lib/storenotice: the notices' part of the store. See storenotice.h;
- * the tables are in lib/store.c's schema 3.
+ * lib/store/storenotice: the notices' part of the store. See storenotice.h;
+ * the tables are in lib/store/store.c's schema 3.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * lib/storenotice: the notices of the store (schema 3), the part of
- * lib/store that dz-notify uses: which reported URLs and which victims
+ * lib/store/storenotice: the notices of the store (schema 3), the part of
+ * lib/store/store that dz-notify uses: which reported URLs and which victims
  * are due a message, the notices planned and their delivery.
  *
  * A notice is one message: to a hosting provider ("provider"), a

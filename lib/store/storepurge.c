@@ -1,5 +1,5 @@
 /*
- * lib/storepurge: retention's SQL. See storepurge.h.
+ * lib/store/storepurge: retention's SQL. See storepurge.h.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /*
- * lib/storepurge: the retention part of lib/store, for dz-purge: what is
+ * lib/store/storepurge: the retention part of lib/store/store, for dz-purge: what is
  * due to go, and each deletion as one step.
  *
  * Media is destroyed by erasing its item key (crypto-shredding) in one
  * transaction; the blob file is unlinked after the commit and its name
  * cleared in a second step, so a run killed in between leaves a name
  * that the next run finds and finishes (dz_store_finish_blobs). Personal
- * data goes with lib/store's dz_store_case_purge_personal. A withdrawn
+ * data goes with lib/store/store's dz_store_case_purge_personal. A withdrawn
  * hash goes too: rows never given to partners (an image's MD5 and
  * SHA-256, a video's SHA-256, and any PDQ, vPDQ or video MD5 that no
  * export gave out) are deleted; a PDQ, vPDQ or video MD5 that an export

@@ -1,5 +1,5 @@
 /*
- * lib/storesecrets: a case's personal data, opened. See storesecrets.h.
+ * lib/store/storesecrets: a case's personal data, opened. See storesecrets.h.
  */
 #include <stdlib.h>
 #include <string.h>

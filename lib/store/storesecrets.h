@@ -1,6 +1,6 @@
 /*
- * lib/storesecrets: a case's personal data, opened: the sealed contact and
- * description of lib/store, decrypted with the case key that the master
+ * lib/store/storesecrets: a case's personal data, opened: the sealed contact and
+ * description of lib/store/store, decrypted with the case key that the master
  * key unwraps. For dz-export cases --contact and dz-notify's answers to
  * victims.
  *

@@ -1,6 +1,6 @@
 /*
- * lib/storestats: the statistics' SQL. See storestats.h; the tables are
- * in lib/store.c's schema.
+ * lib/store/storestats: the statistics' SQL. See storestats.h; the tables are
+ * in lib/store/store.c's schema.
  */
 #include "core/err.h"
 #include "store/store.h"

@@ -1,7 +1,7 @@
 /*
- * lib/storestats: the statistics' part of lib/store, for dz-export stats
- * (lib/stats): read-only walks over what dz-purge leaves, row by row, for
- * lib/stats to count. Purging erases case keys, contact data,
+ * lib/store/storestats: the statistics' part of lib/store/store, for dz-export stats
+ * (lib/work/stats): read-only walks over what dz-purge leaves, row by row, for
+ * lib/work/stats to count. Purging erases case keys, contact data,
  * descriptions, media keys and withdrawn hashes; it deletes no case, no
  * item, no notice and no export, so these rows are all there for as long
  * as the store is.

@@ -1,5 +1,5 @@
 /*
- * lib/bankexport: dz-export bank. See the header for the unit of work.
+ * lib/work/bankexport: dz-export bank. See the header for the unit of work.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,17 +1,17 @@
 /*
- * lib/bankexport: dz-export bank, the store's hashes leaving the hotline
- * as a signed partner bank (lib/bank formats, lib/sign signatures).
+ * lib/work/bankexport: dz-export bank, the store's hashes leaving the hotline
+ * as a signed partner bank (lib/bank/bank formats, lib/crypto/sign signatures).
  *
  * One run is one export with the next sequence number:
  *   1. BEGIN IMMEDIATE: a consistent view, one exporter at a time;
- *   2. the rows (lib/store): a full snapshot of active PDQ hashes of
+ *   2. the rows (lib/store/store): a full snapshot of active PDQ hashes of
  *      quality >= min_quality, or a delta of what changed since an
  *      earlier export (entries added or changed, tombstones);
- *   3. the bank built and its content digest computed (lib/bank), chained
+ *   3. the bank built and its content digest computed (lib/bank/bank), chained
  *      to the previous export (prev) and, for a delta, to its base;
  *   4. each output file written as FILE.tmp, fsync'd, signed into
  *      FILE.minisig.tmp (the trusted comment carries the metadata);
- *   5. the export row recorded (lib/store) and committed;
+ *   5. the export row recorded (lib/store/store) and committed;
  *   6. the temporary files renamed into place, directories fsync'd.
  * Killed before 5: nothing counts, the next run starts afresh (and
  * replaces the stale temporary files). Killed between 5 and 6: the next
@@ -71,7 +71,7 @@ struct dz_bankexport_opts {
 	const char *signature;		/* the signature file of "-" */
 	int allow_empty;		/* write a delta even with no change */
 	const char *actor;
-	/* ticked once per hash row read (lib/progress), or NULL; the
+	/* ticked once per hash row read (lib/core/progress), or NULL; the
 	 * caller ends it */
 	struct dz_progress *progress;
 };

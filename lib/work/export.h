@@ -1,8 +1,8 @@
 /*
- * lib/export: the read views of the store for operators (dz-export cases,
+ * lib/work/export: the read views of the store for operators (dz-export cases,
  * items, media). A case's personal data, opened for --contact, is
- * lib/store/storesecrets'. Partner banks are lib/bankexport's, statistics
- * lib/stats'.
+ * lib/store/storesecrets'. Partner banks are lib/work/bankexport's, statistics
+ * lib/work/stats'.
  *
  * May use: core/ (err, fdio); crypto/ (blob, crypt); store/ (store);
  *   OpenSSL.

@@ -1,5 +1,5 @@
 /*
- * lib/hashstore: verified media → hashes → media destroyed. See the header.
+ * lib/work/hashstore: verified media → hashes → media destroyed. See the header.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
 /*
- * lib/hashstore: dz-hash --store, the step where verified media becomes
+ * lib/work/hashstore: dz-hash --store, the step where verified media becomes
  * hashes and is destroyed (DESIGN.md, rules 1 and 2).
  *
  * For each item judged illegal whose media is still live, in order:
  *   1. unwrap its key and decrypt its blob into memory (never to disk);
- *   2. hash it (lib/hash: PDQ, MD5, SHA-256);
- *   3. one transaction: record the hashes (lib/store), clear the wrapped
+ *   2. hash it (lib/hash/hash: PDQ, MD5, SHA-256);
+ *   3. one transaction: record the hashes (lib/store/store), clear the wrapped
  *      media key; commit;
  *   4. unlink the blob file and sync the directory; clear the blob name.
  * A crash before 3 leaves the item as it was (the next run hashes it); a
@@ -18,10 +18,10 @@
  * A new PDQ within the match threshold of an active one already in the
  * store is flagged "known" (the nearest entry and its distance), to spare
  * an analyst a second look; one below the quality floor is kept but
- * flagged "low_quality" (lib/store's bank rows never export it).
+ * flagged "low_quality" (lib/store/store's bank rows never export it).
  *
  * A video gives its file's MD5 ("video_md5", shared with partners),
- * SHA-256 and vPDQ signature ("vpdq", lib/vpdq's JSON; quality the best
+ * SHA-256 and vPDQ signature ("vpdq", lib/hash/vpdq's JSON; quality the best
  * frame's); its record names the vpdq entry ("entry") and the MD5 entry
  * ("md5_entry").
  *

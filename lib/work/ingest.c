@@ -131,7 +131,7 @@ sweep_blobs(struct dz_ingest *in, struct dz_err *err)
 }
 
 /*
- * The new key's check value (lib/storekeycheck). A store that is there
+ * The new key's check value (lib/store/storekeycheck). A store that is there
  * already keeps its own key: one with a check value, or with data sealed
  * under another key, refuses the new one, which is then removed again.
  */
@@ -312,7 +312,7 @@ valid_url(const char *u)
 	return *p == '\0' || *p == '/' || *p == '?' || *p == '#';
 }
 
-/* What lib/mail will write in a To: the very parser it uses. */
+/* What lib/notice/mail will write in a To: the very parser it uses. */
 static int
 valid_email(const char *s)
 {

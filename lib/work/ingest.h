@@ -1,5 +1,5 @@
 /*
- * lib/ingest: the one door into the store.
+ * lib/work/ingest: the one door into the store.
  *
  * Validates submissions (reports from the form backend) and operator
  * records (verdict, close, withdraw), and carries out each as one unit of
@@ -12,7 +12,7 @@
  *
  * Keys are wrapped, and the contact (a compact JSON object) and the
  * description sealed under the case key, with the associated data of
- * dz_crypt_aad (lib/crypt).
+ * dz_crypt_aad (lib/crypto/crypt).
  *
  * May use: core/, crypto/, media/ (sniffing), store/ (store, storenotice,
  * spool), notice/ (mail: the address parser); no other unit of work.
@@ -69,7 +69,7 @@ json_t *dz_ingest_record(struct dz_ingest *in, json_t *rec,
  * The spool: DIR/new/NAME/ holds submission.json and the uploaded files
  * (the form backend writes DIR/tmp/NAME/ and renames it into new/).
  * Whoever writes the spool is hostile: entries are handled through
- * lib/spool, never following a link, and must be real directories of at
+ * lib/store/spool, never following a link, and must be real directories of at
  * most limits.max_files uploads and a submission.json, regular files
  * only; submission.json is read within 1 MiB plus six times
  * limits.max_description_bytes. Each entry is ingested in name order and

@@ -1,5 +1,5 @@
 /*
- * lib/match: banks verified, chained and indexed; queries; records. See
+ * lib/work/match: banks verified, chained and indexed; queries; records. See
  * match.h.
  */
 #include <errno.h>
@@ -114,7 +114,7 @@ b64v(unsigned char c)
 /*
  * The key id a minisign signature file names: the second line's base64
  * starts with "ED" or "Ed" and the 8 bytes of the id (12 bytes from the
- * first 16 characters). -1 if the text does not look like that; lib/sign
+ * first 16 characters). -1 if the text does not look like that; lib/crypto/sign
  * then says what is wrong.
  */
 static int
@@ -249,7 +249,7 @@ verify_bank(struct dz_match_set *s, struct dz_match_bank *mb, const char *sig,
 			    "the %d keys given)", got, s->opts.nkeys);
 		}
 	} else
-		key = &s->opts.keys[0];	/* lib/sign says what is wrong */
+		key = &s->opts.keys[0];	/* lib/crypto/sign says what is wrong */
 	mb->cache_hit = cached(s, key, sig, siglen, st);
 	if (mb->cache_hit)
 		rc = dz_sign_verify_comment(key, sig, siglen, &tc, err);

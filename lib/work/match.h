@@ -1,5 +1,5 @@
 /*
- * lib/match: what dz-match does between its options and its output: a set
+ * lib/work/match: what dz-match does between its options and its output: a set
  * of banks, each verified against the issuer's key, chained (a full
  * export, then its deltas), checked against the trust state
  * (lib/bank/trust), indexed; queries of PDQ hashes and of videos (vPDQ
@@ -15,7 +15,7 @@
  *	dz_match_set_free(s);
  *
  * Trust. A bank FILE is signed by FILE.minisig (minisign's format, see
- * lib/sign). The signature is verified over the file's exact bytes with
+ * lib/crypto/sign). The signature is verified over the file's exact bytes with
  * the key whose id it names (one of opts.keys), and its trusted comment
  * (dz_bank_comment) must agree with the file's own metadata. Without
  * opts.insecure a missing signature is refused; with it, the bank is
@@ -247,7 +247,7 @@ struct dz_match_in {
 };
 
 /* The most frames a video's hash record may have (4 hours at 1/s is
- * 14400; lib/video's frame limit is 1M). */
+ * 14400; lib/media/video's frame limit is 1M). */
 #define DZ_MATCH_VPDQ_MAX 1000000
 /* The longest --hashes line: a video's record is about 90 bytes a frame,
  * 1.3 MB for 4 hours; this leaves room for 180000 frames. */

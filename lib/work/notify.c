@@ -1,5 +1,5 @@
 /*
- * lib/notify: one dz-notify run. See notify.h for the unit of work.
+ * lib/work/notify: one dz-notify run. See notify.h for the unit of work.
  *
  * A "job" is one message to write: a notice planned now or a pending one
  * from the store, with the URLs it covers. Planning groups URLs into
@@ -812,7 +812,7 @@ dry_print(struct run *r, const char *msg)
  * What becomes of a message that did not go: RETRY stays pending for the
  * next run; CANCEL can never go and needs nobody (the contact was purged,
  * or is a phone number: the operator's record says so); UNSENDABLE can
- * never go because something is wrong (an address lib/mail refuses, a
+ * never go because something is wrong (an address lib/notice/mail refuses, a
  * contact that does not open, a message that cannot be formatted): it is
  * cancelled too, but reported as an error, and the run's exit says so.
  */

@@ -1,12 +1,12 @@
 /*
- * lib/notify: one dz-notify run, the messages the hotline promised.
+ * lib/work/notify: one dz-notify run, the messages the hotline promised.
  *
  *   1. Take the store's notify.lock (EX_TEMPFAIL when another run has it).
  *   2. With a resolver, look up the hosts of the due URLs that the
  *      directory does not know, once per host, outside any transaction
  *      (a slow server holds up no other program).
  *   3. Plan, in one transaction: every reported URL judged illegal and
- *      not yet notified is given to its provider (lib/provider; with a
+ *      not yet notified is given to its provider (lib/notice/provider; with a
  *      resolver, the abuse contact step 2 found), one notice per
  *      provider and address grouping its URLs;
  *      every closed case whose victim asked for an answer gets one; with
@@ -15,7 +15,7 @@
  *      recorded "pending" with a fresh Message-ID before anything is sent.
  *   4. Deliver every pending notice (this run's and those a failed run
  *      left), each rendered from the store and the templates (lib/
- *      template), formatted (lib/mail) and handed to the mail command or
+ *      template), formatted (lib/notice/mail) and handed to the mail command or
  *      a Maildir; the outcome recorded in its own transaction.
  * A URL whose provider has no address, or that no provider claims, gets
  * an operator record each run until the directory knows better.
@@ -81,7 +81,7 @@ struct dz_notify_opts {
  * Records go to emit (which owns them): one "notice" record per message
  * (sent, failed or cancelled), "unresolved" and "manual" records for the
  * operator (see dz-records(5)); none carries personal data. A message
- * that can never be written (an address lib/mail refuses, a victim's
+ * that can never be written (an address lib/notice/mail refuses, a victim's
  * contact that does not open, formatting that fails) is cancelled and
  * reported by an "error" record instead, never silently. Returns 0 with
  * *failed the number of messages that could not be delivered (they stay

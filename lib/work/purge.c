@@ -1,5 +1,5 @@
 /*
- * lib/purge: one dz-purge run. See purge.h for the steps.
+ * lib/work/purge: one dz-purge run. See purge.h for the steps.
  */
 #include <errno.h>
 #include <fcntl.h>

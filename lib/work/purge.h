@@ -1,10 +1,10 @@
 /*
- * lib/purge: one dz-purge run, the retention the hotline promised.
+ * lib/work/purge: one dz-purge run, the retention the hotline promised.
  *
  *   1. Take the store's purge.lock (EX_TEMPFAIL if another run has it).
  *   2. Finish what a killed run left: blob files of media whose key is
  *      already erased are unlinked and their names cleared.
- *   3. List what is due (lib/storepurge), from the dates in the store and
+ *   3. List what is due (lib/store/storepurge), from the dates in the store and
  *      the retention settings: media of items not judged illegal after
  *      retention.unverified_media_days (of a withdrawn case, at once);
  *      contact data and descriptions retention.personal_data_days after
@@ -14,7 +14,7 @@
  *      blob files unlinked (step 2 again).
  *   5. With a spool, rejected submissions older than
  *      retention.rejected_days removed (their uploads are plaintext),
- *      through lib/spool: whole trees, never following a link. One that
+ *      through lib/store/spool: whole trees, never following a link. One that
  *      cannot be removed does not stop the others or the rest of the run;
  *      the run then ends with -1 and EX_IOERR saying how many were left.
  *   6. A WAL checkpoint that truncates, so that no copy of what went

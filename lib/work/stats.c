@@ -1,5 +1,5 @@
 /*
- * lib/stats: the figures of dz-export stats. See stats.h.
+ * lib/work/stats: the figures of dz-export stats. See stats.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * lib/stats: the figures of dz-export stats, for the yearly report that
+ * lib/work/stats: the figures of dz-export stats, for the yearly report that
  * the Digital Services Act asks of a trusted flagger (Article 22(3): the
  * notices, by provider, by type of content and by the action taken) and
  * for the hotline's own account of its work.
@@ -40,7 +40,7 @@ enum dz_stats_kind { DZ_STATS_IMAGE, DZ_STATS_VIDEO, DZ_STATS_URL,
 	DZ_STATS_KINDS };
 enum dz_stats_state { DZ_STATS_REVIEW, DZ_STATS_ILLEGAL,
 	DZ_STATS_NOT_ILLEGAL, DZ_STATS_STATES };
-/* The categories of an illegal verdict, as lib/store names them. */
+/* The categories of an illegal verdict, as lib/store/store names them. */
 enum dz_stats_cat { DZ_STATS_ADULT_NCII, DZ_STATS_MINOR, DZ_STATS_OTHER,
 	DZ_STATS_CATS };
 /*

@@ -1,5 +1,5 @@
 /*
- * lib/statshtml: the statistics as an HTML page. See statshtml.h.
+ * lib/work/statshtml: the statistics as an HTML page. See statshtml.h.
  */
 #include <stdint.h>
 #include <stdio.h>

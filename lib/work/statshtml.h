@@ -1,5 +1,5 @@
 /*
- * lib/statshtml: the figures of lib/stats as one small HTML page, for
+ * lib/work/statshtml: the figures of lib/work/stats as one small HTML page, for
  * the yearly report: tables, and bar charts drawn as inline SVG by this
  * code. The page is whole in itself: no script, no image, font, style
  * sheet or link to fetch, and a Content-Security-Policy

@@ -1,5 +1,5 @@
 /*
- * scripts/bench/matchbench: how fast lib/mih answers PDQ radius queries,
+ * scripts/bench/matchbench: how fast lib/bank/mih answers PDQ radius queries,
  * next to the brute-force oracle on the same bank in the same run.
  *
  * Banks of 1 and 10 million hashes, uniform random and clustered (10% of

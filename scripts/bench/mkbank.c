@@ -14,7 +14,7 @@
  * flipped, so a correct matcher at radius 31 finds every one (and the
  * distance it reports is i % 32). FILE is written in place (FILE.tmp, then renamed). -v prints
  * the time of each step on standard error. Exit status: 0, 64 usage, 65
- * or 70 from lib/bank, 73 cannot create FILE, 74 write error.
+ * or 70 from lib/bank/bank, 73 cannot create FILE, 74 write error.
  */
 #include <errno.h>
 #include <fcntl.h>

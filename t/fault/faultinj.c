@@ -38,7 +38,7 @@
  * key adds "<" and the innermost frame of the main program on the stack,
  * so that each line of the program that makes a library allocate is a
  * site of its own; a function of the program that a library calls back
- * (lib/record's allocator hooks for jansson) is keyed with the library's
+ * (lib/core/record's allocator hooks for jansson) is keyed with the library's
  * frame and the program's frame beyond it, for the same reason. Frames
  * are found with backtrace(3) and the objects
  * with dl_iterate_phdr(3) (what dladdr(3) does, without its symbol scan).

@@ -1,6 +1,6 @@
 /*
- * t/fuzz/avimage.c: WebP, GIF, BMP and TIFF through lib/hash and
- * lib/avimage (libavformat, libavcodec behind lib/avio).
+ * t/fuzz/avimage.c: WebP, GIF, BMP and TIFF through lib/hash/hash and
+ * lib/media/avimage (libavformat, libavcodec behind lib/media/avio).
  */
 #include "fuzz.h"
 #include "fzimage.h"

@@ -1,11 +1,11 @@
 /*
  * t/fuzz/bank.c: what dz-match reads with a partner's bank: the bank file
- * (lib/bank's dz_bank_load on a memory file: JSON Lines, CSV or .dzb,
- * mapped in place, with its lib/mih index image), its index built or
+ * (lib/bank/bank's dz_bank_load on a memory file: JSON Lines, CSV or .dzb,
+ * mapped in place, with its lib/bank/mih index image), its index built or
  * viewed (dz_bank_index) and a few queries checked against the
  * brute-force oracle, the metadata line of a signature (trusted comment,
  * dz_bank_comment_parse, dz_bank_meta_check), the signature file itself
- * (lib/sign, minisign's format), and dz-match's state file (lib/bank/trust).
+ * (lib/crypto/sign, minisign's format), and dz-match's state file (lib/bank/trust).
  *
  * A .dzb's index image carries a checksum that a mutation almost always
  * breaks; to let the fuzzer past it, the checksum of an index image at

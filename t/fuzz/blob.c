@@ -1,5 +1,5 @@
 /*
- * t/fuzz/blob.c: lib/crypt's readers of stored ciphertext, under a fixed
+ * t/fuzz/blob.c: lib/crypto/crypt's readers of stored ciphertext, under a fixed
  * test key.
  *
  * 1. The input as a blob file: dz_blob_read_all from a memory file (a
@@ -150,7 +150,7 @@ put(struct blob *b, const void *p, size_t n)
 	b->len += n;
 }
 
-/* One chunk sealed as lib/crypt seals it. */
+/* One chunk sealed as lib/crypto/crypt seals it. */
 static void
 seal_chunk(EVP_CIPHER_CTX *ctx, const uint8_t hdr[HDR], uint32_t num,
     int last, const uint8_t *pt, size_t n, struct blob *out)

@@ -1,6 +1,6 @@
 /*
  * t/fuzz/config.c: the YAML files an operator writes, through libyaml
- * and lib/yamlev: dz.yaml(5) with dz_config_load (from a file: the
+ * and lib/core/yamlev: dz.yaml(5) with dz_config_load (from a file: the
  * input is put in a memory file), and the provider directory with
  * dz_providers_parse, which then answers a lookup or two.
  */

@@ -34,8 +34,8 @@ char *fz_strndup(const uint8_t *data, size_t size);
 
 /*
  * Fixed test keys, so that seeds made by t/fuzz/seedtool authenticate in
- * the harnesses: the blob and field key (lib/crypt) and an Ed25519
- * signing key (lib/sign, minisign's format). Never used outside t/fuzz.
+ * the harnesses: the blob and field key (lib/crypto/crypt) and an Ed25519
+ * signing key (lib/crypto/sign, minisign's format). Never used outside t/fuzz.
  */
 #define FZ_KEY_BYTES 32
 extern const uint8_t fz_test_key[FZ_KEY_BYTES];

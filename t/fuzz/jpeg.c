@@ -1,6 +1,6 @@
 /*
- * t/fuzz/jpeg.c: JPEG through lib/hash (lib/image, lib/jpegimage), in
- * the default and the exact mode, and lib/exif's orientation parser on
+ * t/fuzz/jpeg.c: JPEG through lib/hash/hash (lib/media/image, lib/media/jpegimage), in
+ * the default and the exact mode, and lib/media/exif's orientation parser on
  * the raw bytes (it reads APP1 "Exif" payloads and PNG eXIf chunks).
  */
 #include "media/exif.h"

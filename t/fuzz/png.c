@@ -1,6 +1,6 @@
 /*
- * t/fuzz/png.c: PNG through lib/hash (lib/image, lib/pngimage, its eXIf
- * chunk through lib/exif), in the default and the exact mode.
+ * t/fuzz/png.c: PNG through lib/hash/hash (lib/media/image, lib/media/pngimage, its eXIf
+ * chunk through lib/media/exif), in the default and the exact mode.
  */
 #include "fuzz.h"
 #include "fzimage.h"

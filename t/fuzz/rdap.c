@@ -1,6 +1,6 @@
 /*
  * t/fuzz/rdap.c: what dz-notify reads from the network and from
- * submissions (lib/resolve, lib/provider): an HTTP/1.1 answer
+ * submissions (lib/notice/resolve, lib/notice/provider): an HTTP/1.1 answer
  * (dz_resolve_parse_http, fed all at once and, as it arrives from a
  * socket, a few bytes at a time: both must agree), its body as RDAP JSON
  * (dz_resolve_parse_rdap), and the input as a URL (dz_url_host) and as

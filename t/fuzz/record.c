@@ -1,13 +1,13 @@
 /*
- * t/fuzz/record.c: JSON Lines in, as every program reads it: lib/record's
+ * t/fuzz/record.c: JSON Lines in, as every program reads it: lib/core/record's
  * line reader over the input (a FILE from fmemopen, with '\n' and CR
  * stripping, then with '\0'), dz_record_parse on each line, dz-match's
  * --hashes line parser (dz_match_in_parse: hash records, bare hashes,
- * video records with their vpdq), lib/vpdqsig's dz_vpdqsig_from_json on a
+ * video records with their vpdq), lib/hash/vpdqsig's dz_vpdqsig_from_json on a
  * record's "vpdq", and writing each parsed record back (dz_record_write),
  * which must give a line that parses to an equal object.
  *
- * lib/ingest's validation is not here: it needs an open store.
+ * lib/work/ingest's validation is not here: it needs an open store.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * need the fixed test keys of t/fuzz/util.c. Used by scripts/fuzz-seeds;
  * not a test.
  *
- *   seedtool blob OUT < PLAINTEXT	a blob under the test key (lib/crypt)
+ *   seedtool blob OUT < PLAINTEXT	a blob under the test key (lib/crypto/crypt)
  *   seedtool seal OUT < PLAINTEXT	a sealed field under the test key
  *   seedtool sign FILE OUT COMMENT	OUT: FILE's minisign signature by the
  *					test signing key, with that trusted

@@ -1,8 +1,8 @@
 /*
- * t/fuzz/video.c: a video through lib/media's sniffing, then lib/vpdq
- * (lib/video's demuxing and decoding behind lib/avio, PDQ per second),
+ * t/fuzz/video.c: a video through lib/media/media's sniffing, then lib/hash/vpdq
+ * (lib/media/video's demuxing and decoding behind lib/media/avio, PDQ per second),
  * with limits small enough that one input takes a fraction of a second.
- * The signature must survive its JSON form (lib/vpdqsig) unchanged.
+ * The signature must survive its JSON form (lib/hash/vpdqsig) unchanged.
  */
 #include <stdlib.h>
 #include <string.h>

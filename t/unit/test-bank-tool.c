@@ -1,5 +1,5 @@
 /*
- * t/unit/test-bank-tool: make and inspect hash banks (lib/bank) from the
+ * t/unit/test-bank-tool: make and inspect hash banks (lib/bank/bank) from the
  * shell, for the dz-match tests. Not a test by itself.
  *
  *   test-bank-tool build [bank options] OUT < SPEC

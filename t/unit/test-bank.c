@@ -1,5 +1,5 @@
 /*
- * t/unit/test-bank: lib/bank, the partner hash bank and its three files.
+ * t/unit/test-bank: lib/bank/bank, the partner hash bank and its three files.
  *
  * Random banks (entries, tombstones, full and delta metadata) go through
  * every format and come back identical, with the same content digest
@@ -1311,7 +1311,7 @@ test_dzb_hostile(struct rng *r)
 		if (i >= 256 + 32 * n && i < idx && i % 3)
 			continue;	/* a third of the rest is plenty */
 		if (i >= idx && i % 61)
-			continue;	/* the index: lib/mih's own test */
+			continue;	/* the index: lib/bank/mih's own test */
 		/* magic to size, kind to t, index fields and padding: always */
 		int must = i < 24 || (i >= 40 && i < 64) ||
 		    (i >= 224 && i < 256) ||

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-config: lib/config, dz.yaml(5).
+ * t/unit/test-config: lib/core/config, dz.yaml(5).
  *
  * Every error names the file, the line and the key, exits EX_CONFIG (or
  * EX_NOINPUT for a named file that cannot be read), and never shows a

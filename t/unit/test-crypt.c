@@ -1,5 +1,5 @@
 /*
- * t/unit/test-crypt: lib/crypt keeps media and personal data sealed: round
+ * t/unit/test-crypt: lib/crypto/crypt keeps media and personal data sealed: round
  * trips, every kind of tampering refused, the on-disk format checked
  * against an independent encoder, and the master key file's rules.
  * Scratch files live in a mkdtemp directory under $TMPDIR, removed at
@@ -178,7 +178,7 @@ decrypt_all(const uint8_t key[DZ_KEY_BYTES], const uint8_t *blob, size_t n,
  * An independent encoder, straight from the format in blob.h, one fresh
  * EVP context per chunk. eager: seal a chunk as soon as it is full (so a
  * blob of whole chunks ends with an empty final chunk); otherwise the
- * final chunk is the last full one, as lib/crypt writes.
+ * final chunk is the last full one, as lib/crypto/crypt writes.
  */
 static struct mem
 ref_encode(const uint8_t key[DZ_KEY_BYTES], const uint8_t prefix[7],

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-decode: lib/jpeg, lib/png, lib/avimage and lib/exif.
+ * t/unit/test-decode: lib/jpeg, lib/png, lib/media/avimage and lib/exif.
  *
  * The luma of every test image must equal, bit for bit, the luma of what
  * the reference decoders produce (djpeg for JPEG, ImageMagick for PNG and
@@ -293,7 +293,7 @@ opts_default(void)
 	return o;
 }
 
-/* Dispatch by magic, as lib/image would. */
+/* Dispatch by magic, as lib/media/image would. */
 static int
 decode_any(const uint8_t *buf, size_t len, const struct dz_image_opts *o,
     struct dz_luma_sink *s, struct dz_image_info *info, struct dz_err *err)

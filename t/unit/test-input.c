@@ -1,5 +1,5 @@
 /*
- * t/unit/test-input: lib/input, file names and reading files into memory.
+ * t/unit/test-input: lib/core/input, file names and reading files into memory.
  */
 #include <errno.h>
 #include <fcntl.h>

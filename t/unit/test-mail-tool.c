@@ -1,5 +1,5 @@
 /*
- * t/unit/test-mail-tool: lib/mail from the shell, so that
+ * t/unit/test-mail-tool: lib/notice/mail from the shell, so that
  * t/0051-mail-smtp.t can send real mail through a real SMTP server. Not a
  * test by itself.
  *

@@ -22,7 +22,7 @@
 
 static char dir[4096];		/* scratch directory */
 
-/*** Decoding, independent of lib/mail ***/
+/*** Decoding, independent of lib/notice/mail ***/
 
 /* The unfolded value of the first header name in msg (malloc'd), or NULL. */
 static char *
@@ -99,7 +99,7 @@ static int split_char;
 
 /*
  * RFC 2047 decoding of an unfolded value: =?UTF-8?Q?...?= words (only Q,
- * only UTF-8: all lib/mail writes), blanks between two words dropped.
+ * only UTF-8: all lib/notice/mail writes), blanks between two words dropped.
  * NULL on a malformed word.
  */
 static char *

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-match: lib/bank/trust (the state file) and lib/match (bank
+ * t/unit/test-match: lib/bank/trust (the state file) and lib/work/match (bank
  * sets: signatures, chains, state; queries against the brute-force
  * oracle; the input lines of --hashes).
  */
@@ -342,7 +342,7 @@ test_trust_files(void)
 	    "trust: neither: a configuration error");
 }
 
-/* ---------- lib/match: input lines ---------- */
+/* ---------- lib/work/match: input lines ---------- */
 
 static void
 test_input_lines(void)
@@ -445,7 +445,7 @@ test_input_lines(void)
 #undef PARSE
 }
 
-/* ---------- lib/match: queries ---------- */
+/* ---------- lib/work/match: queries ---------- */
 
 struct built {
 	struct dz_bank *b;
@@ -670,7 +670,7 @@ test_queries(void)
 	dz_bank_free(w.b);
 }
 
-/* ---------- lib/match: chains, signatures, state ---------- */
+/* ---------- lib/work/match: chains, signatures, state ---------- */
 
 struct chain_files {
 	struct dz_pdq a, b, c, c2, e;	/* the hashes of the entries */
@@ -909,7 +909,7 @@ test_chains(void)
 	dz_sign_key_release(&other);
 }
 
-/* ---------- lib/match: videos ---------- */
+/* ---------- lib/work/match: videos ---------- */
 
 /* A query video: frames near (distance d) of the bank frames given. */
 static void

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-mih: lib/mih finds exactly what the brute-force oracle finds.
+ * t/unit/test-mih: lib/bank/mih finds exactly what the brute-force oracle finds.
  *
  * Random banks with a query planted at every distance 0..32 from a bank
  * hash, duplicates, a clustered bank, the flat image through

@@ -1,5 +1,5 @@
 /*
- * lib/pdq against the reference vectors that need no image decoder:
+ * lib/hash/pdq against the reference vectors that need no image decoder:
  * t/data/reference/pdq/pnm (binary PPM/PGM), their expected hashes, dihedral
  * hashes and qualities, and the 64x64 / DCT dumps of q0122.
  * Run with DZ_TESTDATA pointing at t/data/reference (t/0001 does).

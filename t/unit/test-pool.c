@@ -1,5 +1,5 @@
 /*
- * t/unit/test-pool: lib/pool delivers results in submission order.
+ * t/unit/test-pool: lib/core/pool delivers results in submission order.
  */
 #include <pthread.h>
 #include <stdint.h>

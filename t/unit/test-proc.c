@@ -1,5 +1,5 @@
 /*
- * lib/proc: after dz_proc_harden() the process writes no core dump and is
+ * lib/core/proc: after dz_proc_harden() the process writes no core dump and is
  * not dumpable, so that no other process of the same user can read the
  * master key or decrypted media out of its memory (/proc/PID/mem, ptrace).
  */

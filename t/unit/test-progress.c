@@ -1,5 +1,5 @@
 /*
- * t/unit/test-progress: lib/progress draws on stderr only when enabled,
+ * t/unit/test-progress: lib/core/progress draws on stderr only when enabled,
  * at most four times a second (but at once after a clear), with the total
  * and the errors when it has them, and ends its line only if it drew one.
  */

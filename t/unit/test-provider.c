@@ -1,5 +1,5 @@
 /*
- * t/unit/test-provider: lib/provider, the provider directory: the
+ * t/unit/test-provider: lib/notice/provider, the provider directory: the
  * built-in file loads and answers for the platforms of the source texts;
  * longest-match lookup; URL hosts; and every malformed directory refused
  * with its line (unknown keys, bad domains and addresses, a domain twice,

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-resolve-tool: lib/resolve from the shell, so that
+ * t/unit/test-resolve-tool: lib/notice/resolve from the shell, so that
  * t/4001-resolve.t can run it against a local RDAP fixture server. Not a
  * test by itself.
  *

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-resolve: lib/resolve's parsers on well-formed and hostile
+ * t/unit/test-resolve: lib/notice/resolve's parsers on well-formed and hostile
  * input: HTTP answers whole and byte by byte, chunked coding, broken
  * heads and sizes; RDAP JSON with nested entities, wrong types, deep
  * nesting and bad e-mail addresses; then random mutations (no crash, no

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-sign-tool: lib/sign from the shell, so t/0041-sign.t can
+ * t/unit/test-sign-tool: lib/crypto/sign from the shell, so t/0041-sign.t can
  * cross-check it with the real minisign tool. Not a test by itself.
  *
  *   test-sign-tool keygen SECKEY PUBKEY [COMMENT]

@@ -1,7 +1,7 @@
 /*
- * t/unit/test-sign: lib/sign writes what minisign reads and refuses
+ * t/unit/test-sign: lib/crypto/sign writes what minisign reads and refuses
  * anything it should not believe: round trips, the file formats checked
- * with OpenSSL's own base64 and Ed25519/BLAKE2b (not lib/sign's code),
+ * with OpenSSL's own base64 and Ed25519/BLAKE2b (not lib/crypto/sign's code),
  * every kind of tampering, malformed input at every truncation and under
  * random mutation, legacy "Ed" signatures, and the secret key file's
  * rules. t/0041-sign.t cross-checks with the real minisign tool.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/spool: entries that are links, hold links, FIFOs or
+ * Unit tests of lib/store/spool: entries that are links, hold links, FIFOs or
  * subdirectories, too many or too large files; removal that never leaves
  * its tree; rejection that never replaces or follows anything.
  * Run in a scratch directory (t/0035-spool.t).

@@ -1,7 +1,7 @@
 /*
- * t/unit/test-store: lib/store keeps the system of record.
+ * t/unit/test-store: lib/store/store keeps the system of record.
  *
- * The test includes lib/store.c itself so that it can look at the
+ * The test includes lib/store/store.c itself so that it can look at the
  * connection (pragmas in effect, a short busy timeout) and replace the
  * random source; everything else goes through the public interface.
  */

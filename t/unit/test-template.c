@@ -1,5 +1,5 @@
 /*
- * t/unit/test-template: lib/template, the Mustache subset of dz-notify's
+ * t/unit/test-template: lib/notice/template, the Mustache subset of dz-notify's
  * messages: variables, dotted names, sections over booleans, strings,
  * objects and arrays, inverted sections, standalone tag lines, and every
  * malformed template refused with its line.

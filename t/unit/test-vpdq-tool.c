@@ -1,5 +1,5 @@
 /*
- * t/unit/test-vpdq-tool: lib/vpdq from the shell, for t/2020-hash-video.t.
+ * t/unit/test-vpdq-tool: lib/hash/vpdq from the shell, for t/2020-hash-video.t.
  * Not a test by itself.
  *
  *   test-vpdq-tool hash [--all] [--no-skip] [--seconds S] FILE

@@ -1,5 +1,5 @@
 /*
- * t/unit/test-vpdq: lib/vpdq without a video: the JSON form both ways,
+ * t/unit/test-vpdq: lib/hash/vpdq without a video: the JSON form both ways,
  * every malformed signature refused, and the reference's matching rule
  * (shares of query and bank frames within the distance, low-quality
  * frames left out).
