@@ -59,7 +59,7 @@ ca=$(cat ca 2>/dev/null) cb=$(cat cb 2>/dev/null)
 test_expect_success 'the case file as JSON Lines: the case first, then its parts' '
 	dz-export case "$ca" >file.jsonl &&
 	jq -r .type file.jsonl | uniq >types &&
-	printf "%s\n" case item notice event hash known >want.types &&
+	printf "%s\n" case item notice event entry known >want.types &&
 	grep -v known want.types >want.types2 &&
 	{ test_cmp want.types types || test_cmp want.types2 types; } &&
 	has file.jsonl ".type == \"case\" and .case == \"$ca\" and .state == \"closed\"" &&
@@ -68,8 +68,8 @@ test_expect_success 'the case file as JSON Lines: the case first, then its parts
 	has file.jsonl ".type == \"item\" and .item == \"$ca-2\" and .hashed_at == \"2026-03-01T12:00:00Z\"" &&
 	has file.jsonl ".type == \"notice\" and .kind == \"provider\" and .provider == \"Pixhost\" and
 		.state == \"sent\" and .delivery == \"maildir\" and .sent_at == \"2026-03-01T13:00:00Z\" and
-		(.reference | startswith(\"<\")) and .items == \"$ca-1\"" &&
-	has file.jsonl ".type == \"hash\" and .item == \"$ca-2\" and .signal == \"pdq\""
+		(.message_id | startswith(\"<\")) and .items == \"$ca-1\"" &&
+	has file.jsonl ".type == \"entry\" and .item == \"$ca-2\" and .signal == \"pdq\""
 '
 
 test_expect_success 'every event, in order, with who did it' '
@@ -100,7 +100,7 @@ test_expect_success 'the same file as text for a person' '
 	grep -q "^notice [0-9a-f]*  kind provider  provider Pixhost  state sent" file.txt &&
 	grep -q "^2026-03-01T11:00:00Z  verdict  item $ca-1  illegal adult_ncii  by " file.txt &&
 	grep -q "^2026-03-04T09:00:00Z  close" file.txt &&
-	grep -q "^hash [0-9a-f]\{32\}  item $ca-2  signal pdq" file.txt &&
+	grep -q "^entry [0-9a-f]\{32\}  item $ca-2  signal pdq" file.txt &&
 	test "$(grep -c "^20" file.txt)" = 10
 '
 
@@ -110,7 +110,7 @@ test_expect_success 'a known match points to the earlier case; --entry leads bac
 	known=$(jq -r "select(.type == \"known\") | .known" fileb.jsonl) &&
 	dz-export case --entry "$known" >back.jsonl &&
 	test_cmp file.jsonl back.jsonl &&
-	mine=$(jq -r "select(.type == \"hash\" and .signal == \"pdq\") | .entry" fileb.jsonl) &&
+	mine=$(jq -r "select(.type == \"entry\" and .signal == \"pdq\") | .entry" fileb.jsonl) &&
 	dz-export case --entry "$mine" --format text >backb.txt &&
 	grep -q "^case $cb " backb.txt
 '

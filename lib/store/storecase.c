@@ -29,7 +29,7 @@ static const char sql_items[] =
 
 static const char sql_notices[] =
     "SELECT 'notice' AS type, n.id AS notice, n.kind, n.provider, n.state,"
-    " n.message_id AS reference, n.in_reply_to, n.created_at, n.sent_at,"
+    " n.message_id, n.in_reply_to, n.created_at, n.sent_at,"
     " n.delivery, n.attempts, n.last_error,"
     " (SELECT count(*) FROM notice_items ni WHERE ni.notice_id = n.id)"
     "  AS urls,"
@@ -52,7 +52,7 @@ static const char sql_events[] =
     " ORDER BY a.seq";
 
 static const char sql_hashes[] =
-    "SELECT 'hash' AS type, h.entry_id AS entry, h.item_id AS item,"
+    "SELECT 'entry' AS type, h.entry_id AS entry, h.item_id AS item,"
     " h.signal, h.value, h.quality, h.category, h.added_at, h.withdrawn_at,"
     " h.shared AS \"shared?\""
     " FROM hashes h JOIN items i ON i.id = h.item_id WHERE i.case_id = ?1"
@@ -117,7 +117,7 @@ static const char sql_q_close[] =
 
 static const char sql_q_overdue[] =
     "SELECT 'queue' AS type, 'overdue' AS kind, n.id AS notice,"
-    " n.provider, n.sent_at AS since, n.message_id AS reference,"
+    " n.provider, n.sent_at AS since, n.message_id,"
     " (SELECT count(*) FROM notice_items ni JOIN items i"
     "  ON i.id = ni.item_id JOIN cases c ON c.id = i.case_id"
     "  WHERE ni.notice_id = n.id AND i.removed_at IS NULL"

@@ -21,12 +21,12 @@ struct dz_store;
  *   item    each item: state, URL, media type and size, category, the
  *           dates of its verdict, hashing, removal and media purge
  *   notice  each notice that covers one of its items, or answers it:
- *           kind, provider, state, reference (Message-ID), dates,
+ *           kind, provider, state, Message-ID, dates,
  *           delivery, attempts, the last failure, its items of this case
  *   event   the audit log of the case in order (intake, verdicts and by
  *           whom, hashing, notices planned, sent, failed or cancelled,
  *           removals, closing, withdrawal, purges)
- *   hash    each hash of its items (signal, value, quality, category,
+ *   entry   each hash of its items (signal, value, quality, category,
  *           added, withdrawn, shared with partners)
  *   known   each hash that was near an earlier entry, with the case and
  *           item that entry belongs to (null once purged)

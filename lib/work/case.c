@@ -150,14 +150,14 @@ static const char *const item_keys[] = {
 static const char *const notice_keys[] = {
 	"kind", "kind", "provider", "provider", "state", "state",
 	"created_at", "planned", "sent_at", "sent", "delivery", "by",
-	"reference", "reference", "in_reply_to", "reminds", "urls", "urls:",
+	"message_id", "reference", "in_reply_to", "reminds", "urls", "urls:",
 	"items", "items", "attempts", "attempts", "last_error", "last failure",
 	NULL
 };
 static const char *const event_keys[] = {
 	"action", "", "item", "item", "detail", "", "actor", "by", NULL
 };
-static const char *const hash_keys[] = {
+static const char *const entry_keys[] = {
 	"item", "item", "signal", "signal", "value", "value",
 	"quality", "quality",
 	"category", "category", "added_at", "added",
@@ -205,9 +205,9 @@ dz_case_text(FILE *f, const json_t *rec, struct dz_err *err)
 	} else if (!strcmp(type, "event")) {
 		fprintf(f, "%s", safe(str(rec, "at"), buf, sizeof buf));
 		fields(f, rec, event_keys);
-	} else if (!strcmp(type, "hash")) {
-		fprintf(f, "hash %s", safe(str(rec, "entry"), buf, sizeof buf));
-		fields(f, rec, hash_keys);
+	} else if (!strcmp(type, "entry")) {
+		fprintf(f, "entry %s", safe(str(rec, "entry"), buf, sizeof buf));
+		fields(f, rec, entry_keys);
 	} else if (!strcmp(type, "known")) {
 		fprintf(f, "known %s", safe(str(rec, "entry"), buf, sizeof buf));
 		fields(f, rec, known_keys);

@@ -36,7 +36,7 @@ int dz_case_of_entry(struct dz_store *s, const char *entry_id,
 /*
  * The file of case_id, one record at a time to fn (which owns it): the
  * case record first, as dz-export cases lists it, then its items,
- * notices, events in order, hashes and known matches
+ * notices, events in order, hash entries and known matches
  * (lib/store/storecase.h), all read in one snapshot. EX_DATAERR when
  * there is no such case. A nonzero from fn stops, and is returned as -1
  * with err left to fn's caller.
