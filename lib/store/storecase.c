@@ -22,7 +22,8 @@
 	" WHERE ni.item_id IN (" CASE_ITEMS ")"
 
 static const char sql_items[] =
-    "SELECT 'item' AS type, id AS item, state, url, media_type,"
+    "SELECT 'item' AS type, id AS item, case_id AS \"case\", state, url,"
+    " media_type,"
     " media_size, has_media AS \"has_media?\", category, verdict_at,"
     " hashed_at, removed_at, media_purged_at"
     " FROM items WHERE case_id = ?1 ORDER BY seq";
