@@ -39,8 +39,7 @@
 static const char usage_text[] =
 "usage: dz-export [-hV] [-c config] cases [--state state] [--contact]\n"
 "       dz-export [-hV] [-c config] items [--state state]\n"
-"       dz-export [-hV] [-c config] case [--contact] [--format fmt] id\n"
-"       dz-export [-hV] [-c config] case [--contact] [--format fmt] --entry id\n"
+"       dz-export [-hV] [-c config] case [--contact] [--entry] [--format fmt] id\n"
 "       dz-export [-hV] [-c config] queue [--format fmt] [--overdue days]\n"
 "                 [--spool dir]\n"
 "       dz-export [-hV] [-c config] media item\n"
@@ -76,7 +75,7 @@ static const char help_text[] =
 "      --state STATE  only records in this state\n"
 "      --contact      add the victim's contact and description (cases,\n"
 "                     case)\n"
-"      --entry ID     case: the case of this hash entry id\n"
+"      --entry        case: the id is a hash entry's; the file of its case\n"
 "      --overdue DAYS queue: notices unanswered after DAYS days (14)\n"
 "      --spool DIR    queue: also the entries of DIR/rejected/\n"
 "  -o, --output FILE  bank: write FILE and FILE.minisig; the format follows the\n"
@@ -128,7 +127,7 @@ static const struct option longopts[] = {
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
-	{ "entry", required_argument, NULL, OPT_ENTRY },
+	{ "entry", no_argument, NULL, OPT_ENTRY },
 	{ "overdue", required_argument, NULL, OPT_OVERDUE },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "help", no_argument, NULL, 'h' },
@@ -367,8 +366,8 @@ stats_period(struct stats_args *a)
 
 /* Options of the case and queue views. */
 struct desk_args {
-	const char *entry, *spool;
-	int text, overdue;
+	const char *spool;
+	int entry, text, overdue;
 };
 
 struct desk_ctx {
@@ -413,10 +412,9 @@ run_case(struct dz_store *store, const uint8_t *master, const char *id,
 	int rc = 0;
 
 	if (a->entry) {
-		if (dz_case_of_entry(store, a->entry, case_id, &err))
+		if (dz_case_of_entry(store, id, case_id, &err))
 			return dz_cli_fail(err.code, "find the case of entry",
-			    dz_case_entry_ok(a->entry) ? a->entry : NULL,
-			    err.msg);
+			    dz_case_entry_ok(id) ? id : NULL, err.msg);
 		id = case_id;
 	}
 	if (dz_case_file(store, id, write_desk, &d, &err)) {
@@ -473,7 +471,7 @@ main(int argc, char **argv)
 {
 	struct bank_args bank = { .nfiles = 0 };
 	struct stats_args stats;
-	struct desk_args desk = { NULL, NULL, 0, 14 };
+	struct desk_args desk = { NULL, 0, 0, 14 };
 	struct dz_config cfg;
 	struct dz_err err;
 	struct dz_store *store = NULL;
@@ -525,7 +523,7 @@ main(int argc, char **argv)
 		case OPT_SIGNATURE: bank.signature = optarg; break;
 		case OPT_FROM: stats.from = optarg; break;
 		case OPT_TO: stats.to = optarg; break;
-		case OPT_ENTRY: desk.entry = optarg; break;
+		case OPT_ENTRY: desk.entry = 1; break;
 		case OPT_SPOOL: desk.spool = optarg; break;
 		case OPT_OVERDUE:
 			if ((rc = dz_cli_int("--overdue", optarg, 1, 3650,
@@ -603,9 +601,8 @@ main(int argc, char **argv)
 		if ((rc = stats_period(&stats)) != 0)
 			return rc;
 	} else if (is_case || is_queue) {
-		if (is_case && argc - optind != (desk.entry ? 0 : 1))
-			return dz_cli_usage("case takes one case id, or --entry "
-			    "and an entry id");
+		if (is_case && argc - optind != 1)
+			return dz_cli_usage("case takes one id");
 		if (is_queue && argc != optind)
 			return dz_cli_usage("queue takes no operands");
 		if (state || (is_queue && contact))
@@ -673,8 +670,8 @@ main(int argc, char **argv)
 	} else if (is_bank) {
 		rc = run_bank(store, &cfg, &bank);
 	} else if (is_case) {
-		rc = run_case(store, contact ? master : NULL,
-		    desk.entry ? NULL : argv[optind], &desk);
+		rc = run_case(store, contact ? master : NULL, argv[optind],
+		    &desk);
 	} else if (is_queue) {
 		rc = run_queue(store, &cfg, &desk);
 	} else if (strcmp(what, "media") == 0) {
