@@ -381,9 +381,8 @@ write_desk(json_t *row, void *arg)
 {
 	struct desk_ctx *d = arg;
 	struct list_ctx *ctx = &d->list;
-	int rc = 0, is_case = !strcmp(json_string_value(
-	    json_object_get(row, "type")) ? json_string_value(
-	    json_object_get(row, "type")) : "", "case");
+	const char *type = json_string_value(json_object_get(row, "type"));
+	int rc = 0, is_case = type && strcmp(type, "case") == 0;
 
 	if (ctx->master && is_case && dz_store_secrets_add(ctx->store,
 	    ctx->master, row, DZ_SECRETS_CONTACT | DZ_SECRETS_DESCRIPTION,
