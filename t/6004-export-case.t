@@ -111,7 +111,7 @@ test_expect_success 'a known match points to the earlier case; --entry leads bac
 	dz-export case --entry "$known" >back.jsonl &&
 	test_cmp file.jsonl back.jsonl &&
 	mine=$(jq -r "select(.type == \"entry\" and .signal == \"pdq\") | .entry" fileb.jsonl) &&
-	dz-export case --entry "$mine" --format text >backb.txt &&
+	dz-export case --format text --entry "$mine" >backb.txt &&
 	grep -q "^case $cb " backb.txt
 '
 
