@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/out.h"
 #include "store/store.h"
 #include "store/storecase.h"
@@ -25,7 +26,14 @@ dz_case_id_ok(const char *s)
 int
 dz_case_entry_ok(const char *s)
 {
-	return s && strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+	size_t i;
+
+	if (!s || strlen(s) != 32)
+		return 0;
+	for (i = 0; i < 32; i++)
+		if (dz_hex_digit((unsigned char)s[i], DZ_HEX_LOWER) < 0)
+			return 0;
+	return 1;
 }
 
 int

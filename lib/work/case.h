@@ -4,7 +4,7 @@
  * lib/store/storecase's; a case's personal data, opened for --contact,
  * is lib/store/storesecrets' (the program adds it to the case record).
  *
- * May use: core/ (err, out); store/ (store, storecase); jansson.
+ * May use: core/ (err, hex, out); store/ (store, storecase); jansson.
  */
 #ifndef DZ_CASE_H
 #define DZ_CASE_H
