@@ -1,7 +1,7 @@
 /*
  * dz-export: the read views of the store. Options, the subcommand and the
- * exit code; the work is in lib/store/store, lib/work/export, lib/work/bankexport and
- * lib/stats.
+ * exit code; the work is in lib/store/store, lib/work/export, lib/work/bankexport,
+ * lib/work/case, lib/work/queue and lib/work/stats.
  */
 #include <stdint.h>
 #include <getopt.h>
@@ -28,6 +28,8 @@
 #include "store/storekeycheck.h"
 #include "store/storesecrets.h"
 #include "work/bankexport.h"
+#include "work/case.h"
+#include "work/queue.h"
 #include "crypto/sign.h"
 #include "work/stats.h"
 #include "work/statshtml.h"
@@ -37,6 +39,9 @@
 static const char usage_text[] =
 "usage: dz-export [-hV] [-c config] cases [--state state] [--contact]\n"
 "       dz-export [-hV] [-c config] items [--state state]\n"
+"       dz-export [-hV] [-c config] case [--contact] [--entry] [--format fmt] id\n"
+"       dz-export [-hV] [-c config] queue [--format fmt] [--overdue days]\n"
+"                 [--spool dir]\n"
 "       dz-export [-hV] [-c config] media item\n"
 "       dz-export [-hV] [-c config] bank [-o file]... [--since seq|last|full]\n"
 "                 [--format fmt] [-s seckey] [--signature file] [--unsigned]\n"
@@ -51,6 +56,8 @@ static const char help_text[] =
 "\n"
 "  cases              one record per case (open, closed), no personal data\n"
 "  items              one record per item (review, illegal, not_illegal)\n"
+"  case ID            one case's file: items, notices, events, hashes\n"
+"  queue              what waits for a person; exit 1 when nothing does\n"
 "  media ITEM         decrypt one item's media to standard output, which\n"
 "                     must be a pipe (to a viewer), never a file or terminal\n"
 "\n"
@@ -64,7 +71,10 @@ static const char help_text[] =
 "\n"
 "  -c, --config FILE  configuration (else $DZ_CONFIG, /etc/dz/dz.yaml, defaults)\n"
 "      --state STATE  only records in this state\n"
-"      --contact      add the victim's contact and description (cases)\n"
+"      --contact      add the victim's contact and description\n"
+"      --entry        case: ID is a hash entry's; the file of its case\n"
+"      --overdue DAYS queue: notices unanswered after DAYS days (14)\n"
+"      --spool DIR    queue: also the entries of DIR/rejected/\n"
 "  -o, --output FILE  bank: write FILE and FILE.minisig; the format follows the\n"
 "                     name (.csv, .dzb; JSON Lines otherwise); %n in FILE\n"
 "                     stands for the export number; '-' (the default) is\n"
@@ -72,7 +82,8 @@ static const char help_text[] =
 "      --since SEQ    bank: a delta since export SEQ ('last': the latest\n"
 "                     export, 'full': the latest full export)\n"
 "      --format FMT   bank: jsonl, csv or dzb, whatever the file names say;\n"
-"                     stats: jsonl (the default) or html, a page with charts\n"
+"                     stats: jsonl (the default) or html, a page with charts;\n"
+"                     case and queue: jsonl (the default) or text\n"
 "      --from DATE    stats: the period's start, included: YYYY-MM-DD (UTC)\n"
 "                     or an RFC 3339 time (default: the first report)\n"
 "      --to DATE      stats: the period's end, excluded (default: now);\n"
@@ -88,14 +99,15 @@ static const char help_text[] =
 "  -h, --help         show this help\n"
 "  -V, --version      show the version\n"
 "\n"
-"Exit status: 0 ok, 64 usage (or media to a file or terminal, or a period\n"
-"that ends before it starts), 65 no such item or media (or no base\n"
-"export), 66 no store or key file, 70 internal error, 73 cannot create a\n"
+"Exit status: 0 ok (queue: something waits), 1 queue: nothing waits, 64 usage (or media to a file or terminal, or a period\n"
+"that ends before it starts), 65 no such item, media, case or entry (or no\n"
+"base export), 66 no store or key file, 70 internal error, 73 cannot create a\n"
 "file, 74 I/O error, 75 store busy or another export running, 78\n"
 "configuration. See dz-export(1).\n";
 
 enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
-	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO };
+	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO, OPT_ENTRY,
+	OPT_OVERDUE, OPT_SPOOL };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -112,6 +124,9 @@ static const struct option longopts[] = {
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "entry", no_argument, NULL, OPT_ENTRY },
+	{ "overdue", required_argument, NULL, OPT_OVERDUE },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -346,18 +361,120 @@ stats_period(struct stats_args *a)
 	return 0;
 }
 
+/* Options of the case and queue views. */
+struct desk_args {
+	const char *spool;
+	int entry, text, overdue;
+};
+
+struct desk_ctx {
+	struct list_ctx list;
+	int text;
+	int (*text_fn)(FILE *, const json_t *, struct dz_err *);
+};
+
+static int
+write_desk(json_t *row, void *arg)
+{
+	struct desk_ctx *d = arg;
+	struct list_ctx *ctx = &d->list;
+	const char *type = json_string_value(json_object_get(row, "type"));
+	int rc = 0, is_case = type && strcmp(type, "case") == 0;
+
+	if (ctx->master && is_case && dz_store_secrets_add(ctx->store,
+	    ctx->master, row, DZ_SECRETS_CONTACT | DZ_SECRETS_DESCRIPTION,
+	    &ctx->err)) {
+		ctx->status = ctx->err.code;
+		rc = -1;
+	} else if (d->text ? d->text_fn(stdout, row, &ctx->err) :
+	    dz_record_write(stdout, row, &ctx->err)) {
+		ctx->status = EX_IOERR;
+		rc = -1;
+	}
+	if (ctx->master && is_case)
+		dz_store_secrets_wipe(row);
+	json_decref(row);
+	return rc;
+}
+
+static int
+run_case(struct dz_store *store, const uint8_t *master, const char *id,
+    const struct desk_args *a)
+{
+	struct desk_ctx d = { { store, master, { 0, "" }, 0 }, a->text,
+	    dz_case_text };
+	char case_id[DZ_CASE_ID_LEN + 1];
+	struct dz_err err;
+	int rc = 0;
+
+	if (a->entry) {
+		if (dz_case_of_entry(store, id, case_id, &err))
+			return dz_cli_fail(err.code, "find the case of entry",
+			    dz_case_entry_ok(id) ? id : NULL, err.msg);
+		id = case_id;
+	}
+	if (dz_case_file(store, id, write_desk, &d, &err)) {
+		if (d.list.status)
+			rc = dz_cli_fail(d.list.status, d.list.status ==
+			    EX_IOERR ? "write output" : "export case", NULL,
+			    d.list.err.msg);
+		else
+			rc = dz_cli_fail(err.code, "export case",
+			    dz_case_id_ok(id) ? id : NULL, err.msg);
+	}
+	if (dz_out_close(stdout, &err) && !rc)
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
+	return rc;
+}
+
+static int
+run_queue(struct dz_store *store, const struct dz_config *cfg,
+    const struct desk_args *a)
+{
+	struct desk_ctx d = { { store, NULL, { 0, "" }, 0 }, a->text,
+	    dz_queue_text };
+	struct dz_queue_opts o;
+	struct dz_providers providers;
+	char now[DZ_TIME_LEN];
+	struct dz_err err;
+	size_t n = 0;
+	int rc = 0;
+
+	if (dz_clock_now(now))
+		return dz_cli_fail(EX_SOFTWARE, "read the clock", NULL,
+		    "DZ_NOW is not an RFC 3339 time");
+	if (dz_providers_load(&providers, cfg->providers, &err))
+		return dz_cli_fail(err.code, "load provider directory", NULL,
+		    err.msg);
+	memset(&o, 0, sizeof o);
+	o.now = now;
+	o.overdue_days = a->overdue;
+	o.providers = &providers;
+	o.spool = a->spool;
+	if (dz_queue_run(store, &o, write_desk, &d, &n, &err))
+		rc = d.list.status ? dz_cli_fail(d.list.status, "write output",
+		    NULL, d.list.err.msg) : dz_cli_fail(err.code,
+		    "list the queue", a->spool && err.code == EX_NOINPUT ?
+		    a->spool : NULL, err.msg);
+	dz_providers_release(&providers);
+	if (dz_out_close(stdout, &err) && !rc)
+		rc = dz_cli_fail(EX_IOERR, "write output", NULL, err.msg);
+	return rc ? rc : n ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bank_args bank = { .nfiles = 0 };
 	struct stats_args stats;
+	struct desk_args desk = { NULL, 0, 0, 14 };
 	struct dz_config cfg;
 	struct dz_err err;
 	struct dz_store *store = NULL;
 	uint8_t master[DZ_KEY_BYTES];
 	const char *cfg_path = NULL, *state = NULL, *what;
 	int c, contact = 0, rc = 0, have_master = 0, k = 0;
-	int is_bank, is_keygen, is_stats;
+	int is_bank, is_keygen, is_stats, is_case, is_queue;
 
 	dz_cli_init(PROG, usage_text, help_text);
 	if (dz_proc_harden(&err))
@@ -377,8 +494,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return dz_cli_usage("which view? cases, items, media, bank, "
-		    "keygen or stats");
+		return dz_cli_usage("which view? cases, items, case, queue, "
+		    "media, bank, keygen or stats");
 	what = argv[optind];
 	/* options after the subcommand */
 	optind++;
@@ -402,6 +519,13 @@ main(int argc, char **argv)
 		case OPT_SIGNATURE: bank.signature = optarg; break;
 		case OPT_FROM: stats.from = optarg; break;
 		case OPT_TO: stats.to = optarg; break;
+		case OPT_ENTRY: desk.entry = 1; break;
+		case OPT_SPOOL: desk.spool = optarg; break;
+		case OPT_OVERDUE:
+			if ((rc = dz_cli_int("--overdue", optarg, 1, 3650,
+			    &desk.overdue)) != 0)
+				return rc;
+			break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
 			    dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) : 0;
@@ -410,18 +534,26 @@ main(int argc, char **argv)
 	}
 	if (strcmp(what, "cases") && strcmp(what, "items") &&
 	    strcmp(what, "media") && strcmp(what, "bank") &&
-	    strcmp(what, "keygen") && strcmp(what, "stats"))
-		return dz_cli_usage("unknown view (cases, items, media, bank, "
-		    "keygen or stats)");
+	    strcmp(what, "keygen") && strcmp(what, "stats") &&
+	    strcmp(what, "case") && strcmp(what, "queue"))
+		return dz_cli_usage("unknown view (cases, items, case, queue, "
+		    "media, bank, keygen or stats)");
 	is_bank = strcmp(what, "bank") == 0;
 	is_keygen = strcmp(what, "keygen") == 0;
 	is_stats = strcmp(what, "stats") == 0;
+	is_case = strcmp(what, "case") == 0;
+	is_queue = strcmp(what, "queue") == 0;
 	if (!is_bank && (bank.nfiles || bank.since ||
-	    (bank.format && !is_stats) || bank.unsigned_ || bank.collab ||
+	    (bank.format && !is_stats && !is_case && !is_queue) ||
+	    bank.unsigned_ || bank.collab ||
 	    bank.allow_empty || bank.signature))
 		return dz_cli_usage("-o, --since, --signature, --unsigned, "
 		    "--collab and --allow-empty go with bank, --format with "
-		    "bank or stats");
+		    "bank, stats, case or queue");
+	if (!is_case && desk.entry)
+		return dz_cli_usage("--entry goes with case");
+	if (!is_queue && (desk.spool || desk.overdue != 14))
+		return dz_cli_usage("--spool and --overdue go with queue");
 	if (!is_stats && (stats.from || stats.to))
 		return dz_cli_usage("--from and --to go with stats");
 	if (!is_bank && !is_keygen && bank.seckey)
@@ -464,6 +596,19 @@ main(int argc, char **argv)
 		stats.html = bank.format && strcmp(bank.format, "html") == 0;
 		if ((rc = stats_period(&stats)) != 0)
 			return rc;
+	} else if (is_case || is_queue) {
+		if (is_case && argc - optind != 1)
+			return dz_cli_usage("case takes one id");
+		if (is_queue && argc != optind)
+			return dz_cli_usage("queue takes no operands");
+		if (state || (is_queue && contact))
+			return dz_cli_usage("--state goes with cases and items, "
+			    "--contact with cases and case");
+		if (bank.format && strcmp(bank.format, "jsonl") &&
+		    strcmp(bank.format, "text"))
+			return dz_cli_usage("--format: jsonl or text with %s",
+			    what);
+		desk.text = bank.format && strcmp(bank.format, "text") == 0;
 	} else if (strcmp(what, "media") == 0) {
 		if (argc - optind != 1 || state || contact)
 			return dz_cli_usage("media takes exactly one item id");
@@ -504,7 +649,8 @@ main(int argc, char **argv)
 		rc = dz_cli_fail(err.code, "load master key", cfg.master_key, err.msg);
 		goto out;
 	}
-	if (is_stats ? dz_store_open_readonly(cfg.store, &store, &err) :
+	if (is_stats || ((is_case || is_queue) && !have_master) ?
+	    dz_store_open_readonly(cfg.store, &store, &err) :
 	    dz_store_open(cfg.store, &store, &err)) {
 		rc = dz_cli_fail(err.code, "open store", cfg.store, err.msg);
 		goto out;
@@ -519,6 +665,11 @@ main(int argc, char **argv)
 		rc = run_stats(store, &cfg, &stats);
 	} else if (is_bank) {
 		rc = run_bank(store, &cfg, &bank);
+	} else if (is_case) {
+		rc = run_case(store, contact ? master : NULL, argv[optind],
+		    &desk);
+	} else if (is_queue) {
+		rc = run_queue(store, &cfg, &desk);
 	} else if (strcmp(what, "media") == 0) {
 		if (dz_export_media(store, master, argv[optind], STDOUT_FILENO, &err))
 			rc = dz_cli_fail(err.code, "export media", argv[optind],

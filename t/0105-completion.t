@@ -228,6 +228,8 @@ test_expect_success 'dz-export: each option'\''s argument is completed, in each 
 			-) grep -qx -- --help after || { echo "$view $opt: swallows"; rc=1; } ;;
 			FILE) grep -qx "compopt -o default" got ||
 				{ echo "$view $opt: no file names"; rc=1; } ;;
+			DIR) grep -qx "compopt -o dirnames" got ||
+				{ echo "$view $opt: no directories"; rc=1; } ;;
 			*) ! grep -q -- "^-\|compopt" after && ! grep -q compopt got ||
 				{ echo "$view $opt $arg: wrong"; rc=1; } ;;
 			esac
