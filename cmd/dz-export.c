@@ -299,7 +299,8 @@ run_stats(struct dz_store *store, const struct dz_config *cfg,
 	struct dz_err err;
 	int rc = 0;
 
-	if (dz_providers_load(&providers, cfg->providers, &err))
+	if (dz_providers_open(&providers, cfg->providers,
+	    cfg->providers_replace, &err))
 		return dz_cli_fail(err.code, "load provider directory", NULL,
 		    err.msg);
 	a->o.providers = &providers;

@@ -92,6 +92,8 @@ static const struct key keys[] = {
 	{ "notify", "mta", K_STR, F(mta), 0, 0, "a command" },
 	{ "notify", "providers", K_OPTSTR, F(providers), 0, 0,
 	    "a file name" },
+	{ "notify", "providers_replace", K_BOOL, F(providers_replace), 0, 0,
+	    "true or false" },
 	{ "notify", "hotline", K_OPTSTR, F(hotline), 0, 0, "a name" },
 	{ "notify", "contact", K_OPTSTR, F(notice_contact), 0, 0,
 	    "a mail address" },

@@ -41,6 +41,7 @@ struct dz_config {
 	char *notice_from;		/* notify.from (NULL) */
 	char *mta;			/* notify.mta ("sendmail -t -oi") */
 	char *providers;		/* notify.providers (NULL: built in) */
+	int providers_replace;		/* notify.providers_replace (false) */
 	char *templates;		/* notify.templates (NULL: built in) */
 	char *hotline;			/* notify.hotline (NULL) */
 	char *notice_contact;		/* notify.contact (NULL: from's) */
