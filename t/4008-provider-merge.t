@@ -12,4 +12,61 @@ test_expect_success 'notify.providers_replace is a boolean setting' '
 	grep -q "providers_replace" err
 '
 
+# The texts of dz.yaml per language: notify.trusted_flagger, notify.help.
+cat >providers.yaml <<EOF
+version: 1
+providers:
+  - name: Pixhost
+    domains: [pix.example]
+    abuse: abuse@pix.example
+    language: en
+  - name: Vidéo Libre
+    domains: [video.example]
+    abuse: signalement@video.example
+    language: fr
+EOF
+cat >fake-sendmail <<EOF
+#!/bin/sh
+n=\$(ls $TRASH/sent 2>/dev/null | wc -l)
+mkdir -p $TRASH/sent && cat >"$TRASH/sent/\$((n + 1))"
+EOF
+chmod +x fake-sendmail
+cat >dz.yaml <<EOF
+store: $TRASH/store
+master_key: $TRASH/master.key
+notify:
+  from: "Hotline test <notices@hotline.example>"
+  providers: $TRASH/providers.yaml
+  mta: $TRASH/fake-sendmail
+  trusted_flagger: {fr: Signaleur de confiance FR-CANARY, en: Trusted flagger EN-CANARY}
+EOF
+body() {	# body FILE: the decoded body of a sent message
+	python3 -c 'import email, sys; print(email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload(decode=True).decode())' "$1"
+}
+
+test_expect_success 'trusted_flagger per language: each notice in its own' '
+	export DZ_CONFIG=$TRASH/dz.yaml &&
+	dz-ingest --init 2>/dev/null &&
+	printf "%s\n" "{\"type\":\"submission\",\"submission\":\"l-1\",\"age\":30,\"urls\":[\"https://pix.example/1\",\"https://video.example/2\"]}" >s.jsonl &&
+	dz-ingest s.jsonl >ack && c=$(jq -r .case ack) &&
+	printf "%s\n" "{\"type\":\"verdict\",\"item\":\"$c-1\",\"illegal\":true,\"category\":\"adult_ncii\"}" \
+		"{\"type\":\"verdict\",\"item\":\"$c-2\",\"illegal\":true,\"category\":\"adult_ncii\"}" >v.jsonl &&
+	dz-ingest v.jsonl >/dev/null && dz-notify >rec 2>err &&
+	en=$(grep -l "To: abuse@pix.example" sent/*) && fr=$(grep -l "To: signalement@video.example" sent/*) &&
+	body "$en" >en.txt && body "$fr" >fr.txt &&
+	grep -q EN-CANARY en.txt && ! grep -q FR-CANARY en.txt &&
+	grep -q FR-CANARY fr.txt && ! grep -q EN-CANARY fr.txt
+'
+test_expect_success 'a string stays every language'"'"'s; a mapping may give one' '
+	printf "notify:\n  trusted_flagger: One text\n  help: {en: Help in English}\n" >one.yaml &&
+	dz-notify -c one.yaml --dry-run </dev/null >out 2>err; test $? != 78
+'
+test_expect_success 'a language other than fr and en, or one given twice: 78' '
+	printf "notify:\n  trusted_flagger: {de: Text}\n" >bad1.yaml &&
+	expect_exit 78 dz-notify -c bad1.yaml </dev/null >out 2>err &&
+	grep -q "trusted_flagger: expected the language fr or en" err &&
+	printf "notify:\n  help: {fr: a, fr: b}\n" >bad2.yaml &&
+	expect_exit 78 dz-notify -c bad2.yaml </dev/null >out 2>err && grep -q "help" err
+'
+
 test_done
