@@ -43,7 +43,7 @@ static const char usage_text[] =
 "                 [--collab name] [--allow-empty]\n"
 "       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n"
 "       dz-export [-hV] [-c config] stats [--from date] [--to date]\n"
-"                 [--format fmt]\n";
+"                 [--format fmt] [--lang fr|en]\n";
 
 static const char help_text[] =
 "\n"
@@ -77,6 +77,7 @@ static const char help_text[] =
 "                     or an RFC 3339 time (default: the first report)\n"
 "      --to DATE      stats: the period's end, excluded (default: now);\n"
 "                     a year is --from 2026-01-01 --to 2027-01-01\n"
+"      --lang LANG    stats --format html: the page in fr or en (default en)\n"
 "  -s, --signing-key FILE  secret key (else export.signing_key; keygen:\n"
 "                     the file to make, else that or dz-bank.key)\n"
 "  -p, --public-key FILE   keygen: public key file (else export.public_key,\n"
@@ -95,7 +96,7 @@ static const char help_text[] =
 "configuration. See dz-export(1).\n";
 
 enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
-	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO };
+	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO, OPT_LANG };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -112,6 +113,7 @@ static const struct option longopts[] = {
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -275,7 +277,7 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 
 /* Options of the stats view. */
 struct stats_args {
-	const char *from, *to;
+	const char *from, *to, *lang;
 	int html;
 	struct dz_stats_opts o;
 };
@@ -310,7 +312,8 @@ run_stats(struct dz_store *store, const struct dz_config *cfg,
 		    dz_cli_fail(err.code, "compute stats", NULL, err.msg);
 	}
 	dz_providers_release(&providers);
-	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline, &err) :
+	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline,
+	    a->lang, &err) :
 	    dz_stats_records(&st, emit_stat, &err, &err))
 		rc = dz_cli_fail(err.code == EX_SOFTWARE ? EX_SOFTWARE :
 		    EX_IOERR, "write output", NULL, err.msg);
@@ -403,6 +406,7 @@ main(int argc, char **argv)
 		case OPT_SIGNATURE: bank.signature = optarg; break;
 		case OPT_FROM: stats.from = optarg; break;
 		case OPT_TO: stats.to = optarg; break;
+		case OPT_LANG: stats.lang = optarg; break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
 			    dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) : 0;
@@ -463,6 +467,10 @@ main(int argc, char **argv)
 		    strcmp(bank.format, "html"))
 			return dz_cli_usage("--format: jsonl or html with stats");
 		stats.html = bank.format && strcmp(bank.format, "html") == 0;
+		if (stats.lang && (!stats.html || (strcmp(stats.lang, "fr") &&
+		    strcmp(stats.lang, "en"))))
+			return dz_cli_usage("--lang: fr or en, with stats "
+			    "--format html");
 		if ((rc = stats_period(&stats)) != 0)
 			return rc;
 	} else if (strcmp(what, "media") == 0) {
