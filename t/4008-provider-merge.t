@@ -69,4 +69,19 @@ test_expect_success 'a language other than fr and en, or one given twice: 78' '
 	expect_exit 78 dz-notify -c bad2.yaml </dev/null >out 2>err && grep -q "help" err
 '
 
+test_expect_success 'a video in a notice: its MD5 and its count of vPDQ frames, no signature' '
+	cp "$TESTDATA/vpdq/videos/pattern-sd-grey-bar.mp4" v.mp4 &&
+	printf "%s\n" "{\"type\":\"submission\",\"submission\":\"l-2\",\"age\":30,\"urls\":[\"https://pix.example/v\"],\"files\":[\"v.mp4\"]}" >s2.jsonl &&
+	dz-ingest s2.jsonl >ack2 && c=$(jq -r .case ack2) &&
+	printf "{\"type\":\"verdict\",\"item\":\"%s-%s\",\"illegal\":true,\"category\":\"adult_ncii\"}\n" "$c" 1 "$c" 2 >v2.jsonl &&
+	dz-ingest v2.jsonl >/dev/null && dz-hash --store >h.jsonl 2>herr &&
+	jq -e "select(.vpdq) | .vpdq | length > 0" h.jsonl >/dev/null &&
+	n=$(jq -s "[.[] | select(.vpdq)][0].vpdq | length" h.jsonl) &&
+	md5=$(md5sum v.mp4 | cut -d" " -f1) &&
+	rm -rf sent && dz-notify >rec2 2>err2 &&
+	m=$(grep -l "To: abuse@pix.example" sent/*) && body "$m" >v.txt &&
+	grep -q "^   [a-z_]*md5 $md5$" v.txt && grep -q "^   vpdq_frames $n$" v.txt &&
+	! grep -q "\[\[" v.txt && test "$(awk "length > 200" v.txt | wc -l)" = 0
+'
+
 test_done

@@ -630,17 +630,33 @@ struct hashes_ctx {
 	int oom;
 };
 
+/*
+ * One hash for a notice's list. A video's vPDQ signature is a JSON list
+ * of every frame's hash, far too long for a mail: the notice gives its
+ * count of frames ("vpdq_frames 12") beside the video's MD5, and leaves
+ * the signature out.
+ */
 static int
 hash_item(const char *signal, const char *value, void *arg)
 {
 	struct hashes_ctx *h = arg;
+	char frames[32];
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(h->list, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "value")),
-		    value))
-			return 0;
+	if (strcmp(signal, "vpdq") == 0) {
+		json_t *sig = json_loads(value, 0, NULL);
+
+		snprintf(frames, sizeof frames, "%zu", json_array_size(sig));
+		json_decref(sig);
+		signal = "vpdq_frames";
+		value = frames;
+	} else {
+		json_array_foreach(h->list, i, e)
+			if (!strcmp(json_string_value(json_object_get(e,
+			    "value")), value))
+				return 0;
+	}
 	e = json_pack("{s:s,s:s}", "signal", signal, "value", value);
 	if (!e || json_array_append_new(h->list, e)) {
 		h->oom = 1;
@@ -692,8 +708,9 @@ provider_data(struct run *r, const struct job *j)
 	long_date(j->created_at, j->language, date, sizeof date);
 	long_date(j->orig_date, j->language, odate, sizeof odate);
 	d = json_pack("{s:O,s:s,s:s,s:s,s:O,s:b,s:b,s:b,s:o,s:b,s:b}",
-	    "hotline", hotline_for(r, j->language), "reference", j->id, "provider", j->provider,
-	    "date", date, "urls", j->urls, "any_adult", adult, "any_minor",
+	    "hotline", hotline_for(r, j->language), "reference", j->id,
+	    "provider", j->provider, "date", date, "urls", j->urls,
+	    "any_adult", adult, "any_minor",
 	    minor, "any_other", other, "hashes", h.list, "has_hashes",
 	    json_array_size(h.list) > 0, "reminder",
 	    !strcmp(j->kind, "reminder"));
@@ -731,7 +748,8 @@ victim_data(struct run *r, const struct job *j)
 	if (pending < 0)
 		pending = 0;
 	d = json_pack("{s:O,s:s,s:b,s:I,s:b,s:I,s:b,s:o,s:I,s:b,s:b,s:i}",
-	    "hotline", hotline_for(r, j->language), "reference", j->case_id, "minor", j->minor,
+	    "hotline", hotline_for(r, j->language), "reference", j->case_id,
+	    "minor", j->minor,
 	    "hashed", (json_int_t)sum.hashed, "has_hashed", sum.hashed > 0,
 	    "urls_notified", (json_int_t)sum.urls_notified, "notified",
 	    sum.urls_notified > 0, "providers", prov, "pending",
