@@ -84,4 +84,11 @@ test_expect_success 'a video in a notice: its MD5 and its count of vPDQ frames, 
 	! grep -q "\[\[" v.txt && test "$(awk "length > 200" v.txt | wc -l)" = 0
 '
 
+test_expect_success 'French templates: no article or "de" before a name they cannot inflect' '
+	grep -q "^À l.attention du service juridique : Vidéo Libre$" fr.txt &&
+	! grep -q "équipe de Vidéo" fr.txt &&
+	! grep -n -E "(^|[^[:alpha:]])([Dd]e|[Àà]|[Ll]e|[Ll]a|[Dd]u|[Aa]u) \{\{(provider|hotline\.name)\}\}" \
+		"$TOP"/share/dz/templates/*.fr.txt
+'
+
 test_done
