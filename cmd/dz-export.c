@@ -48,7 +48,7 @@ static const char usage_text[] =
 "                 [--collab name] [--allow-empty]\n"
 "       dz-export [-hV] [-c config] keygen [-s seckey] [-p pubkey]\n"
 "       dz-export [-hV] [-c config] stats [--from date] [--to date]\n"
-"                 [--format fmt]\n";
+"                 [--format fmt] [--lang fr|en]\n";
 
 static const char help_text[] =
 "\n"
@@ -88,6 +88,7 @@ static const char help_text[] =
 "                     or an RFC 3339 time (default: the first report)\n"
 "      --to DATE      stats: the period's end, excluded (default: now);\n"
 "                     a year is --from 2026-01-01 --to 2027-01-01\n"
+"      --lang LANG    stats --format html: the page in fr or en (default en)\n"
 "  -s, --signing-key FILE  secret key (else export.signing_key; keygen:\n"
 "                     the file to make, else that or dz-bank.key)\n"
 "  -p, --public-key FILE   keygen: public key file (else export.public_key,\n"
@@ -107,7 +108,7 @@ static const char help_text[] =
 
 enum { OPT_STATE = 256, OPT_CONTACT, OPT_SINCE, OPT_FORMAT, OPT_UNSIGNED,
 	OPT_COLLAB, OPT_ALLOW_EMPTY, OPT_SIGNATURE, OPT_FROM, OPT_TO, OPT_ENTRY,
-	OPT_OVERDUE, OPT_SPOOL };
+	OPT_OVERDUE, OPT_SPOOL, OPT_LANG };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -127,6 +128,7 @@ static const struct option longopts[] = {
 	{ "entry", no_argument, NULL, OPT_ENTRY },
 	{ "overdue", required_argument, NULL, OPT_OVERDUE },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -290,7 +292,7 @@ run_bank(struct dz_store *store, const struct dz_config *cfg,
 
 /* Options of the stats view. */
 struct stats_args {
-	const char *from, *to;
+	const char *from, *to, *lang;
 	int html;
 	struct dz_stats_opts o;
 };
@@ -314,7 +316,8 @@ run_stats(struct dz_store *store, const struct dz_config *cfg,
 	struct dz_err err;
 	int rc = 0;
 
-	if (dz_providers_load(&providers, cfg->providers, &err))
+	if (dz_providers_open(&providers, cfg->providers,
+	    cfg->providers_replace, &err))
 		return dz_cli_fail(err.code, "load provider directory", NULL,
 		    err.msg);
 	a->o.providers = &providers;
@@ -324,7 +327,8 @@ run_stats(struct dz_store *store, const struct dz_config *cfg,
 		    dz_cli_fail(err.code, "compute stats", NULL, err.msg);
 	}
 	dz_providers_release(&providers);
-	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline, &err) :
+	if (a->html ? dz_statshtml_write(stdout, &st, cfg->hotline,
+	    a->lang, &err) :
 	    dz_stats_records(&st, emit_stat, &err, &err))
 		rc = dz_cli_fail(err.code == EX_SOFTWARE ? EX_SOFTWARE :
 		    EX_IOERR, "write output", NULL, err.msg);
@@ -526,6 +530,7 @@ main(int argc, char **argv)
 			    &desk.overdue)) != 0)
 				return rc;
 			break;
+		case OPT_LANG: stats.lang = optarg; break;
 		case 'h':
 			return dz_out_text(stdout, usage_text, help_text, &err) ?
 			    dz_cli_fail(EX_IOERR, "write output", NULL, err.msg) : 0;
@@ -594,6 +599,10 @@ main(int argc, char **argv)
 		    strcmp(bank.format, "html"))
 			return dz_cli_usage("--format: jsonl or html with stats");
 		stats.html = bank.format && strcmp(bank.format, "html") == 0;
+		if (stats.lang && (!stats.html || (strcmp(stats.lang, "fr") &&
+		    strcmp(stats.lang, "en"))))
+			return dz_cli_usage("--lang: fr or en, with stats "
+			    "--format html");
 		if ((rc = stats_period(&stats)) != 0)
 			return rc;
 	} else if (is_case || is_queue) {

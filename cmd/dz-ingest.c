@@ -107,7 +107,7 @@ emit(json_t *rec, void *ctx)
 /* An input that failed: error record and diagnostic, then go on. */
 static void
 report(struct state *st, const char *src, long line, const json_t *rec,
-    const char *reason)
+    const char *reason, const json_t *errors)
 {
 	const char *sub = rec ? json_string_value(json_object_get(rec,
 	    "submission")) : NULL;
@@ -121,6 +121,10 @@ report(struct state *st, const char *src, long line, const json_t *rec,
 		json_object_set_new(e, "line", json_integer(line));
 		if (sub)
 			json_object_set_new(e, "submission", json_string(sub));
+		if (errors && json_object_set(e, "errors", (json_t *)errors)) {
+			json_decref(e);
+			e = NULL;
+		}
 	}
 	emit(e, st);
 }
@@ -154,14 +158,15 @@ run_stream(struct dz_ingest *in, struct state *st, FILE *f, const char *src,
 		if (rc == 1 && len == 0)
 			continue;
 		if (rc == -1 || !(rec = dz_record_parse(line, len, &err))) {
-			report(st, src, lineno, NULL, err.msg);
+			report(st, src, lineno, NULL, err.msg, NULL);
 			continue;
 		}
 		out = dz_ingest_record(in, rec, NULL, 0, remove_files, &err);
 		if (out) {
 			emit(out, st);
 		} else if (err.code == EX_DATAERR) {
-			report(st, src, lineno, rec, err.msg);
+			report(st, src, lineno, rec, err.msg,
+			    dz_ingest_errors(in));
 		} else {
 			st->status = dz_cli_fail(err.code, "ingest", NULL,
 			    err.msg);

@@ -177,7 +177,8 @@ main(int argc, char **argv)
 
 	if ((rc = dz_cli_config(&cfg, cfg_path)) != 0)
 		return rc;
-	if (dz_providers_load(&providers, cfg.providers, &err)) {
+	if (dz_providers_open(&providers, cfg.providers,
+	    cfg.providers_replace, &err)) {
 		rc = dz_cli_fail(err.code, "load provider directory", NULL,
 		    err.msg);
 		goto done;

@@ -105,9 +105,9 @@ test_expect_success 'verdict, close and withdraw records' '
 		"{\"type\":\"verdict\",\"item\":\"$case_id-1\",\"illegal\":false}" \
 		"{\"type\":\"close\",\"case\":\"$case_id\"}" \
 		"{\"type\":\"withdraw\",\"case\":\"$case_id\"}" \
-		"{\"type\":\"note\",\"text\":\"passes through\"}" >ops.jsonl &&
+		"{\"type\":\"manual\",\"text\":\"passes through\"}" >ops.jsonl &&
 	dz-ingest ops.jsonl >out &&
-	jq -r ".of // .type" out | tr "\n" " " >got && printf "verdict verdict close withdraw note " >expect &&
+	jq -r ".of // .type" out | tr "\n" " " >got && printf "verdict verdict close withdraw manual " >expect &&
 	test_cmp expect got &&
 	dz-export items --state illegal >il && jq -e "select(.item == \"$case_id-2\") | .category == \"adult_ncii\"" il &&
 	dz-export cases --state closed >cl && jq -e ".case == \"$case_id\"" cl

@@ -299,11 +299,14 @@ class P(html.parser.HTMLParser):
         self.tags.add(tag)
         if "id" in a:
             self.cur = [a["id"], ""]
+            self.dt = a.get("datetime") if tag == "time" else None
         if tag == "tr" and a.get("class") == "provider":
             self.row = []
         if self.row is not None and tag in ("th", "td"):
             self.cell = ""
     def handle_endtag(self, tag):
+        if self.cur and tag == "time" and self.dt:
+            self.cur[1] = self.dt
         if self.cur and tag in ("td", "time"):
             self.out.append("%s=%s" % tuple(self.cur)); self.cur = None
         if self.row is not None and tag in ("th", "td"):

@@ -39,6 +39,8 @@ enum kind {
 	K_INT,		/* int field */
 	K_U64,		/* uint64_t field */
 	K_BOOL,		/* int field, 0 or 1: true or false */
+	K_LANGTEXT,	/* text or null, or a mapping of fr and en to text
+			 * (its fields: langtext_fields) */
 };
 
 struct key {
@@ -92,14 +94,17 @@ static const struct key keys[] = {
 	{ "notify", "mta", K_STR, F(mta), 0, 0, "a command" },
 	{ "notify", "providers", K_OPTSTR, F(providers), 0, 0,
 	    "a file name" },
+	{ "notify", "providers_replace", K_BOOL, F(providers_replace), 0, 0,
+	    "true or false" },
 	{ "notify", "hotline", K_OPTSTR, F(hotline), 0, 0, "a name" },
 	{ "notify", "contact", K_OPTSTR, F(notice_contact), 0, 0,
 	    "a mail address" },
 	{ "notify", "address", K_OPTSTR, F(hotline_address), 0, 0,
 	    "a postal address" },
-	{ "notify", "trusted_flagger", K_OPTSTR, F(trusted_flagger), 0, 0,
-	    "a sentence" },
-	{ "notify", "help", K_OPTSTR, F(victim_help), 0, 0, "a sentence" },
+	{ "notify", "trusted_flagger", K_LANGTEXT, F(trusted_flagger), 0, 0,
+	    "a sentence, or a mapping of fr and en to sentences" },
+	{ "notify", "help", K_LANGTEXT, F(victim_help), 0, 0,
+	    "a sentence, or a mapping of fr and en to sentences" },
 	{ "notify", "language", K_STR, F(notice_language), 0, 0,
 	    "a language code (fr or en)" },
 	{ "notify", "rdap", K_STR, F(rdap), 0, 0, "an RDAP service URL" },
@@ -204,6 +209,49 @@ parse_decimal(const char *s, size_t n, uint64_t *v)
 	return 0;
 }
 
+static int set_value(struct walk *w, const struct key *k, unsigned long line);
+
+/* A K_LANGTEXT's fields for fr and en, beside the one for every language. */
+static size_t
+langtext_field(const struct key *k, int fr)
+{
+	if (k->off == F(trusted_flagger))
+		return fr ? F(trusted_flagger_fr) : F(trusted_flagger_en);
+	return fr ? F(victim_help_fr) : F(victim_help_en);
+}
+
+/* A K_LANGTEXT given as a mapping: fr and en, each text, each once. */
+static int
+set_langtext(struct walk *w, const struct key *k, unsigned long line)
+{
+	char kp[MAX_KEY * 2 + 2];
+
+	key_path(kp, sizeof kp, k);
+	for (;;) {
+		struct key one = *k;
+		const char *name;
+		unsigned long l;
+
+		if (dz_yaml_next(&w->y))
+			return -1;
+		if (w->y.ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		l = dz_yaml_line(&w->y.ev);
+		name = (const char *)w->y.ev.data.scalar.value;
+		if (w->y.ev.type != YAML_SCALAR_EVENT ||
+		    (strcmp(name, "fr") && strcmp(name, "en")))
+			return dz_err_set(w->err, EX_CONFIG, "%s:%lu: %s: expected "
+			    "the language fr or en", w->y.name, l, kp);
+		one.kind = K_OPTSTR;
+		one.off = langtext_field(k, name[0] == 'f');
+		if (*str_field(w->c, &one))
+			return dz_err_set(w->err, EX_CONFIG, "%s:%lu: %s: %s "
+			    "given twice", w->y.name, l, kp, name);
+		if (dz_yaml_next(&w->y) || set_value(w, &one, line))
+			return -1;
+	}
+}
+
 /* Set k from the current event, the value of the key on line line. */
 static int
 set_value(struct walk *w, const struct key *k, unsigned long line)
@@ -244,7 +292,10 @@ set_value(struct walk *w, const struct key *k, unsigned long line)
 		return 0;
 	}
 
-	/* K_STR, K_OPTSTR */
+	if (k->kind == K_LANGTEXT && ev->type == YAML_MAPPING_START_EVENT)
+		return set_langtext(w, k, line);
+
+	/* K_STR, K_OPTSTR, K_LANGTEXT's string */
 	field = str_field(w->c, k);
 	if (ev->type != YAML_SCALAR_EVENT || (k->kind == K_STR && dz_yaml_is_null(ev)))
 		return dz_err_set(w->err, EX_CONFIG, "%s:%lu: %s: expected %s",
@@ -502,6 +553,18 @@ dz_config_load(struct dz_config *c, const char *opt_path, struct dz_err *err)
 	return rc;
 }
 
+const char *
+dz_config_text(const struct dz_config *c, const char *name, const char *lang)
+{
+	int help = strcmp(name, "help") == 0;
+	const char *own = !lang ? NULL : strcmp(lang, "fr") == 0 ?
+	    (help ? c->victim_help_fr : c->trusted_flagger_fr) :
+	    strcmp(lang, "en") == 0 ?
+	    (help ? c->victim_help_en : c->trusted_flagger_en) : NULL;
+
+	return own ? own : help ? c->victim_help : c->trusted_flagger;
+}
+
 void
 dz_config_release(struct dz_config *c)
 {
@@ -518,7 +581,11 @@ dz_config_release(struct dz_config *c)
 	free(c->notice_contact);
 	free(c->hotline_address);
 	free(c->trusted_flagger);
+	free(c->trusted_flagger_fr);
+	free(c->trusted_flagger_en);
 	free(c->victim_help);
+	free(c->victim_help_fr);
+	free(c->victim_help_en);
 	free(c->notice_language);
 	free(c->rdap);
 	free(c->signing_key);

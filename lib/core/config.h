@@ -41,12 +41,22 @@ struct dz_config {
 	char *notice_from;		/* notify.from (NULL) */
 	char *mta;			/* notify.mta ("sendmail -t -oi") */
 	char *providers;		/* notify.providers (NULL: built in) */
+	int providers_replace;		/* notify.providers_replace (false) */
 	char *templates;		/* notify.templates (NULL: built in) */
 	char *hotline;			/* notify.hotline (NULL) */
 	char *notice_contact;		/* notify.contact (NULL: from's) */
 	char *hotline_address;		/* notify.address (NULL) */
-	char *trusted_flagger;		/* notify.trusted_flagger (NULL) */
-	char *victim_help;		/* notify.help (NULL) */
+	/*
+	 * notify.trusted_flagger and notify.help: a string for every
+	 * language, or a mapping of fr and en; read them with
+	 * dz_config_text().
+	 */
+	char *trusted_flagger;		/* the string (NULL) */
+	char *trusted_flagger_fr;	/* its fr (NULL) */
+	char *trusted_flagger_en;	/* its en (NULL) */
+	char *victim_help;		/* notify.help: the string (NULL) */
+	char *victim_help_fr;
+	char *victim_help_en;
 	char *notice_language;		/* notify.language ("fr") */
 	char *rdap;			/* notify.rdap ("https://rdap.org") */
 	int rdap_timeout;		/* notify.rdap_timeout (10 s, 1-300) */
@@ -71,5 +81,14 @@ int dz_config_load_text(struct dz_config *c, const char *name,
     const char *text, size_t len, struct dz_err *err);
 
 void dz_config_release(struct dz_config *c);
+
+/*
+ * A text of the configuration given for every language or per language
+ * (notify.trusted_flagger, notify.help), in language lang ("fr", "en"):
+ * its own value for lang, else the one for every language, else NULL.
+ * "trusted_flagger" or "help" name it. Borrowed from c.
+ */
+const char *dz_config_text(const struct dz_config *c, const char *name,
+    const char *lang);
 
 #endif

@@ -71,8 +71,20 @@ dz_out_term_name(const char *name, char *out, size_t n)
 int
 dz_out_text(FILE *out, const char *a, const char *b, struct dz_err *err)
 {
-	fputs(a, out);
-	if (b)
-		fputs(b, out);
-	return dz_out_close(out, err);
+	char eb[128];
+	int e = 0;
+
+	/*
+	 * A text longer than stdio's buffer fails in fputs, not in the
+	 * flush: keep that errno, or the reason is lost.
+	 */
+	errno = 0;
+	if (fputs(a, out) == EOF || (b && fputs(b, out) == EOF))
+		e = errno;
+	if (dz_out_close(out, err) == 0 && !e)
+		return 0;
+	if (e)
+		return dz_err_set(err, EX_IOERR, "write error: %s",
+		    errstr(e, eb, sizeof eb));
+	return -1;
 }

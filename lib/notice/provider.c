@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/builtin.h"
 #include "core/err.h"
@@ -483,5 +484,84 @@ dz_url_host(const char *url, char *host, size_t cap)
 		host[i] = c;
 	}
 	host[n] = '\0';
+	return 0;
+}
+
+/* Does any entry of p list the domain d? */
+static int
+listed(const struct dz_providers *p, const char *d)
+{
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t j = 0; j < p->v[i].ndomains; j++)
+			if (strcmp(p->v[i].domains[j], d) == 0)
+				return 1;
+	return 0;
+}
+
+/* Does any entry of p have the name (compared without case)? */
+static int
+named(const struct dz_providers *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcasecmp(p->v[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+dz_providers_open(struct dz_providers *p, const char *path, int replace,
+    struct dz_err *err)
+{
+	struct dz_providers base, over;
+	size_t n = 0;
+
+	if (!path || replace)
+		return dz_providers_load(p, path, err);
+	memset(p, 0, sizeof *p);
+	if (dz_providers_load(&base, NULL, err))
+		return -1;
+	if (dz_providers_load(&over, path, err)) {
+		dz_providers_release(&base);
+		return -1;
+	}
+	p->v = calloc(base.n + over.n, sizeof *p->v);
+	p->source = strdup(path);
+	if (!p->v || !p->source) {
+		free(p->v);
+		free(p->source);
+		memset(p, 0, sizeof *p);
+		dz_providers_release(&base);
+		dz_providers_release(&over);
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	}
+	for (size_t i = 0; i < base.n; i++) {
+		struct dz_provider *b = &base.v[i];
+		size_t k = 0;
+
+		if (named(&over, b->name)) {
+			provider_release(b);
+			continue;
+		}
+		/* a domain the operator gives to an entry of theirs goes there */
+		for (size_t j = 0; j < b->ndomains; j++) {
+			if (listed(&over, b->domains[j]))
+				free(b->domains[j]);
+			else
+				b->domains[k++] = b->domains[j];
+		}
+		b->ndomains = k;
+		if (k == 0) {
+			provider_release(b);
+			continue;
+		}
+		p->v[n++] = *b;
+	}
+	for (size_t i = 0; i < over.n; i++)
+		p->v[n++] = over.v[i];
+	p->n = n;
+	free(base.v);
+	free(base.source);
+	free(over.v);
+	free(over.source);
 	return 0;
 }

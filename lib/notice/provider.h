@@ -5,8 +5,8 @@
  * language to write to it in.
  *
  * The directory is a YAML file (share/dz/providers.yaml is built in; the
- * setting notify.providers names a replacement), documented in
- * dz.yaml(5):
+ * setting notify.providers names a file merged over it entry by entry, or
+ * replacing it with notify.providers_replace), documented in dz.yaml(5):
  *
  *	version: 1
  *	providers:
@@ -61,6 +61,19 @@ int dz_providers_parse(struct dz_providers *p, const char *name,
 int dz_providers_load(struct dz_providers *p, const char *path,
     struct dz_err *err);
 void dz_providers_release(struct dz_providers *p);
+
+/*
+ * The directory the configuration gives (notify.providers, and
+ * notify.providers_replace as replace): the built-in one when path is
+ * NULL; with replace, the file at path alone; otherwise the built-in one
+ * with the file's entries merged over it entry by entry. An entry of the
+ * file replaces the built-in entry of the same name (compared without
+ * case), whole, and takes over any domain it lists from the other
+ * built-in entries (one left with no domain is dropped); the file's other
+ * entries are added. Errors as dz_providers_load.
+ */
+int dz_providers_open(struct dz_providers *p, const char *path, int replace,
+    struct dz_err *err);
 
 /* The provider of host (lowercase, no trailing dot), or NULL. */
 const struct dz_provider *dz_providers_find(const struct dz_providers *p,

@@ -31,6 +31,7 @@
 #include "media/media.h"
 #include "notice/mail.h"
 #include "core/record.h"
+#include "core/recordcheck.h"
 #include "store/spool.h"
 #include "store/store.h"
 #include "store/storekeycheck.h"
@@ -57,6 +58,7 @@ struct dz_ingest {
 	int blobs_fd;
 	int swept;
 	char *actor;
+	json_t *errors;		/* the faults of the record last refused */
 };
 
 /* One upload, validated and open. */
@@ -79,6 +81,69 @@ struct submission {
 	size_t nfiles;
 	struct upload files[];
 };
+
+/*
+ * The records dz-ingest takes, member by member (lib/core/recordcheck):
+ * a record of one of these types with a member not listed, or of the
+ * wrong JSON type, is refused whole, with every fault listed. A new
+ * operator record is one entry here and its branch in do_operator().
+ */
+static const char *const categories[] = { "adult_ncii", "minor", "other",
+    "none", NULL };
+
+static const struct dz_recordcheck_member submission_members[] = {
+	{ "submission", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "age", DZ_RC_INTEGER, DZ_RC_REQUIRED, NULL },
+	{ "urls", DZ_RC_STRINGS, 0, NULL },
+	{ "files", DZ_RC_STRINGS, 0, NULL },
+	{ "description", DZ_RC_STRING, 0, NULL },
+	{ "contact", DZ_RC_OBJECT, 0, NULL },
+	{ "followup", DZ_RC_BOOLEAN, DZ_RC_NOTNULL, NULL },
+	{ "language", DZ_RC_STRING, 0, NULL },
+	{ "received_at", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_member verdict_members[] = {
+	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "illegal", DZ_RC_BOOLEAN, DZ_RC_REQUIRED, NULL },
+	{ "category", DZ_RC_STRING, 0, categories },
+	{ "by", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_member case_members[] = {
+	{ "case", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "by", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_member removed_members[] = {
+	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "by", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_member notified_members[] = {
+	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "provider", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "by", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_type ingest_types[] = {
+	{ "submission", submission_members },
+	{ "verdict", verdict_members },
+	{ "close", case_members },
+	{ "withdraw", case_members },
+	{ "removed", removed_members },
+	{ "notified", notified_members },
+	{ NULL, NULL },
+};
+
+/*
+ * The types of dz-records(5) that dz-ingest does not take: passed
+ * through unchanged, so that it can sit in a pipeline. Any other type is
+ * a mistake (a typo such as "remove"), refused.
+ */
+static const char *const passed_types[] = { "hash", "error", "ack", "case",
+    "item", "export", "match", "notice", "manual", "unresolved", "purge",
+    "stats", "bank", "entry", "withdrawal", NULL };
 
 /* ---------- opening ---------- */
 
@@ -185,6 +250,7 @@ dz_ingest_close(struct dz_ingest *in)
 	if (in->lock_fd >= 0)
 		close(in->lock_fd);
 	explicit_bzero(in->master, sizeof in->master);
+	json_decref(in->errors);
 	free(in->actor);
 	free(in);
 }
@@ -254,7 +320,7 @@ dz_ingest_swept(const struct dz_ingest *in)
 static int
 valid_id(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > MAX_ID)
 		return 0;
@@ -349,20 +415,6 @@ valid_language(const char *s)
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return 0;
 	return 1;
-}
-
-static const char *
-opt_string(const json_t *rec, const char *key, int *bad)
-{
-	const json_t *v = json_object_get(rec, key);
-
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
 }
 
 static void
@@ -464,8 +516,52 @@ open_upload(struct dz_ingest *in, const char *base, int base_fd,
 }
 
 /*
- * Check a submission record completely before anything is written.
- * On success *out holds the open uploads (caller closes and frees).
+ * One fault of a record's values, added to the record's errors. Returns 0,
+ * or -1 when out of memory.
+ */
+static int
+fault(struct dz_ingest *in, const char *member, size_t index,
+    const char *expected, const char *got, const char *message,
+    struct dz_err *err)
+{
+	return dz_recordcheck_add(&in->errors, member, index, expected, got,
+	    message, err);
+}
+
+/* Why u is not a URL dz-ingest takes ("has a trailing space"), or NULL. */
+static const char *
+url_fault(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n == 0)
+		return "is empty";
+	if (n > MAX_URL)
+		return "is longer than 2048 bytes";
+	if (u[n - 1] == ' ' || u[n - 1] == '\t')
+		return "has a trailing space";
+	if (u[0] == ' ' || u[0] == '\t')
+		return "has a leading space";
+	if (strncasecmp(u, "https://", 8) && strncasecmp(u, "http://", 7))
+		return "does not start with http:// or https://";
+	for (const char *q = u; *q; q++) {
+		if (*q == ' ')
+			return "has a space in it";
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			return "has a control character in it";
+		if (*q == '\\')
+			return "has a backslash in it";
+	}
+	return valid_url(u) ? NULL : "has a host name or port that is not valid";
+}
+
+/*
+ * Check a submission record's values completely before anything is
+ * written, every fault into in->errors (its members' types are checked
+ * already). Returns 0; -1 when out of memory or the system failed to
+ * open an upload (err set, the record is not at fault). On success *out
+ * holds the open uploads (caller closes and frees); faults leave
+ * in->errors not empty.
  */
 static int
 validate(struct dz_ingest *in, const json_t *rec, const char *base,
@@ -474,28 +570,31 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 	const struct dz_config *cfg = in->cfg;
 	const json_t *urls = json_object_get(rec, "urls");
 	const json_t *files = json_object_get(rec, "files");
-	const json_t *age = json_object_get(rec, "age");
 	const json_t *contact = json_object_get(rec, "contact");
-	const json_t *fu = json_object_get(rec, "followup");
+	char m[DZ_ERR_MAX];
 	struct submission *sub;
-	size_t nfiles = json_is_array(files) ? json_array_size(files) : 0;
-	int bad = 0;
+	size_t nurls = json_array_size(urls), nfiles = json_array_size(files);
+	json_int_t age;
 	time_t t;
 
 	*out = NULL;
-	if (urls && !json_is_null(urls) && !json_is_array(urls))
-		return dz_err_set(err, EX_DATAERR, "\"urls\" must be a list");
-	if (files && !json_is_null(files) && !json_is_array(files))
-		return dz_err_set(err, EX_DATAERR, "\"files\" must be a list");
-	if (json_array_size(urls) == 0 && nfiles == 0)
-		return dz_err_set(err, EX_DATAERR,
-		    "a submission needs at least one URL or one file");
-	if (json_array_size(urls) > (size_t)cfg->max_urls)
-		return dz_err_set(err, EX_DATAERR, "too many URLs (limit %d)",
+	if (nurls == 0 && nfiles == 0 &&
+	    fault(in, "urls", 0, "at least one URL or one file", NULL,
+	    "urls: a submission needs at least one URL or one file", err))
+		return -1;
+	if (nurls > (size_t)cfg->max_urls) {
+		snprintf(m, sizeof m, "urls: too many URLs (limit %d)",
 		    cfg->max_urls);
-	if (nfiles > (size_t)cfg->max_files)
-		return dz_err_set(err, EX_DATAERR, "too many files (limit %d)",
+		if (fault(in, "urls", 0, "fewer URLs", NULL, m, err))
+			return -1;
+	}
+	if (nfiles > (size_t)cfg->max_files) {
+		snprintf(m, sizeof m, "files: too many files (limit %d)",
 		    cfg->max_files);
+		if (fault(in, "files", 0, "fewer files", NULL, m, err))
+			return -1;
+		nfiles = 0;	/* not opened */
+	}
 	sub = calloc(1, sizeof *sub + nfiles * sizeof sub->files[0]);
 	if (!sub)
 		return dz_err_set(err, EX_SOFTWARE, "out of memory");
@@ -504,95 +603,105 @@ validate(struct dz_ingest *in, const json_t *rec, const char *base,
 	sub->nfiles = nfiles;
 	*out = sub;
 
-	sub->id = opt_string(rec, "submission", &bad);
-	if (bad || !sub->id || !valid_id(sub->id))
-		return dz_err_set(err, EX_DATAERR,
-		    "\"submission\" must be an id of 1-128 letters, digits and ._:-");
-	sub->received_at = opt_string(rec, "received_at", &bad);
-	if (bad || (sub->received_at && dz_clock_parse(sub->received_at, &t)))
-		return dz_err_set(err, EX_DATAERR,
-		    "\"received_at\" must be an RFC 3339 time");
-	if (!age || !json_is_integer(age))
-		return dz_err_set(err, EX_DATAERR,
-		    "\"age\" (the declared age, a whole number) is missing");
-	if (json_integer_value(age) < 1 || json_integer_value(age) > 120)
-		return dz_err_set(err, EX_DATAERR, "\"age\" is out of range (1-120)");
-	sub->age = (int)json_integer_value(age);
-	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const json_t *u = json_array_get(urls, i);
-		if (!json_is_string(u) || !valid_url(json_string_value(u)))
-			return dz_err_set(err, EX_DATAERR,
-			    "URL %zu is not a valid http or https URL", i + 1);
+	sub->id = json_string_value(json_object_get(rec, "submission"));
+	if (!valid_id(sub->id) && fault(in, "submission", 0,
+	    "an id of 1-128 letters, digits and ._:-", NULL, "submission: "
+	    "must be an id of 1-128 letters, digits and ._:-", err))
+		return -1;
+	sub->received_at = json_string_value(json_object_get(rec,
+	    "received_at"));
+	if (sub->received_at && dz_clock_parse(sub->received_at, &t) &&
+	    fault(in, "received_at", 0, "an RFC 3339 time", NULL,
+	    "received_at: must be an RFC 3339 time", err))
+		return -1;
+	age = json_integer_value(json_object_get(rec, "age"));
+	if ((age < 1 || age > 120) && fault(in, "age", 0, "1-120", NULL,
+	    "age: is out of range (1-120)", err))
+		return -1;
+	sub->age = (int)age;
+	for (size_t i = 0; i < nurls; i++) {
+		const char *why = url_fault(json_string_value(json_array_get(urls,
+		    i)));
+		if (!why)
+			continue;
+		snprintf(m, sizeof m, "urls: URL %zu %s (not a valid http or "
+		    "https URL)", i + 1, why);
+		if (fault(in, "urls", i + 1, "an http or https URL", why, m, err))
+			return -1;
 	}
 	sub->urls = (json_t *)urls;
-	sub->description = opt_string(rec, "description", &bad);
-	if (bad)
-		return dz_err_set(err, EX_DATAERR, "\"description\" must be text");
+	sub->description = json_string_value(json_object_get(rec,
+	    "description"));
 	if (sub->description &&
-	    strlen(sub->description) > (size_t)cfg->max_description_bytes)
-		return dz_err_set(err, EX_DATAERR,
-		    "\"description\" is too long (limit %d bytes)",
+	    strlen(sub->description) > (size_t)cfg->max_description_bytes) {
+		snprintf(m, sizeof m, "description: is too long (limit %d bytes)",
 		    cfg->max_description_bytes);
-	sub->language = opt_string(rec, "language", &bad);
-	if (bad || (sub->language && !valid_language(sub->language)))
-		return dz_err_set(err, EX_DATAERR,
-		    "\"language\" must be a language tag such as \"fr\"");
+		if (fault(in, "description", 0, "shorter text", NULL, m, err))
+			return -1;
+	}
+	sub->language = json_string_value(json_object_get(rec, "language"));
+	if (sub->language && !valid_language(sub->language) &&
+	    fault(in, "language", 0, "a language tag", NULL, "language: must "
+	    "be a language tag such as \"fr\"", err))
+		return -1;
 	if (!sub->language)
 		sub->language = "fr";
-	if (fu && !json_is_boolean(fu))
-		return dz_err_set(err, EX_DATAERR, "\"followup\" must be true or false");
-	sub->followup = json_is_true(fu);
-	if (contact && !json_is_null(contact)) {
+	sub->followup = json_is_true(json_object_get(rec, "followup"));
+	if (json_is_object(contact)) {
 		const char *k;
 		json_t *v;
-		if (!json_is_object(contact))
-			return dz_err_set(err, EX_DATAERR, "\"contact\" must be an object");
 		json_object_foreach((json_t *)contact, k, v) {
 			const char *s = json_string_value(v);
-			if (strcmp(k, "email") && strcmp(k, "phone") && strcmp(k, "name"))
-				return dz_err_set(err, EX_DATAERR,
-				    "unknown contact field (email, phone and name are known)");
-			if (!json_is_string(v) || strlen(s) > MAX_CONTACT_FIELD)
-				return dz_err_set(err, EX_DATAERR,
-				    "contact %s must be text of at most %d bytes", k,
-				    MAX_CONTACT_FIELD);
-			if (strcmp(k, "email") == 0 && !valid_email(s))
-				return dz_err_set(err, EX_DATAERR,
-				    "contact email is not an e-mail address");
-			if (strcmp(k, "phone") == 0 && !valid_phone(s))
-				return dz_err_set(err, EX_DATAERR,
-				    "contact phone is not a phone number");
+			int known = !strcmp(k, "email") || !strcmp(k, "phone") ||
+			    !strcmp(k, "name");
+			const char *why = NULL, *what = "text of at most 254 bytes";
+
+			if (!known)
+				why = "contact: unknown contact field (email, "
+				    "phone and name are known)";
+			else if (!s || strlen(s) > MAX_CONTACT_FIELD) {
+				snprintf(m, sizeof m, "contact: %s must be text of "
+				    "at most %d bytes", k, MAX_CONTACT_FIELD);
+				why = m;
+			} else if (strcmp(k, "email") == 0 && !valid_email(s)) {
+				why = "contact: email is not an e-mail address";
+				what = "an e-mail address";
+			} else if (strcmp(k, "phone") == 0 && !valid_phone(s)) {
+				why = "contact: phone is not a phone number";
+				what = "a phone number";
+			}
+			if (why && fault(in, known ? (k[0] == 'e' ? "contact.email" :
+			    k[0] == 'p' ? "contact.phone" : "contact.name") :
+			    "contact", 0, known ? what : "email, phone or name",
+			    NULL, why, err))
+				return -1;
 		}
 		if (json_object_size(contact) > 0)
 			sub->contact = (json_t *)contact;
 	}
 	if (sub->followup && !(sub->contact &&
 	    (json_object_get(sub->contact, "email") ||
-	    json_object_get(sub->contact, "phone"))))
-		return dz_err_set(err, EX_DATAERR,
-		    "\"followup\" needs a contact email or phone");
+	    json_object_get(sub->contact, "phone"))) &&
+	    fault(in, "followup", 0, "a contact email or phone", NULL,
+	    "followup: needs a contact email or phone", err))
+		return -1;
+	if (in->errors)		/* no file is opened for a bad record */
+		return 0;
 
 	for (size_t i = 0; i < nfiles; i++) {
-		const json_t *f = json_array_get(files, i);
-		if (!json_is_string(f)) {
-			bad = 1;
-			dz_err_set(err, EX_DATAERR, "file %zu is not a file name", i + 1);
-			break;
-		}
-		sub->files[i].name = json_string_value(f);
+		sub->files[i].name = json_string_value(json_array_get(files, i));
 		if (open_upload(in, base, base_fd, &sub->files[i], err)) {
 			/* say which file without naming it */
-			char m[DZ_ERR_MAX];
-			int k = snprintf(m, sizeof m, "file %zu: ", i + 1);
-			if (k > 0 && (size_t)k < sizeof m)
-				snprintf(m + k, sizeof m - (size_t)k, "%.*s",
-				    (int)(sizeof m - (size_t)k - 1), err->msg);
-			memcpy(err->msg, m, sizeof m);
-			bad = 1;
-			break;
+			if (err->code != EX_DATAERR)
+				return -1;
+			snprintf(m, sizeof m, "files: file %zu: %.160s", i + 1,
+			    err->msg);
+			if (fault(in, "files", i + 1, "an image or video file",
+			    NULL, m, err))
+				return -1;
 		}
 	}
-	return bad ? -1 : 0;
+	return 0;
 }
 
 /* ---------- the unit of work ---------- */
@@ -782,6 +891,48 @@ remove_known_uploads(struct dz_ingest *in, const json_t *files,
 	return left;
 }
 
+/* Forget the faults of the record before. */
+static void
+forget(struct dz_ingest *in)
+{
+	json_decref(in->errors);
+	in->errors = NULL;
+}
+
+/* Refuse the record: EX_DATAERR with its faults as the reason. */
+static json_t *
+refuse(struct dz_ingest *in, struct dz_err *err)
+{
+	char r[DZ_ERR_MAX];
+
+	dz_recordcheck_reason(in->errors, r, sizeof r);
+	dz_err_set(err, EX_DATAERR, "%s", r);
+	return NULL;
+}
+
+/*
+ * Check rec's members against its type's table; every fault goes into
+ * in->errors. 0 when there is none; -1 with err (EX_DATAERR: refused).
+ */
+static int
+checked(struct dz_ingest *in, const json_t *rec, struct dz_err *err)
+{
+	const struct dz_recordcheck_type *t = dz_recordcheck_find(ingest_types,
+	    json_string_value(json_object_get(rec, "type")));
+	int n;
+
+	forget(in);
+	if (!t)
+		return dz_err_set(err, EX_SOFTWARE, "no table for a record type");
+	if ((n = dz_recordcheck_run(t, rec, &in->errors, err)) < 0)
+		return -1;
+	if (n > 0) {
+		refuse(in, err);
+		return -1;
+	}
+	return 0;
+}
+
 static json_t *
 ack(const char *what)
 {
@@ -807,6 +958,8 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int base_fd,
 	size_t nitems = 0;
 	int found, in_tx = 0, committed = 0, left = 0;
 
+	if (checked(in, rec, err))
+		return NULL;
 	if (dz_clock_now(now))
 		return dz_err_set(err, EX_CONFIG, "DZ_NOW is not an RFC 3339 time"),
 		    NULL;
@@ -836,6 +989,10 @@ do_submission(struct dz_ingest *in, json_t *rec, const char *base, int base_fd,
 	}
 	if (validate(in, rec, base, base_fd, &sub, err))
 		goto out;
+	if (in->errors) {
+		refuse(in, err);
+		goto out;
+	}
 
 	if (dz_store_new_case_id(in->store, c.id, err) ||
 	    dz_crypt_random(case_key, sizeof case_key, err))
@@ -985,17 +1142,17 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 		const char *cat = json_string_value(json_object_get(rec, "category"));
 		enum dz_category c = DZ_CAT_NONE;
 
-		if (!item || !valid_id(item))
-			return dz_err_set(err, EX_DATAERR, "a verdict needs an \"item\""),
-			    NULL;
-		if (!json_is_boolean(il))
-			return dz_err_set(err, EX_DATAERR,
-			    "a verdict needs \"illegal\": true or false"), NULL;
+		if (!valid_id(item) && fault(in, "item", 0, "an item id", NULL,
+		    "item: a verdict needs an \"item\" id", err))
+			return NULL;
 		if (json_is_true(il) && (!cat || dz_category_parse(cat, &c) ||
-		    c == DZ_CAT_NONE))
-			return dz_err_set(err, EX_DATAERR,
-			    "an illegal verdict needs a \"category\": adult_ncii, "
-			    "minor or other"), NULL;
+		    c == DZ_CAT_NONE) && fault(in, "category", 0,
+		    "adult_ncii, minor or other", NULL, "category: an illegal "
+		    "verdict needs a \"category\": adult_ncii, minor or other",
+		    err))
+			return NULL;
+		if (in->errors)
+			return refuse(in, err);
 		if (dz_store_begin(in->store, err))
 			return NULL;
 		r = dz_store_item_verdict(in->store, item, json_is_true(il) ?
@@ -1005,14 +1162,21 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 		const char *prov = json_string_value(json_object_get(rec,
 		    "provider"));
 
-		if (!item || !valid_id(item))
-			return dz_err_set(err, EX_DATAERR,
-			    "a %s record needs an \"item\"", type), NULL;
+		char m[DZ_ERR_MAX];
+
+		snprintf(m, sizeof m, "item: a %s record needs an \"item\" id",
+		    type);
+		if (!valid_id(item) && fault(in, "item", 0, "an item id", NULL, m,
+		    err))
+			return NULL;
 		if (type[0] == 'n' && (!prov || !*prov || strlen(prov) > 100 ||
-		    strcspn(prov, "\n\r\t") != strlen(prov)))
-			return dz_err_set(err, EX_DATAERR, "a notified record "
-			    "needs a \"provider\" (a name of 1 to 100 bytes)"),
-			    NULL;
+		    strcspn(prov, "\n\r\t") != strlen(prov)) &&
+		    fault(in, "provider", 0, "a name of 1 to 100 bytes", NULL,
+		    "provider: a notified record needs a \"provider\" (a name "
+		    "of 1 to 100 bytes, no tab or line break)", err))
+			return NULL;
+		if (in->errors)
+			return refuse(in, err);
 		if (dz_store_begin(in->store, err))
 			return NULL;
 		r = type[0] == 'r' ?
@@ -1024,9 +1188,14 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 		const char *state;
 		int k;
 
-		if (!cs || !valid_id(cs))
-			return dz_err_set(err, EX_DATAERR, "a %s needs a \"case\"", type),
-			    NULL;
+		char m[DZ_ERR_MAX];
+
+		snprintf(m, sizeof m, "case: a %s needs a \"case\" id", type);
+		if (!valid_id(cs)) {
+			if (fault(in, "case", 0, "a case id", NULL, m, err))
+				return NULL;
+			return refuse(in, err);
+		}
 		if (dz_store_begin(in->store, err))
 			return NULL;
 		/* closing a closed case again (a re-run): nothing to do */
@@ -1068,16 +1237,48 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 	return a;
 }
 
+const json_t *
+dz_ingest_errors(const struct dz_ingest *in)
+{
+	return in->errors;
+}
+
 json_t *
 dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
     int in_spool, int remove_files, struct dz_err *err)
 {
-	const char *type = json_string_value(json_object_get(rec, "type"));
+	const json_t *tv = json_object_get(rec, "type");
+	const char *type = json_string_value(tv);
+	char m[DZ_ERR_MAX];
 	json_t *a;
 	int fd;
 
-	if (!type)
-		return dz_err_set(err, EX_DATAERR, "record has no \"type\""), NULL;
+	forget(in);
+	if (!type) {
+		if (fault(in, "type", 0, "string", tv ?
+		    dz_recordcheck_kind_of(tv) : NULL, tv ? NULL :
+		    "type: record has no \"type\"", err))
+			return NULL;
+		return refuse(in, err);
+	}
+	if (!dz_recordcheck_find(ingest_types, type)) {
+		const char *near = dz_recordcheck_suggest(ingest_types, type);
+		for (size_t i = 0; passed_types[i]; i++)
+			if (strcmp(type, passed_types[i]) == 0)
+				return json_incref(rec);
+		if (!dz_recordcheck_plain(type))
+			snprintf(m, sizeof m, "type: not a record type dz-ingest "
+			    "knows");
+		else if (near)
+			snprintf(m, sizeof m, "type: '%s' is not a record type "
+			    "dz-ingest knows (did you mean '%s'?)", type, near);
+		else
+			snprintf(m, sizeof m, "type: '%s' is not a record type "
+			    "dz-ingest knows", type);
+		if (fault(in, "type", 0, "a record type", NULL, m, err))
+			return NULL;
+		return refuse(in, err);
+	}
 	if (strcmp(type, "submission") == 0 && !in_spool)
 		return do_submission(in, rec, base_dir, -1, remove_files, err);
 	if (strcmp(type, "submission") == 0) {
@@ -1091,11 +1292,9 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
 		close(fd);
 		return a;
 	}
-	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
-	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
-	    strcmp(type, "notified") == 0)
-		return do_operator(in, rec, type, err);
-	return json_incref(rec);
+	if (checked(in, rec, err))
+		return NULL;
+	return do_operator(in, rec, type, err);
 }
 
 /* ---------- the spool ---------- */
@@ -1192,6 +1391,7 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 		 * failure to move or remove this one entry is reported, the
 		 * entry left, and the run goes on.
 		 */
+		forget(in);
 		if (dz_spool_entry_open(sp.new_fd, names[i],
 		    (size_t)in->cfg->max_files + 1, &efd, &e2) == 0)
 			out = spool_one(in, efd, &e2);
@@ -1241,6 +1441,8 @@ dz_ingest_spool(struct dz_ingest *in, const char *dir, dz_ingest_emit_fn emit,
 		failing = 0;
 		(*bad)++;
 		er = spool_error(names[i], e2.msg);
+		if (in->errors)
+			dz_record_put(&er, "errors", json_incref(in->errors));
 		if (dz_spool_reject(&sp, names[i], e2.msg, moved, sizeof moved,
 		    &e3)) {
 			/* left in new/: said, and the next run tries again */

@@ -55,8 +55,14 @@ int dz_ingest_swept(const struct dz_ingest *in);
  * each named file goes through the same checks first, and only what
  * passes is unlinked.
  *
+ * Every record of a type dz-ingest takes is checked whole first: a member
+ * its type does not have, a member of the wrong JSON type, a value out of
+ * bounds, all reported together (dz_ingest_errors). A type that is
+ * neither taken nor one of the other types of dz-records(5) (a typo such
+ * as "remove") is refused too.
+ *
  * Returns a new reference: an ack record for a handled record, or rec
- * itself for a type dz-ingest does not handle (pass-through). NULL with
+ * itself for another type of dz-records(5) (pass-through). NULL with
  * err on failure: EX_DATAERR means this record is invalid (nothing was
  * written); any other code is a failure of the store or the system, and
  * the caller should stop.
@@ -64,6 +70,15 @@ int dz_ingest_swept(const struct dz_ingest *in);
 json_t *dz_ingest_record(struct dz_ingest *in, json_t *rec,
     const char *base_dir, int in_spool, int remove_files,
     struct dz_err *err);
+
+/*
+ * The faults of the record dz_ingest_record() refused last with
+ * EX_DATAERR, all of them, as the "errors" member of its error record
+ * (lib/core/recordcheck: member, index, expected, got, message); NULL
+ * when it was refused for another reason. Borrowed: valid until the next
+ * record.
+ */
+const json_t *dz_ingest_errors(const struct dz_ingest *in);
 
 /*
  * The spool: DIR/new/NAME/ holds submission.json and the uploaded files

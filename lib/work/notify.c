@@ -64,7 +64,8 @@ struct run {
 	char now[DZ_TIME_LEN];
 	const char *from;
 	char domain[DZ_HOST_MAX + 1];	/* of from, for Message-IDs */
-	json_t *hotline;
+	json_t *hotline;		/* in notify.language */
+	json_t *hotline_lang[2];	/* in fr, in en (setup) */
 	struct job *jobs;
 	size_t njobs;
 	struct host *hosts;		/* the lookups of this run */
@@ -113,6 +114,17 @@ oom(struct run *r)
 {
 	r->stop = 1;
 	return dz_err_set(r->err, EX_SOFTWARE, "out of memory");
+}
+
+/* The hotline as a message in lang says it (notify.trusted_flagger, help). */
+static json_t *
+hotline_for(const struct run *r, const char *lang)
+{
+	if (strcmp(lang, "fr") == 0 && r->hotline_lang[0])
+		return r->hotline_lang[0];
+	if (strcmp(lang, "en") == 0 && r->hotline_lang[1])
+		return r->hotline_lang[1];
+	return r->hotline;
 }
 
 static int
@@ -618,17 +630,33 @@ struct hashes_ctx {
 	int oom;
 };
 
+/*
+ * One hash for a notice's list. A video's vPDQ signature is a JSON list
+ * of every frame's hash, far too long for a mail: the notice gives its
+ * count of frames ("vpdq_frames 12") beside the video's MD5, and leaves
+ * the signature out.
+ */
 static int
 hash_item(const char *signal, const char *value, void *arg)
 {
 	struct hashes_ctx *h = arg;
+	char frames[32];
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(h->list, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "value")),
-		    value))
-			return 0;
+	if (strcmp(signal, "vpdq") == 0) {
+		json_t *sig = json_loads(value, 0, NULL);
+
+		snprintf(frames, sizeof frames, "%zu", json_array_size(sig));
+		json_decref(sig);
+		signal = "vpdq_frames";
+		value = frames;
+	} else {
+		json_array_foreach(h->list, i, e)
+			if (!strcmp(json_string_value(json_object_get(e,
+			    "value")), value))
+				return 0;
+	}
 	e = json_pack("{s:s,s:s}", "signal", signal, "value", value);
 	if (!e || json_array_append_new(h->list, e)) {
 		h->oom = 1;
@@ -680,8 +708,9 @@ provider_data(struct run *r, const struct job *j)
 	long_date(j->created_at, j->language, date, sizeof date);
 	long_date(j->orig_date, j->language, odate, sizeof odate);
 	d = json_pack("{s:O,s:s,s:s,s:s,s:O,s:b,s:b,s:b,s:o,s:b,s:b}",
-	    "hotline", r->hotline, "reference", j->id, "provider", j->provider,
-	    "date", date, "urls", j->urls, "any_adult", adult, "any_minor",
+	    "hotline", hotline_for(r, j->language), "reference", j->id,
+	    "provider", j->provider, "date", date, "urls", j->urls,
+	    "any_adult", adult, "any_minor",
 	    minor, "any_other", other, "hashes", h.list, "has_hashes",
 	    json_array_size(h.list) > 0, "reminder",
 	    !strcmp(j->kind, "reminder"));
@@ -719,7 +748,8 @@ victim_data(struct run *r, const struct job *j)
 	if (pending < 0)
 		pending = 0;
 	d = json_pack("{s:O,s:s,s:b,s:I,s:b,s:I,s:b,s:o,s:I,s:b,s:b,s:i}",
-	    "hotline", r->hotline, "reference", j->case_id, "minor", j->minor,
+	    "hotline", hotline_for(r, j->language), "reference", j->case_id,
+	    "minor", j->minor,
 	    "hashed", (json_int_t)sum.hashed, "has_hashed", sum.hashed > 0,
 	    "urls_notified", (json_int_t)sum.urls_notified, "notified",
 	    sum.urls_notified > 0, "providers", prov, "pending",
@@ -998,12 +1028,27 @@ setup(struct run *r)
 	if (cfg->hotline_address)
 		json_object_set_new(r->hotline, "address",
 		    json_string(cfg->hotline_address));
-	if (cfg->trusted_flagger)
-		json_object_set_new(r->hotline, "trusted_flagger",
-		    json_string(cfg->trusted_flagger));
-	if (cfg->victim_help)
-		json_object_set_new(r->hotline, "help",
-		    json_string(cfg->victim_help));
+	/*
+	 * notify.trusted_flagger and notify.help per language (a string is
+	 * every language's): the hotline as a message in fr or en gives it.
+	 */
+	for (int l = 0; l < 3; l++) {
+		const char *lang = l == 0 ? "fr" : l == 1 ? "en" :
+		    cfg->notice_language;
+		const char *tf = dz_config_text(cfg, "trusted_flagger", lang);
+		const char *help = dz_config_text(cfg, "help", lang);
+		json_t *h = l < 2 ? json_deep_copy(r->hotline) : r->hotline;
+
+		if (!h || (tf && json_object_set_new(h, "trusted_flagger",
+		    json_string(tf))) || (help && json_object_set_new(h, "help",
+		    json_string(help)))) {
+			if (l < 2)
+				json_decref(h);
+			return oom(r);
+		}
+		if (l < 2)
+			r->hotline_lang[l] = h;
+	}
 	/* every template must render before anything is planned */
 	{
 		static const char *const names[] = { "notice", "reminder",
@@ -1122,6 +1167,8 @@ out:
 		free(r.hosts[i].host);
 	free(r.hosts);
 	json_decref(r.hotline);
+	json_decref(r.hotline_lang[0]);
+	json_decref(r.hotline_lang[1]);
 	if (lock >= 0)
 		close(lock);
 	return rc;

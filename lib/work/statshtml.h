@@ -19,10 +19,13 @@ struct dz_err;
 struct dz_stats;
 
 /*
- * Write the page to out. hotline: the hotline's name for the title, or
- * NULL. EX_IOERR when writing fails.
+ * Write the page to out in lang, "en" (NULL: en) or "fr" (EX_USAGE for
+ * another), dates written out ("7 December 2026", "7 décembre 2026")
+ * in <time> elements whose datetime attribute holds the RFC 3339 time.
+ * hotline: the hotline's name for the title, or NULL. EX_IOERR when
+ * writing fails.
  */
 int dz_statshtml_write(FILE *out, const struct dz_stats *st,
-    const char *hotline, struct dz_err *err);
+    const char *hotline, const char *lang, struct dz_err *err);
 
 #endif

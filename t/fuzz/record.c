@@ -7,7 +7,10 @@
  * record's "vpdq", and writing each parsed record back (dz_record_write),
  * which must give a line that parses to an equal object.
  *
- * lib/work/ingest's validation is not here: it needs an open store.
+ * lib/core/recordcheck runs on each parsed record against a table with
+ * every kind of member: the count it returns is the number of entries,
+ * each with a member and a message, and the reason fits its buffer.
+ * lib/work/ingest's value checks are not here: they need an open store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "work/match.h"
 #include "core/reader.h"
 #include "core/record.h"
+#include "core/recordcheck.h"
 #include "hash/vpdqsig.h"
 
 #include "fuzz.h"
@@ -51,6 +55,46 @@ write_back(const json_t *rec)
 	free(buf);
 }
 
+static const char *const fz_values[] = { "adult_ncii", "minor", NULL };
+static const struct dz_recordcheck_member fz_members[] = {
+	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "age", DZ_RC_INTEGER, 0, NULL },
+	{ "category", DZ_RC_STRING, 0, fz_values },
+	{ "followup", DZ_RC_BOOLEAN, DZ_RC_NOTNULL, NULL },
+	{ "urls", DZ_RC_STRINGS, 0, NULL },
+	{ "contact", DZ_RC_OBJECT, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_type fz_type = { "verdict", fz_members };
+
+static void
+check_members(const json_t *rec)
+{
+	struct dz_err err;
+	json_t *errors = NULL;
+	char reason[DZ_ERR_MAX];
+	int n = dz_recordcheck_run(&fz_type, rec, &errors, &err);
+
+	if (n < 0) {
+		if (err.code != EX_SOFTWARE)
+			fz_fail("dz_recordcheck_run failed without running out of memory");
+		json_decref(errors);
+		return;
+	}
+	if ((size_t)n != json_array_size(errors) || (n == 0) != (errors == NULL))
+		fz_fail("dz_recordcheck_run counted other than it listed");
+	for (size_t i = 0; i < json_array_size(errors); i++) {
+		const json_t *e = json_array_get(errors, i);
+		const char *m = json_string_value(json_object_get(e, "message"));
+		if (!json_string_value(json_object_get(e, "member")) || !m || !*m)
+			fz_fail("a fault without its member or message");
+	}
+	if (strlen(dz_recordcheck_reason(errors, reason, sizeof reason)) >=
+	    sizeof reason || (n > 0 && !reason[0]))
+		fz_fail("a reason that does not fit or says nothing");
+	json_decref(errors);
+}
+
 static void
 one_line(const char *line, size_t len)
 {
@@ -65,6 +109,7 @@ one_line(const char *line, size_t len)
 		if (!json_is_object(rec))
 			fz_fail("dz_record_parse gave a non-object");
 		write_back(rec);
+		check_members(rec);
 		if (v && dz_vpdqsig_from_json(v, &sig, 1000, &err) == 0) {
 			json_t *j = dz_vpdqsig_to_json(&sig);
 
