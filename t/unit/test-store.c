@@ -15,6 +15,7 @@
 
 #include "store/store.c"
 #include "tap.h"
+#include "util.h"
 
 /* ok(), and the store's error message when it fails (err in scope). */
 #define OKE(cond, ...) do { \
@@ -34,12 +35,7 @@ static char dir[4096];
 static char *
 path_of(const char *name)
 {
-	static char p[8][4200];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-	return p[k];
+	return path_in(dir, name);
 }
 
 static int

@@ -56,6 +56,33 @@ random_hash(struct rng *r, struct dz_pdq *h)
 		h->w[w] = rnd(r);
 }
 
+/* 16 random bytes: a bank entry's id. */
+static inline void
+random_id(struct rng *r, uint8_t id[16])
+{
+	uint64_t a = rnd(r), b = rnd(r);
+
+	memcpy(id, &a, 8);
+	memcpy(id + 8, &b, 8);
+}
+
+/* *out is h with exactly d distinct random bits flipped (0 <= d <= 256). */
+static inline void
+flip_distinct(struct rng *r, const struct dz_pdq *h, int d, struct dz_pdq *out)
+{
+	int bits[256];
+
+	*out = *h;
+	for (int i = 0; i < 256; i++)
+		bits[i] = i;
+	for (int i = 0; i < d; i++) {
+		int j = i + (int)(rnd(r) % (uint64_t)(256 - i)), t = bits[i];
+		bits[i] = bits[j];
+		bits[j] = t;
+		out->w[bits[i] / 64] ^= 1ull << (bits[i] % 64);
+	}
+}
+
 /* Flip bits of *h at random until it is exactly d bits from where it was. */
 static inline void
 flip_to_distance(struct rng *r, struct dz_pdq *h, int d)
