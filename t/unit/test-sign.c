@@ -23,35 +23,9 @@
 #include "core/err.h"
 #include "crypto/sign.h"
 #include "tap.h"
+#include "util.h"
 
 static char dir[4096];
-
-static void __attribute__((noreturn))
-die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		die("malloc");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		die("strdup");
-	return p;
-}
 
 /* dir/name in a buffer of the caller's. */
 static const char *
@@ -225,7 +199,7 @@ ossl_blake2b(const uint8_t *m, size_t n, uint8_t out[64])
 
 	if (EVP_Digest(m, n, out, &len, EVP_blake2b512(), NULL) != 1 ||
 	    len != 64)
-		die("EVP_Digest BLAKE2b-512");
+		bail_out("EVP_Digest BLAKE2b-512");
 }
 
 /*
@@ -245,16 +219,16 @@ handmade_sig(EVP_PKEY *k, const uint8_t id[8], const char alg[2],
 	if (alg[1] == 'D') {
 		ossl_blake2b(data, len, h);
 		if (!ossl_sign(k, h, 64, blob + 10))
-			die("sign");
+			bail_out("sign");
 	} else if (!ossl_sign(k, data, len, blob + 10)) {
-		die("sign");
+		bail_out("sign");
 	}
 	gm = xmalloc(64 + tclen);
 	memcpy(gm, blob + 10, 64);
 	memcpy(gm + 64, tc, tclen);
 	uint8_t gsig[64];
 	if (!ossl_sign(k, gm, 64 + tclen, gsig))
-		die("sign");
+		bail_out("sign");
 	free(gm);
 	ossl_b64_encode(blob, sizeof blob, b1);
 	ossl_b64_encode(gsig, sizeof gsig, b2);
@@ -554,7 +528,7 @@ with_blob(const char *sig, void (*f)(uint8_t *))
 
 	if (nth_line(sig, 1, l, sizeof l) ||
 	    ossl_b64(l, strlen(l), blob, sizeof blob) != 74)
-		die("with_blob");
+		bail_out("with_blob");
 	f(blob);
 	ossl_b64_encode(blob, 74, b);
 	return with_line(sig, 1, b);
@@ -573,7 +547,7 @@ test_tamper(void)
 	uint8_t d[BANK_LEN];
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 
 	/* The data. */
 	for (size_t i = 0; i < BANK_LEN; i += BANK_LEN / 3) {
@@ -678,7 +652,7 @@ test_comment_only(void)
 	char *sig, *bad, *tc = NULL, l[200];
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 	ok(dz_sign_verify_comment(&pub1, sig, strlen(sig), &tc, &e) == 0 &&
 	    tc && strcmp(tc, "bank v1") == 0,
 	    "comment only: a good signature gives its trusted comment");
@@ -776,7 +750,7 @@ test_malformed(void)
 	int all = 1, crash_free = 1;
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 	len = strlen(sig);
 
 	/* Every truncation fails, except dropping the very last newline. */
@@ -1000,7 +974,7 @@ test_pub_parse(void)
 
 	text = slurp(path(pk, sizeof pk, "a.pub"), &len);
 	if (!text)
-		die("slurp a.pub");
+		bail_out("slurp a.pub");
 	nth_line(text, 1, line, sizeof line);
 	ok(dz_sign_pub_parse(line, strlen(line), &p, &e) == 0 &&
 	    memcmp(&p, &pub1, sizeof p) == 0,
@@ -1110,7 +1084,7 @@ test_key_file(void)
 	path(sk, sizeof sk, "a.key");
 	text = slurp(sk, &len);
 	if (!text)
-		die("slurp a.key");
+		bail_out("slurp a.key");
 
 	ok(chmod(sk, 0644) == 0 && dz_sign_key_load(sk, &k, &e) == -1 &&
 	    e.code == EX_CONFIG && k.pkey == NULL,
@@ -1207,7 +1181,7 @@ main(void)
 	    "/tmp");
 	if (!mkdtemp(dir)) {
 		dir[0] = '\0';
-		die("mkdtemp");
+		bail_out("mkdtemp");
 	}
 	atexit(cleanup);
 

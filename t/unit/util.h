@@ -118,6 +118,16 @@ xmalloc(size_t n)
 	return p;
 }
 
+static inline char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		bail_out("strdup");
+	return p;
+}
+
 /* ---------- scratch files and streams ---------- */
 
 /*
