@@ -150,6 +150,23 @@ b64_decode_exact(const char *s, size_t slen, uint8_t *out, size_t n)
 
 /* ---------- small helpers ---------- */
 
+int
+dz_sign_sig_keyid(const char *text, size_t len,
+    uint8_t id[DZ_SIGN_KEYID_BYTES])
+{
+	const char *nl = memchr(text, '\n', len);
+	uint8_t raw[12];
+
+	/* 16 characters of the second line are the first 12 bytes. */
+	if (!nl || (size_t)(nl + 1 - text) + 16 > len ||
+	    b64_decode_exact(nl + 1, 16, raw, sizeof raw) != 0)
+		return -1;
+	if (raw[0] != 'E' || (raw[1] != 'D' && raw[1] != 'd'))
+		return -1;
+	memcpy(id, raw + 2, DZ_SIGN_KEYID_BYTES);
+	return 0;
+}
+
 void
 dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17])
 {

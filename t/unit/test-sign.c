@@ -392,6 +392,40 @@ test_keygen(void)
 	    "two key pairs differ in id and key");
 }
 
+/* dz_sign_sig_keyid: the id a signature names, and what it refuses. */
+static void
+test_sig_keyid(void)
+{
+	/* base64("ED" 01..08 "xy"), base64("Ed" 01..08 "xy"): 16 chars. */
+	static const char ed[] = "c\nRUQBAgMEBQYHCHh5rest\n";
+	static const char legacy[] = "c\nRWQBAgMEBQYHCHh5\n";
+	static const uint8_t want[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t id[8], zero[8] = { 0 };
+	char *sig = NULL;
+	struct dz_err e;
+
+	ok(dz_sign_sig_keyid(ed, strlen(ed), id) == 0 &&
+	    memcmp(id, want, 8) == 0, "sig keyid: read from an \"ED\" line");
+	ok(dz_sign_sig_keyid(legacy, strlen(legacy), id) == 0 &&
+	    memcmp(id, want, 8) == 0, "sig keyid: read from an \"Ed\" line");
+	ok(dz_sign_sig_keyid("c\nRUQBAgMEBQYHCHh", 18, id) == -1,
+	    "sig keyid: fewer than 16 characters on the second line: -1");
+	ok(dz_sign_sig_keyid("RUQBAgMEBQYHCHh5", 16, id) == -1,
+	    "sig keyid: no second line: -1");
+	ok(dz_sign_sig_keyid("c\nRUQBAgMEBQYH*Hh5\n", 20, id) == -1,
+	    "sig keyid: a character outside base64: -1");
+	ok(dz_sign_sig_keyid("c\nRVgBAgMEBQYHCHh5\n", 20, id) == -1,
+	    "sig keyid: bytes that do not start with ED or Ed: -1");
+	if (dz_sign_buf(&key1, zero, sizeof zero, NULL, &sig, &e) == 0) {
+		ok(dz_sign_sig_keyid(sig, strlen(sig), id) == 0 &&
+		    memcmp(id, pub1.id, 8) == 0,
+		    "sig keyid: a signature of ours names our key's id");
+		free(sig);
+	} else {
+		ok(0, "sig keyid: sign a buffer: %s", e.msg);
+	}
+}
+
 static void
 test_roundtrip(void)
 {
@@ -1192,6 +1226,7 @@ main(void)
 		return 1;
 	}
 	test_roundtrip();
+	test_sig_keyid();
 	test_tamper();
 	test_comment_only();
 	test_legacy();
