@@ -2191,12 +2191,7 @@ int
 main(void)
 {
 	struct rng r = { 20261123 };
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test-bank.XXXXXX", tmp && *tmp ? tmp :
-	    "/tmp");
-	if (!mkdtemp(dir))
-		die("mkdtemp");
+	scratch_dir(dir, sizeof dir, "test-bank");
 
 	test_days();
 	test_small();

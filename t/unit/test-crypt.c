@@ -1051,15 +1051,10 @@ main(void)
 {
 	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536,
 	    (1 << 20) + 7 };
-	const char *tmp = getenv("TMPDIR");
 	char name[4200];
 	uint8_t key[32];
 
-	snprintf(dir, sizeof dir, "%s/dz-crypt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		bail_out("mkdtemp");
-	}
+	scratch_dir(dir, sizeof dir, "dz-crypt");
 	atexit(cleanup);
 	snprintf(name, sizeof name, "%s/scratch.XXXXXX", dir);
 	if ((scratch = mkstemp(name)) < 0)

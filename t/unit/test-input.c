@@ -329,13 +329,7 @@ test_file_read(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmp, sizeof tmp, "%s/dz-test-input.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmp)) {
-		printf("Bail out! cannot create a scratch directory\n");
-		return 1;
-	}
+	scratch_dir(tmp, sizeof tmp, "dz-test-input");
 	test_names();
 	test_file_read();
 	return tap_done();

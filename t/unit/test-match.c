@@ -1103,12 +1103,7 @@ test_videos(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof dir, "%s/test-match.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_dir(dir, sizeof dir, "test-match");
 	test_trust_text();
 	test_trust_files();
 	test_input_lines();

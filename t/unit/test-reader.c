@@ -15,14 +15,6 @@
 #include "tap.h"
 #include "util.h"
 
-static const char *
-tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
-
 /* A stream reading data (n bytes) from a temporary file, already removed. */
 static FILE *
 feed(const void *data, size_t n)

@@ -1209,14 +1209,7 @@ test_key_file(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/dz-sign.XXXXXX", tmp && *tmp ? tmp :
-	    "/tmp");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		bail_out("mkdtemp");
-	}
+	scratch_dir(dir, sizeof dir, "dz-sign");
 	atexit(cleanup);
 
 	test_keyid_hex();

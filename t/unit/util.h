@@ -130,6 +130,32 @@ xstrdup(const char *s)
 
 /* ---------- scratch files and streams ---------- */
 
+/* $TMPDIR, or /tmp if it is unset or empty. */
+static inline const char *
+tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && *t ? t : "/tmp";
+}
+
+/*
+ * A new directory $TMPDIR/name.XXXXXX, its name in buf (size bytes);
+ * bails out if it cannot be made (buf is then "").
+ */
+static inline void
+scratch_dir(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s.XXXXXX", tmpdir(), name);
+	if (!mkdtemp(buf)) {
+		int e = errno;
+
+		buf[0] = '\0';
+		errno = e;
+		bail_out("mkdtemp");
+	}
+}
+
 /*
  * dir/name in one of 8 static buffers that take turns, so up to 8
  * results may be used at once.
