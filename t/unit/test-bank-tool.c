@@ -55,8 +55,7 @@ rng(void)
 static int
 fail(const struct dz_err *e)
 {
-	fprintf(stderr, "test-bank-tool: %s\n", e->msg);
-	return e->code ? e->code : EX_SOFTWARE;
+	return tool_fail("test-bank-tool", e);
 }
 
 static int

@@ -851,16 +851,7 @@ test_message_id(void)
 static int
 count_files(const char *d)
 {
-	DIR *dp = opendir(d);
-	struct dirent *e;
-	int n = 0;
-
-	if (!dp)
-		return -1;
-	while ((e = readdir(dp)))
-		n += e->d_name[0] != '.';
-	closedir(dp);
-	return n;
+	return count_entries_in(d, 0);
 }
 
 static char *

@@ -80,17 +80,7 @@ spew(const char *p, const char *text, size_t len, mode_t mode)
 static int
 count_entries(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return count_entries_in(dir, 1);
 }
 
 static void

@@ -11,6 +11,7 @@
 #ifndef DZ_TEST_UTIL_H
 #define DZ_TEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/err.h"
 #include "hash/pdq.h"
 
 /* ---------- random numbers ---------- */
@@ -128,6 +130,17 @@ xstrdup(const char *s)
 	return p;
 }
 
+/*
+ * For the test-*-tool programs: "name: reason" on stderr, and the code to
+ * exit with (lib's, or EX_SOFTWARE if it set none).
+ */
+static inline int
+tool_fail(const char *name, const struct dz_err *e)
+{
+	fprintf(stderr, "%s: %s\n", name, e->msg);
+	return e->code ? e->code : EX_SOFTWARE;
+}
+
 /* ---------- scratch files and streams ---------- */
 
 /* $TMPDIR, or /tmp if it is unset or empty. */
@@ -192,6 +205,28 @@ feed_in(const char *dir, const void *data, size_t n)
 		return NULL;
 	}
 	return f;
+}
+
+/*
+ * How many entries directory d holds, not counting "." and ".." (nor,
+ * unless hidden is set, any other name that starts with a dot); -1 if it
+ * cannot be read.
+ */
+static inline int
+count_entries_in(const char *d, int hidden)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	int n = 0;
+
+	if (!dp)
+		return -1;
+	while ((de = readdir(dp)))
+		if (de->d_name[0] != '.' || (hidden &&
+		    strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+			n++;
+	closedir(dp);
+	return n;
 }
 
 /*
