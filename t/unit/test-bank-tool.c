@@ -269,11 +269,25 @@ cmd_build(int argc, char **argv)
 	return rc;
 }
 
+static const int cats[] = { DZ_BANK_CAT_ADULT_NCII, DZ_BANK_CAT_MINOR,
+	DZ_BANK_CAT_OTHER };
+
+/* Add to b a hash d bits from q, quality 100, the d'th category. */
+static int
+plant_at(struct dz_bank *b, const struct dz_bank_meta *m,
+    const struct dz_pdq *q, int d, struct dz_err *e)
+{
+	uint8_t id[DZ_BANK_ID_BYTES];
+	struct dz_pdq h;
+
+	flip_distinct(&rs, q, d, &h);
+	random_id(&rs, id);
+	return dz_bank_add(b, id, &h, 100, cats[d % 3], today(m), e);
+}
+
 static int
 cmd_plant(int argc, char **argv)
 {
-	static const int cats[] = { DZ_BANK_CAT_ADULT_NCII, DZ_BANK_CAT_MINOR,
-		DZ_BANK_CAT_OTHER };
 	struct opts o;
 	struct dz_bank *b;
 	struct dz_err e;
@@ -295,22 +309,15 @@ cmd_plant(int argc, char **argv)
 	}
 	for (int d = 0; d <= o.dmax; d++) {
 		random_hash(&rs, &q);
-		flip_distinct(&rs, &q, d, &h);
-		random_id(&rs, id);
-		if (dz_bank_add(b, id, &h, 100, cats[d % 3], today(&o.meta),
-		    &e))
+		if (plant_at(b, &o.meta, &q, d, &e))
 			return fail(&e);
 		dz_pdq_to_hex(&q, hex);
 		printf("%s,100\n", hex);
 	}
 	random_hash(&rs, &q);
-	for (int d = 0; d <= o.dmax; d++) {
-		flip_distinct(&rs, &q, d, &h);
-		random_id(&rs, id);
-		if (dz_bank_add(b, id, &h, 100, cats[d % 3], today(&o.meta),
-		    &e))
+	for (int d = 0; d <= o.dmax; d++)
+		if (plant_at(b, &o.meta, &q, d, &e))
 			return fail(&e);
-	}
 	dz_pdq_to_hex(&q, hex);
 	printf("%s,100\n", hex);
 	if (dz_bank_finish(b, &e))
