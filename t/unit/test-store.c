@@ -38,6 +38,14 @@ path_of(const char *name)
 	return path_in(dir, name);
 }
 
+/* ok() that got (NULL fails) is want; both shown when it is not. */
+static void
+same_text(const char *got, const char *want, const char *what)
+{
+	if (!ok(got && strcmp(got, want) == 0, "%s", what) && got)
+		diag("got  %s\n# want %s", got, want);
+}
+
 static int
 mode_of(const char *path)
 {
@@ -489,9 +497,7 @@ test_read(struct dz_store *s)
 	OKE(dz_store_case_get(s, case_a, &row, &err) == 1,
 	    "case_get finds the case");
 	js = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	OKE(js && strcmp(js, want) == 0, "case record");
-	if (js && strcmp(js, want))
-		diag("got  %s\n# want %s", js, want);
+	same_text(js, want, "case record");
 	free(js);
 	json_decref(row);
 	OKE(dz_store_case_get(s, "ZZZZZZZZZY", &row, &err) == 0 && !row,
@@ -506,17 +512,13 @@ test_read(struct dz_store *s)
 	    "\"url\":\"https://host.example/a\",\"media_type\":null,"
 	    "\"media_size\":null,\"has_media\":false,\"category\":null,"
 	    "\"verdict_at\":null}", case_a, case_a);
-	OKE(strcmp(r.first, want) == 0, "URL item record");
-	if (strcmp(r.first, want))
-		diag("got  %s\n# want %s", r.first, want);
+	same_text(r.first, want, "URL item record");
 	snprintf(want, sizeof want, "{\"type\":\"item\",\"item\":\"%s-1\","
 	    "\"case\":\"%s\",\"state\":\"review\","
 	    "\"url\":\"https://other.example/x\",\"media_type\":\"image/jpeg\","
 	    "\"media_size\":123456,\"has_media\":true,\"category\":null,"
 	    "\"verdict_at\":null}", case_b, case_b);
-	OKE(strcmp(r.last, want) == 0, "media item record");
-	if (strcmp(r.last, want))
-		diag("got  %s\n# want %s", r.last, want);
+	same_text(r.last, want, "media item record");
 
 	memset(&r, 0, sizeof r);
 	r.stop_after = 1;
