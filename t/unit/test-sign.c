@@ -543,6 +543,22 @@ with_line(const char *sig, int k, const char *repl)
 	return out;
 }
 
+/*
+ * sig with its line k replaced by line is refused (under pub1, for the
+ * bank) with a message starting with want, left in *e.
+ */
+static int
+line_refused(const char *sig, int k, const char *line, struct dz_err *e,
+    const char *want)
+{
+	char *bad = with_line(sig, k, line);
+	int r = fails_with(verify_text(&pub1, bank, BANK_LEN, bad, e), e,
+	    want);
+
+	free(bad);
+	return r;
+}
+
 /* sig with the bytes of its line 2 changed by f and re-encoded. */
 static char *
 with_blob(const char *sig, void (*f)(uint8_t *))
@@ -599,11 +615,9 @@ test_tamper(void)
 	free(bad);
 	nth_line(sig, 3, l, sizeof l);
 	l[10] = l[10] == 'A' ? 'B' : 'A';
-	bad = with_line(sig, 3, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	ok(line_refused(sig, 3, l, &e,
 	    "trusted comment was tampered with"),
 	    "tampered global signature fails: %s", e.msg);
-	free(bad);
 
 	/* The trusted comment. */
 	bad = with_line(sig, 2, "trusted comment: bank v2");
@@ -741,11 +755,9 @@ test_legacy(void)
 		ossl_b64(l, strlen(l), blob, sizeof blob);
 		blob[1] = 'D';
 		ossl_b64_encode(blob, 74, b);
-		bad = with_line(sig, 1, b);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+		ok(line_refused(sig, 1, b, &e,
 		    "signature does not match the data"),
 		    "a legacy signature relabelled prehashed fails");
-		free(bad);
 	}
 	free(sig);
 
@@ -896,16 +908,13 @@ test_malformed(void)
 		}
 		snprintf(l, sizeof l, "%s", orig);
 		l[99] = '\0';
-		bad = with_line(sig, 1, l);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+		ok(line_refused(sig, 1, l, &e,
 		    "malformed signature file: bad signature line"),
 		    "refused: padding dropped");
-		free(bad);
 		snprintf(l, sizeof l, "%sAAAA", orig);
-		bad = with_line(sig, 1, l);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
-		    "malformed signature file: "), "refused: too long");
-		free(bad);
+		ok(line_refused(sig, 1, l, &e,
+		    "malformed signature file: "),
+		    "refused: too long");
 	}
 
 	/* NUL and CR inside, over-long lines. */
@@ -925,11 +934,9 @@ test_malformed(void)
 	memset(l, 'u', 1100);
 	memcpy(l, "untrusted comment: ", 19);
 	l[1100] = '\0';
-	bad = with_line(sig, 0, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	ok(line_refused(sig, 0, l, &e,
 	    "malformed signature file: untrusted comment too long"),
 	    "refused: an untrusted comment minisign would not read");
-	free(bad);
 	l[1022] = '\0';
 	bad = with_line(sig, 0, l);
 	ok(verify_text(&pub1, bank, BANK_LEN, bad, &e) == 0,
@@ -938,11 +945,9 @@ test_malformed(void)
 	memset(l, 't', 8900);
 	memcpy(l, "trusted comment: ", 17);
 	l[8900] = '\0';
-	bad = with_line(sig, 2, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	ok(line_refused(sig, 2, l, &e,
 	    "malformed signature file: trusted comment too long"),
 	    "refused: an over-long trusted comment");
-	free(bad);
 
 	/* Random damage never crashes and never passes outside line 1. */
 	{
