@@ -1132,16 +1132,6 @@ test_sendmail(void)
 	free(big);
 }
 
-static void
-cleanup(const char *path)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		diag("cannot remove %s", path);
-}
-
 int
 main(void)
 {
@@ -1155,6 +1145,6 @@ main(void)
 	test_maildir();
 	test_maildir_once();
 	test_sendmail();
-	cleanup(dir);
+	tap_rm_rf(dir);
 	return tap_done();
 }

@@ -1110,12 +1110,6 @@ main(void)
 	test_queries();
 	test_chains();
 	test_videos();
-	if (!tap_failed) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", dir);
-	} else
-		diag("files left in %s", dir);
+	tap_scratch_done(dir);
 	return tap_done();
 }

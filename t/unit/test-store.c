@@ -912,13 +912,6 @@ main(void)
 	dz_store_close(s);
 	test_bad_paths();
 
-	if (!tap_failed) {
-		char cmd[4200];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-		if (system(cmd) != 0)
-			diag("cannot remove %s", tmp);
-	} else {
-		diag("left %s for inspection", tmp);
-	}
+	tap_scratch_done(tmp);
 	return tap_done();
 }
