@@ -58,6 +58,16 @@ random_hash(struct rng *r, struct dz_pdq *h)
 		h->w[w] = rnd(r);
 }
 
+/* One step of xorshift64 (13, 7, 17) on the state *s, which is not 0. */
+static inline uint64_t
+xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 /* 16 random bytes: a bank entry's id. */
 static inline void
 random_id(struct rng *r, uint8_t id[16])
