@@ -543,6 +543,15 @@ with_line(const char *sig, int k, const char *repl)
 	return out;
 }
 
+/* l gets a line of n bytes: prefix, then c repeated, and a NUL. */
+static void
+long_line(char *l, const char *prefix, char c, size_t n)
+{
+	memset(l, c, n);
+	memcpy(l, prefix, strlen(prefix));
+	l[n] = '\0';
+}
+
 /*
  * sig with its line k replaced by line is refused (under pub1, for the
  * bank) with a message starting with want, left in *e.
@@ -931,9 +940,7 @@ test_malformed(void)
 		    "refused: a CR inside the trusted comment");
 		free(bad);
 	}
-	memset(l, 'u', 1100);
-	memcpy(l, "untrusted comment: ", 19);
-	l[1100] = '\0';
+	long_line(l, "untrusted comment: ", 'u', 1100);
 	ok(line_refused(sig, 0, l, &e,
 	    "malformed signature file: untrusted comment too long"),
 	    "refused: an untrusted comment minisign would not read");
@@ -942,9 +949,7 @@ test_malformed(void)
 	ok(verify_text(&pub1, bank, BANK_LEN, bad, &e) == 0,
 	    "accepted: an untrusted comment line of 1022 bytes");
 	free(bad);
-	memset(l, 't', 8900);
-	memcpy(l, "trusted comment: ", 17);
-	l[8900] = '\0';
+	long_line(l, "trusted comment: ", 't', 8900);
 	ok(line_refused(sig, 2, l, &e,
 	    "malformed signature file: trusted comment too long"),
 	    "refused: an over-long trusted comment");
