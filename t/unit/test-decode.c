@@ -1582,6 +1582,18 @@ test_bounded_memory(void)
 }
 
 static void
+test_info_init(void)
+{
+	struct dz_image_info info;
+
+	memset(&info, 0x5a, sizeof info);
+	dz_image_info_init(&info, DZ_IMG_PNG);
+	ok(info.format == DZ_IMG_PNG && info.width == 0 && info.height == 0 &&
+	    info.orientation == 1 && info.scale_denom == 1,
+	    "dz_image_info_init: the format, no size, orientation 1, scale 1");
+}
+
+static void
 test_exif(void)
 {
 	/* Big-endian: Make, Orientation 6, Software; then next IFD 0. */
@@ -1872,6 +1884,7 @@ main(void)
 	}
 
 	test_bounded_memory();	/* first: the RSS high-water mark is low */
+	test_info_init();
 	test_exif();
 	test_jpeg_reference();
 	test_png_reference();
