@@ -101,7 +101,7 @@ cmd/%: cmd/%.c lib/libdz.a .build-flags
 		$(LDFLAGS) $(DZ_LDFLAGS) \
 		$(shell $(PKG_CONFIG) --libs $(PKGS_$(notdir $@))) -lm
 
-t/unit/%: t/unit/%.c t/unit/tap.h lib/libdz.a .build-flags
+t/unit/%: t/unit/%.c t/unit/tap.h t/unit/util.h lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -It/unit -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 
@@ -127,7 +127,7 @@ warnings: lib/core/builtin.c
 	done
 
 # lib/bank/mih's figures: scripts/bench/match runs it after scripts/bench/run.
-scripts/bench/matchbench: scripts/bench/match.c lib/libdz.a .build-flags
+scripts/bench/matchbench: scripts/bench/match.c t/unit/util.h lib/libdz.a .build-flags
 	$(CC) $(CFLAGS) $(DZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< lib/libdz.a \
 		$(LDFLAGS) $(DZ_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(PKGS_ALL)) -lm
 

@@ -57,17 +57,19 @@ img() {	# img SEED WxH FILE: a synthetic picture
 	convert -seed "$1" -size "$2" plasma:fractal -blur 0x2 "$3"
 }
 
+# issuer_config FILE STORE MASTER_KEY SIGNING_KEY PUBLIC_KEY: a hotline's
+# dz.yaml that can export banks, and DZ_CONFIG=FILE.
+issuer_config() {
+	printf '%s\n' "store: $2" "master_key: $3" export: "  signing_key: $4" \
+		"  public_key: $5" >"$1" && export DZ_CONFIG="$1"
+}
+
 # The partner's banks, exported by a hotline of their own (the issuer).
 build_issuer() {
 	mkdir -p "$ISSUER" && cd "$ISSUER" &&
-	cat >dz.yaml <<-EOF &&
-	store: $ISSUER/store
-	master_key: $ISSUER/master.key
-	export:
-	  signing_key: $ISSUER/disrupt.key
-	  public_key: $FIX/disrupt.pub
-	EOF
-	export DZ_CONFIG=$ISSUER/dz.yaml DZ_NOW=2026-01-01T10:00:00Z &&
+	issuer_config "$ISSUER/dz.yaml" "$ISSUER/store" "$ISSUER/master.key" \
+		"$ISSUER/disrupt.key" "$FIX/disrupt.pub" &&
+	export DZ_NOW=2026-01-01T10:00:00Z &&
 	dz-ingest -q --init && dz-export keygen 2>/dev/null &&
 	img 101 480x360 b1.jpg && img 102 480x360 b2.png && img 103 400x300 b3.jpg &&
 	img 104 400x300 b4.jpg &&
@@ -95,14 +97,8 @@ build_issuer() {
 	jq -c 'select(.submission == "i-2") | {type: "withdraw", case}' acks | dz-ingest >/dev/null &&
 	dz-export bank --since last -o "$FIX/disrupt-3.dzb" >/dev/null &&
 	# another issuer, whose bank holds b2
-	cat >other.yaml <<-EOF &&
-	store: $ISSUER/ostore
-	master_key: $ISSUER/o.key
-	export:
-	  signing_key: $ISSUER/other.key
-	  public_key: $FIX/other.pub
-	EOF
-	export DZ_CONFIG=$ISSUER/other.yaml &&
+	issuer_config "$ISSUER/other.yaml" "$ISSUER/ostore" "$ISSUER/o.key" \
+		"$ISSUER/other.key" "$FIX/other.pub" &&
 	dz-ingest -q --init && dz-export keygen 2>/dev/null &&
 	cp b2.png o.png &&
 	echo '{"type":"submission","submission":"o-1","age":30,"files":["o.png"]}' |

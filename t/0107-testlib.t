@@ -118,4 +118,19 @@ test_done" </dev/zero &&
 	grep -qx "ok 1 - no-input" stdin.tap
 '
 
+test_expect_success 'store_config writes the sections named, and DZ_CONFIG' '
+	(
+		store_config export match notify &&
+		test "$DZ_CONFIG" = "$TRASH/dz.yaml" &&
+		grep -qx "store: $TRASH/store" dz.yaml &&
+		grep -qx "master_key: $TRASH/master.key" dz.yaml &&
+		grep -qx "  signing_key: $TRASH/k.key" dz.yaml &&
+		test "$(grep -c "public_key: $TRASH/k.pub" dz.yaml)" = 2 &&
+		grep -qx "  providers: $TRASH/providers.yaml" dz.yaml &&
+		grep -qx "    domains: \[pix.example\]" providers.yaml &&
+		store_config && ! grep -q "export\|match\|notify" dz.yaml &&
+		! store_config nosuch 2>err && grep -q "no section .nosuch." err
+	)
+'
+
 test_done

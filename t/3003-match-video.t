@@ -15,16 +15,7 @@ for t in ffmpeg jq; do
 done
 
 V=$TESTDATA/vpdq/videos
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-export:
-  signing_key: $TRASH/k.key
-  public_key: $TRASH/k.pub
-match:
-  public_key: $TRASH/k.pub
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
+store_config export match
 cp "$V/pattern-sd-grey-bar.mp4" grey.mp4
 cp "$V/doorknob-hd-no-bar.mp4" door.mp4
 cp "$TESTDATA/pdq/labelme-subset/q2821.jpg" a.jpg

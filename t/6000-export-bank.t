@@ -4,14 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 require_testdata
 
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-export:
-  signing_key: $TRASH/k.key
-  public_key: $TRASH/k.pub
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
+store_config export
 
 L=$TESTDATA/pdq/labelme-subset
 cp "$L/q2821.jpg" a.jpg

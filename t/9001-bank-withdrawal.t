@@ -7,16 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 require_testdata
 
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-export:
-  signing_key: $TRASH/k.key
-  public_key: $TRASH/k.pub
-match:
-  public_key: $TRASH/k.pub
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
+store_config export match
 export XDG_STATE_HOME=$TRASH/partner-state
 
 L=$TESTDATA/pdq/labelme-subset

@@ -19,30 +19,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 export DZ_NOW=2026-03-02T09:00:00Z
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-retention: {personal_data_days: 14}
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  address: 1 rue de l'Exemple, 75000 Paris
-  trusted_flagger: Hotline test is a trusted flagger designated by Arcom.
-  providers: $TRASH/providers.yaml
-export:
-  signing_key: $TRASH/k.key
-  public_key: $TRASH/k.pub
-match:
-  public_key: $TRASH/k.pub
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
+store_config notify export match &&
+echo "retention: {personal_data_days: 14}" >>dz.yaml || exit 1
 cp "$TESTDATA/pdq/labelme-subset/q2821.jpg" a.jpg
 cp "$TESTDATA/vpdq/videos/test-padded-dimensions.mp4" v.mp4
 convert -size 96x96 gradient:red-blue b.png

@@ -8,6 +8,8 @@
 #   must_fail CMD...               CMD fails with an exit code, not a signal
 #   expect_exit N CMD...           CMD exits with exactly N
 #   test_done                      prints the plan and sets the exit status
+#   store_config [SECTION...]      writes dz.yaml (and DZ_CONFIG) for a store
+#                                  in the scratch directory; see below
 #
 # A test body runs in the script's own shell, as a function: what it sets
 # (ids, counts) is there for the tests after it; it ends early with
@@ -218,4 +220,44 @@ check_hashes() {
 	' "$2" "$1"
 	t_count=$((t_count + $(cat "$TRASH/.count")))
 	t_failed=$((t_failed + $(cat "$TRASH/.bad")))
+}
+
+# store_config [SECTION...]: write $TRASH/dz.yaml with a store and a master
+# key in $TRASH, then each section named, and export DZ_CONFIG=it:
+#   export   dz-export's signing and public key, $TRASH/k.key and k.pub
+#   match    dz-match's public key, the export one ($TRASH/k.pub)
+#   notify   a hotline's notice settings, with $TRASH/providers.yaml
+#            (written too: one provider, Pixhost, for pix.example)
+# A test adds its other settings after it with cat >>dz.yaml.
+store_config() {
+	local s
+
+	{
+		printf 'store: %s\nmaster_key: %s\n' "$TRASH/store" \
+			"$TRASH/master.key"
+		for s in "$@"; do
+			case $s in
+			export)
+				printf 'export:\n  signing_key: %s\n  public_key: %s\n' \
+					"$TRASH/k.key" "$TRASH/k.pub" ;;
+			match)
+				printf 'match:\n  public_key: %s\n' "$TRASH/k.pub" ;;
+			notify)
+				printf '%s\n' 'notify:' \
+					'  from: "Hotline test <notices@hotline.example>"' \
+					'  hotline: Hotline test' \
+					"  address: 1 rue de l'Exemple, 75000 Paris" \
+					'  trusted_flagger: Hotline test is a trusted flagger designated by Arcom.' \
+					"  providers: $TRASH/providers.yaml"
+				printf '%s\n' 'version: 1' 'providers:' \
+					'  - name: Pixhost' '    domains: [pix.example]' \
+					'    abuse: abuse@pix.example' >"$TRASH/providers.yaml" ;;
+			*)
+				echo "store_config: no section '$s'" >&2
+				return 1 ;;
+			esac
+		done
+	} >"$TRASH/dz.yaml" || return 1
+	DZ_CONFIG=$TRASH/dz.yaml
+	export DZ_CONFIG
 }

@@ -72,6 +72,19 @@ put_jrow(char *p, const char *type, const uint8_t id[ID], int signal,
 	return bank_put_value(p, signal, v);
 }
 
+/* A row's end: "category":"<cat>","<key>":"<day>"}, and the newline. */
+static char *
+put_jtail(char *p, int category, const char *key, uint32_t day)
+{
+	p = bank_put_str(p, "\"category\":\"");
+	p = bank_put_str(p, bank_cat_names[category]);
+	p = bank_put_str(p, "\",\"");
+	p = bank_put_str(p, key);
+	p = bank_put_str(p, "\":\"");
+	p = bank_put_day(p, day);
+	return bank_put_str(p, "\"}\n");
+}
+
 void
 bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 {
@@ -99,11 +112,8 @@ bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 		p = put_jrow(p, "entry", b->id[i], a->signal, &b->pdq[i]);
 		p = bank_put_str(p, "\",\"quality\":");
 		p = bank_put_u64(p, a->quality);
-		p = bank_put_str(p, ",\"category\":\"");
-		p = bank_put_str(p, bank_cat_names[a->category]);
-		p = bank_put_str(p, "\",\"added\":\"");
-		p = bank_put_day(p, a->added);
-		p = bank_put_str(p, "\"}\n");
+		p = bank_put_str(p, ",");
+		p = put_jtail(p, a->category, "added", a->added);
 		bank_out_done(o, p);
 	}
 	for (uint64_t i = 0; i < b->ntomb; i++) {
@@ -111,11 +121,8 @@ bank_jsonl_write(const struct dz_bank *b, struct bank_out *o)
 
 		p = bank_out_room(o, 256);
 		p = put_jrow(p, "withdrawal", t->id, t->signal, &t->pdq);
-		p = bank_put_str(p, "\",\"category\":\"");
-		p = bank_put_str(p, bank_cat_names[t->category]);
-		p = bank_put_str(p, "\",\"withdrawn\":\"");
-		p = bank_put_day(p, t->withdrawn);
-		p = bank_put_str(p, "\"}\n");
+		p = bank_put_str(p, "\",");
+		p = put_jtail(p, t->category, "withdrawn", t->withdrawn);
 		bank_out_done(o, p);
 	}
 }

@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/err.h"
 
@@ -24,4 +25,12 @@ dz_err_clear(struct dz_err *e)
 		return;
 	e->code = 0;
 	e->msg[0] = '\0';
+}
+
+const char *
+dz_err_strerror(int e, char *buf, size_t n)
+{
+	if (strerror_r(e, buf, n) != 0)
+		snprintf(buf, n, "error %d", e);
+	return buf;
 }

@@ -12,6 +12,7 @@
 #ifndef DZ_ERR_H
 #define DZ_ERR_H
 
+#include <stddef.h>
 #include <sysexits.h>
 
 #define DZ_ERR_MAX 200
@@ -27,5 +28,12 @@ int dz_err_set(struct dz_err *e, int code, const char *fmt, ...)
 
 /* Reset e to "no error". */
 void dz_err_clear(struct dz_err *e);
+
+/*
+ * The text of errno value e in buf (n bytes, n > 0): strerror_r's, or
+ * "error <e>" where it has none. Returns buf. Thread-safe, unlike
+ * strerror.
+ */
+const char *dz_err_strerror(int e, char *buf, size_t n);
 
 #endif

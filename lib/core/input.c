@@ -11,14 +11,6 @@
 #include "core/input.h"
 #include "core/reader.h"
 
-static const char *
-errstr(int e, char *buf, size_t n)
-{
-	if (strerror_r(e, buf, n) != 0)
-		snprintf(buf, n, "error %d", e);
-	return buf;
-}
-
 /*** File names ***/
 
 struct dz_names {
@@ -113,17 +105,17 @@ open_input(const char *path, struct stat *st, struct dz_err *err)
 
 	if (stat(path, st) < 0)
 		return dz_err_set(err, EX_NOINPUT, "cannot open: %s",
-		    errstr(errno, eb, sizeof eb));
+		    dz_err_strerror(errno, eb, sizeof eb));
 	if (check_type(st, 0, err) < 0)
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return dz_err_set(err, EX_NOINPUT, "cannot open: %s",
-		    errstr(errno, eb, sizeof eb));
+		    dz_err_strerror(errno, eb, sizeof eb));
 	/* Check again what we opened: the name may have changed meanwhile. */
 	if (fstat(fd, st) < 0) {
 		dz_err_set(err, EX_NOINPUT, "cannot open: %s",
-		    errstr(errno, eb, sizeof eb));
+		    dz_err_strerror(errno, eb, sizeof eb));
 		goto fail;
 	}
 	if (check_type(st, 0, err) < 0)
@@ -131,7 +123,7 @@ open_input(const char *path, struct stat *st, struct dz_err *err)
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		dz_err_set(err, EX_SOFTWARE, "cannot open: %s",
-		    errstr(errno, eb, sizeof eb));
+		    dz_err_strerror(errno, eb, sizeof eb));
 		goto fail;
 	}
 	return fd;
@@ -183,7 +175,7 @@ dz_file_read(const char *path, uint64_t max_bytes, uint8_t **bufp,
 		if (fstat(fd, &st) < 0)
 			return dz_err_set(err, EX_NOINPUT,
 			    "cannot read standard input: %s",
-			    errstr(errno, eb, sizeof eb));
+			    dz_err_strerror(errno, eb, sizeof eb));
 		if (check_type(&st, 1, err) < 0)
 			return -1;
 	} else if ((fd = open_input(path, &st, err)) < 0) {
@@ -220,7 +212,7 @@ dz_file_read(const char *path, uint64_t max_bytes, uint8_t **bufp,
 		}
 		if ((r = read_some(fd, buf + n, cap - n)) < 0) {
 			dz_err_set(err, EX_IOERR, "read error: %s",
-			    errstr(errno, eb, sizeof eb));
+			    dz_err_strerror(errno, eb, sizeof eb));
 			goto fail;
 		}
 		if (r == 0)

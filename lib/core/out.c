@@ -6,14 +6,6 @@
 #include "core/err.h"
 #include "core/out.h"
 
-static const char *
-errstr(int e, char *buf, size_t n)
-{
-	if (strerror_r(e, buf, n) != 0)
-		snprintf(buf, n, "error %d", e);
-	return buf;
-}
-
 void
 dz_out_init(FILE *out)
 {
@@ -50,7 +42,7 @@ dz_out_close(FILE *out, struct dz_err *err)
 		return 0;
 	if (e)
 		return dz_err_set(err, EX_IOERR, "write error: %s",
-		    errstr(e, eb, sizeof eb));
+		    dz_err_strerror(e, eb, sizeof eb));
 	return dz_err_set(err, EX_IOERR, "write error");
 }
 

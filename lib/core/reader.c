@@ -20,14 +20,6 @@ struct dz_reader {
 	struct dz_err fail;	/* repeated by every call after RD_FAILED */
 };
 
-static const char *
-errstr(int e, char *buf, size_t n)
-{
-	if (strerror_r(e, buf, n) != 0)
-		snprintf(buf, n, "error %d", e);
-	return buf;
-}
-
 struct dz_reader *
 dz_reader_new(FILE *f, int delim, size_t max_line, unsigned flags,
     struct dz_err *err)
@@ -82,7 +74,8 @@ reader_fail(struct dz_reader *r, struct dz_err *err, int code,
 
 	r->state = RD_FAILED;
 	if (e)
-		dz_err_set(&r->fail, code, "%s: %s", what, errstr(e, eb, sizeof eb));
+		dz_err_set(&r->fail, code, "%s: %s", what,
+		    dz_err_strerror(e, eb, sizeof eb));
 	else
 		dz_err_set(&r->fail, code, "%s", what);
 	if (err)

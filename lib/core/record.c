@@ -8,14 +8,6 @@
 #include "core/hex.h"
 #include "core/record.h"
 
-static const char *
-errstr(int e, char *buf, size_t n)
-{
-	if (strerror_r(e, buf, n) != 0)
-		snprintf(buf, n, "error %d", e);
-	return buf;
-}
-
 /*
  * Length of the valid UTF-8 sequence at s (n bytes available), or 0. The
  * same strictness as jansson: no overlong forms, no surrogates, nothing
@@ -267,7 +259,7 @@ dz_record_write(FILE *out, const json_t *rec, struct dz_err *err)
 		return 0;
 	if (ferror(out))
 		return dz_err_set(err, EX_IOERR, "write error: %s",
-		    errstr(errno ? errno : EIO, eb, sizeof eb));
+		    dz_err_strerror(errno ? errno : EIO, eb, sizeof eb));
 	return dz_err_set(err, EX_SOFTWARE, "cannot encode record");
 }
 

@@ -150,6 +150,34 @@ b64_decode_exact(const char *s, size_t slen, uint8_t *out, size_t n)
 
 /* ---------- small helpers ---------- */
 
+/* What makes a key or signature text unreadable at once, or NULL. */
+static const char *
+text_problem(const char *text, size_t len)
+{
+	if (!text || len == 0)
+		return "empty";
+	if (memchr(text, '\0', len))
+		return "NUL byte";
+	return NULL;
+}
+
+int
+dz_sign_sig_keyid(const char *text, size_t len,
+    uint8_t id[DZ_SIGN_KEYID_BYTES])
+{
+	const char *nl = memchr(text, '\n', len);
+	uint8_t raw[12];
+
+	/* 16 characters of the second line are the first 12 bytes. */
+	if (!nl || (size_t)(nl + 1 - text) + 16 > len ||
+	    b64_decode_exact(nl + 1, 16, raw, sizeof raw) != 0)
+		return -1;
+	if (raw[0] != 'E' || (raw[1] != 'D' && raw[1] != 'd'))
+		return -1;
+	memcpy(id, raw + 2, DZ_SIGN_KEYID_BYTES);
+	return 0;
+}
+
 void
 dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17])
 {
@@ -391,14 +419,12 @@ dz_sign_pub_parse(const char *text, size_t len, struct dz_sign_pub *pub,
     struct dz_err *err)
 {
 	uint8_t blob[PUB_BLOB];
-	const char *line;
+	const char *line, *why;
 	size_t pos = 0, n;
 	int ended, r;
 
-	if (!text || len == 0)
-		return bad_pub(err, "empty");
-	if (memchr(text, '\0', len))
-		return bad_pub(err, "NUL byte");
+	if ((why = text_problem(text, len)))
+		return bad_pub(err, why);
 	r = next_line(text, len, &pos, COMMENT_LINE_MAX, &line, &n, &ended);
 	if (r < 0)
 		return bad_pub(err, "line too long");
@@ -719,14 +745,12 @@ static int
 parse_sig(const char *text, size_t len, struct sigfile *sf,
     struct dz_err *err)
 {
-	const char *line;
+	const char *line, *why;
 	size_t pos = 0, n;
 	int ended, r;
 
-	if (!text || len == 0)
-		return bad_sig(err, "empty");
-	if (memchr(text, '\0', len))
-		return bad_sig(err, "NUL byte");
+	if ((why = text_problem(text, len)))
+		return bad_sig(err, why);
 
 	r = next_line(text, len, &pos, COMMENT_LINE_MAX, &line, &n, &ended);
 	if (r < 0)

@@ -153,6 +153,16 @@ int dz_sign_verify_comment(const struct dz_sign_pub *pub,
     const char *sig_text, size_t sig_len, char **trusted_comment_out,
     struct dz_err *err);
 
+/*
+ * The key id a minisign signature file names, read without checking
+ * anything else: the second line's base64 starts with "ED" or "Ed" and
+ * the 8 bytes of the id (12 bytes from its first 16 characters). 0, or
+ * -1 if text[0..len) does not look like that (dz_sign_verify then says
+ * what is wrong). For a caller with several keys that must pick one.
+ */
+int dz_sign_sig_keyid(const char *text, size_t len,
+    uint8_t id[DZ_SIGN_KEYID_BYTES]);
+
 /* The key id as minisign prints it: %PRIX64 of the little-endian number
  * (at most 16 digits) and a NUL. */
 void dz_sign_keyid_hex(const uint8_t id[DZ_SIGN_KEYID_BYTES], char out[17]);

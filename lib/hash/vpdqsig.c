@@ -91,37 +91,38 @@ dz_vpdqsig_from_json(const json_t *j, struct dz_vpdqsig *v, size_t max_frames,
 	return 0;
 }
 
+/*
+ * Of a's frames of at least min_quality (*n of them), how many (*m) are
+ * within distance of such a frame of b.
+ */
+static void
+frames_found(const struct dz_vpdqsig *a, const struct dz_vpdqsig *b,
+    int distance, int min_quality, size_t *n, size_t *m)
+{
+	*n = *m = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->v[i].quality < min_quality)
+			continue;
+		(*n)++;
+		for (size_t k = 0; k < b->n; k++)
+			if (b->v[k].quality >= min_quality &&
+			    dz_pdq_distance(&a->v[i].hash, &b->v[k].hash) <=
+			    distance) {
+				(*m)++;
+				break;
+			}
+	}
+}
+
 int
 dz_vpdqsig_match(const struct dz_vpdqsig *q, const struct dz_vpdqsig *b,
     int distance, int min_quality, double query_pct, double bank_pct,
     double *q_pct, double *b_pct)
 {
-	size_t qn = 0, qm = 0, bn = 0, bm = 0;
+	size_t qn, qm, bn, bm;
 
-	for (size_t i = 0; i < q->n; i++) {
-		if (q->v[i].quality < min_quality)
-			continue;
-		qn++;
-		for (size_t k = 0; k < b->n; k++)
-			if (b->v[k].quality >= min_quality &&
-			    dz_pdq_distance(&q->v[i].hash, &b->v[k].hash) <=
-			    distance) {
-				qm++;
-				break;
-			}
-	}
-	for (size_t k = 0; k < b->n; k++) {
-		if (b->v[k].quality < min_quality)
-			continue;
-		bn++;
-		for (size_t i = 0; i < q->n; i++)
-			if (q->v[i].quality >= min_quality &&
-			    dz_pdq_distance(&q->v[i].hash, &b->v[k].hash) <=
-			    distance) {
-				bm++;
-				break;
-			}
-	}
+	frames_found(q, b, distance, min_quality, &qn, &qm);
+	frames_found(b, q, distance, min_quality, &bn, &bm);
 	*q_pct = qn ? 100.0 * (double)qm / (double)qn : 0;
 	*b_pct = bn ? 100.0 * (double)bm / (double)bn : 0;
 	return qn > 0 && *q_pct >= query_pct && *b_pct >= bank_pct;

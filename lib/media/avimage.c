@@ -766,10 +766,7 @@ dz_avimage_decode(const uint8_t *buf, size_t len,
 	int rc;
 
 	pthread_once(&quiet_once, quiet);
-	info->format = DZ_IMG_UNKNOWN;
-	info->width = info->height = 0;
-	info->orientation = 1;
-	info->scale_denom = 1;
+	dz_image_info_init(info, DZ_IMG_UNKNOWN);
 	memset(&a, 0, sizeof a);
 	rc = decode(&a, buf, len, o, sink, info, err);
 	av_release(&a);

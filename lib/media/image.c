@@ -17,15 +17,22 @@ dz_image_opts_default(struct dz_image_opts *o)
 	o->fast_min_side = 0;
 }
 
+void
+dz_image_info_init(struct dz_image_info *info, enum dz_image_format format)
+{
+	memset(info, 0, sizeof *info);
+	info->format = format;
+	info->orientation = 1;
+	info->scale_denom = 1;
+}
+
 int
 dz_image_decode(const uint8_t *buf, size_t len, const struct dz_image_opts *o,
     struct dz_luma_sink *sink, struct dz_image_info *info, struct dz_err *err)
 {
 	enum dz_image_format f;
 
-	memset(info, 0, sizeof *info);
-	info->orientation = 1;
-	info->scale_denom = 1;
+	dz_image_info_init(info, DZ_IMG_UNKNOWN);
 	if (len == 0)
 		return dz_err_set(err, EX_DATAERR, "empty file");
 	f = dz_image_sniff(buf, len);

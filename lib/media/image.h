@@ -59,6 +59,10 @@ struct dz_image_info {
 
 void dz_image_opts_default(struct dz_image_opts *o);
 
+/* *info before decoding: format, no size yet, orientation 1, no scaling. */
+void dz_image_info_init(struct dz_image_info *info,
+    enum dz_image_format format);
+
 /* What the bytes look like; DZ_IMG_UNKNOWN for anything else. */
 enum dz_image_format dz_image_sniff(const uint8_t *buf, size_t len);
 

@@ -373,10 +373,7 @@ dz_jpegimage_decode(const uint8_t *buf, size_t len,
 	struct jdec *d;
 	int rc;
 
-	info->format = DZ_IMG_JPEG;
-	info->width = info->height = 0;
-	info->orientation = 1;
-	info->scale_denom = 1;
+	dz_image_info_init(info, DZ_IMG_JPEG);
 	if (len == 0)
 		return dz_err_set(err, EX_DATAERR, "empty JPEG data");
 	/* Heap, not stack: jmp_buf and libjpeg's structs are large. */

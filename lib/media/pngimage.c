@@ -249,10 +249,7 @@ dz_pngimage_decode(const uint8_t *buf, size_t len,
 	struct pdec *d;
 	int rc;
 
-	info->format = DZ_IMG_PNG;
-	info->width = info->height = 0;
-	info->orientation = 1;
-	info->scale_denom = 1;
+	dz_image_info_init(info, DZ_IMG_PNG);
 	if (len == 0)
 		return dz_err_set(err, EX_DATAERR, "empty PNG data");
 	d = calloc(1, sizeof *d);

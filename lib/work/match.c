@@ -95,55 +95,6 @@ dz_match_dead(const struct dz_match_bank *b, uint64_t i)
 
 /* ---------- signatures ---------- */
 
-static int
-b64v(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * The key id a minisign signature file names: the second line's base64
- * starts with "ED" or "Ed" and the 8 bytes of the id (12 bytes from the
- * first 16 characters). -1 if the text does not look like that; lib/crypto/sign
- * then says what is wrong.
- */
-static int
-sig_keyid(const char *text, size_t len, uint8_t id[8])
-{
-	const char *nl = memchr(text, '\n', len), *l2;
-	uint8_t raw[12];
-
-	if (!nl || (size_t)(nl + 1 - text) + 16 > len)
-		return -1;
-	l2 = nl + 1;
-	for (int i = 0; i < 4; i++) {
-		uint32_t v = 0;
-		for (int k = 0; k < 4; k++) {
-			int x = b64v((unsigned char)l2[4 * i + k]);
-			if (x < 0)
-				return -1;
-			v = v << 6 | (uint32_t)x;
-		}
-		raw[3 * i] = (uint8_t)(v >> 16);
-		raw[3 * i + 1] = (uint8_t)(v >> 8);
-		raw[3 * i + 2] = (uint8_t)v;
-	}
-	if (raw[0] != 'E' || (raw[1] != 'D' && raw[1] != 'd'))
-		return -1;
-	memcpy(id, raw + 2, 8);
-	return 0;
-}
-
 static const struct dz_sign_pub *
 key_for(const struct dz_match_set *s, const uint8_t id[8])
 {
@@ -234,7 +185,7 @@ verify_bank(struct dz_match_set *s, struct dz_match_bank *mb, const char *sig,
 	if (s->opts.nkeys == 0)
 		return dz_err_set(err, EX_CONFIG, "no public key to check its "
 		    "signature with (give -p or set match.public_key)");
-	if (sig_keyid(sig, siglen, id) == 0) {
+	if (dz_sign_sig_keyid(sig, siglen, id) == 0) {
 		if (!(key = key_for(s, id))) {
 			char got[17], want[17];
 

@@ -31,6 +31,7 @@
 #include "core/err.h"
 #include "bank/mih.h"
 #include "hash/pdq.h"
+#include "../../t/unit/util.h"	/* struct rng, rnd, below */
 
 #define RADIUS 31
 #define NPLANTED 1000
@@ -45,26 +46,6 @@
 #define T_LOAD 1.0
 
 static const char *prog = "bench/matchbench";
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t
-rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rnd(r) % n);
-}
 
 /* flip exactly d distinct bits */
 static void

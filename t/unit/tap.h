@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int tap_n, tap_failed;
 
@@ -37,6 +38,28 @@ diag(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/* rm -rf dir (a name without a quote in it); a comment if that fails. */
+__attribute__((unused)) static void
+tap_rm_rf(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", dir);
+}
+
+/* A test's scratch directory: removed if every check passed, else kept
+ * for inspection and named. */
+__attribute__((unused)) static void
+tap_scratch_done(const char *dir)
+{
+	if (!tap_failed)
+		tap_rm_rf(dir);
+	else
+		diag("files left in %s", dir);
 }
 
 __attribute__((unused)) static int

@@ -34,6 +34,7 @@
 #include "bank/bank.h"
 #include "core/err.h"
 #include "hash/pdq.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: test-bank-tool build [options] OUT < SPEC\n"
@@ -43,56 +44,18 @@ static const char usage[] =
     "       test-bank-tool convert IN OUT jsonl|csv|dzb\n"
     "       test-bank-tool comment|digest|info BANK\n";
 
-static uint64_t rng_state = 1;
+static struct rng rs = { 1 };	/* --seed */
 
 static uint64_t
 rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void
-random_pdq(struct dz_pdq *h)
-{
-	for (int i = 0; i < 4; i++)
-		h->w[i] = rng();
-}
-
-static void
-random_id(uint8_t id[DZ_BANK_ID_BYTES])
-{
-	uint64_t a = rng(), b = rng();
-
-	memcpy(id, &a, 8);
-	memcpy(id + 8, &b, 8);
-}
-
-/* h with exactly d distinct random bits flipped. */
-static void
-near(const struct dz_pdq *h, int d, struct dz_pdq *out)
-{
-	int bits[256];
-
-	*out = *h;
-	for (int i = 0; i < 256; i++)
-		bits[i] = i;
-	for (int i = 0; i < d; i++) {
-		int j = i + (int)(rng() % (uint64_t)(256 - i)), t = bits[i];
-		bits[i] = bits[j];
-		bits[j] = t;
-		out->w[bits[i] / 64] ^= 1ull << (bits[i] % 64);
-	}
+	return rnd(&rs);
 }
 
 static int
 fail(const struct dz_err *e)
 {
-	fprintf(stderr, "test-bank-tool: %s\n", e->msg);
-	return e->code ? e->code : EX_SOFTWARE;
+	return tool_fail("test-bank-tool", e);
 }
 
 static int
@@ -181,7 +144,7 @@ parse_opts(int argc, char **argv, int i, struct opts *o)
 			if ((o->format = format_of(v)) < 0)
 				return die_usage();
 		} else if (!strcmp(a, "--seed"))
-			rng_state = strtoull(v, NULL, 10);
+			rs.s = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--collab"))
 			snprintf(o->meta.collab, sizeof o->meta.collab, "%s", v);
 		else if (!strcmp(a, "--n"))
@@ -265,7 +228,7 @@ cmd_build(int argc, char **argv)
 		n = sscanf(line, "%3s %63s %79s %15s %63s", op, idhex, hex, qs,
 		    cat);
 		if (!strcmp(idhex, "auto"))
-			random_id(id);
+			random_id(&rs, id);
 		else if (dz_bank_id_parse(idhex, id)) {
 			fprintf(stderr, "test-bank-tool: line %d: bad id\n",
 			    lineno);
@@ -306,11 +269,25 @@ cmd_build(int argc, char **argv)
 	return rc;
 }
 
+static const int cats[] = { DZ_BANK_CAT_ADULT_NCII, DZ_BANK_CAT_MINOR,
+	DZ_BANK_CAT_OTHER };
+
+/* Add to b a hash d bits from q, quality 100, the d'th category. */
+static int
+plant_at(struct dz_bank *b, const struct dz_bank_meta *m,
+    const struct dz_pdq *q, int d, struct dz_err *e)
+{
+	uint8_t id[DZ_BANK_ID_BYTES];
+	struct dz_pdq h;
+
+	flip_distinct(&rs, q, d, &h);
+	random_id(&rs, id);
+	return dz_bank_add(b, id, &h, 100, cats[d % 3], today(m), e);
+}
+
 static int
 cmd_plant(int argc, char **argv)
 {
-	static const int cats[] = { DZ_BANK_CAT_ADULT_NCII, DZ_BANK_CAT_MINOR,
-		DZ_BANK_CAT_OTHER };
 	struct opts o;
 	struct dz_bank *b;
 	struct dz_err e;
@@ -324,30 +301,23 @@ cmd_plant(int argc, char **argv)
 	if (!(b = dz_bank_new(&o.meta, &e)))
 		return fail(&e);
 	for (uint64_t i = 0; i < o.n; i++) {
-		random_pdq(&h);
-		random_id(id);
+		random_hash(&rs, &h);
+		random_id(&rs, id);
 		if (dz_bank_add(b, id, &h, 50 + (int)(rng() % 51),
 		    cats[rng() % 3], today(&o.meta), &e))
 			return fail(&e);
 	}
 	for (int d = 0; d <= o.dmax; d++) {
-		random_pdq(&q);
-		near(&q, d, &h);
-		random_id(id);
-		if (dz_bank_add(b, id, &h, 100, cats[d % 3], today(&o.meta),
-		    &e))
+		random_hash(&rs, &q);
+		if (plant_at(b, &o.meta, &q, d, &e))
 			return fail(&e);
 		dz_pdq_to_hex(&q, hex);
 		printf("%s,100\n", hex);
 	}
-	random_pdq(&q);
-	for (int d = 0; d <= o.dmax; d++) {
-		near(&q, d, &h);
-		random_id(id);
-		if (dz_bank_add(b, id, &h, 100, cats[d % 3], today(&o.meta),
-		    &e))
+	random_hash(&rs, &q);
+	for (int d = 0; d <= o.dmax; d++)
+		if (plant_at(b, &o.meta, &q, d, &e))
 			return fail(&e);
-	}
 	dz_pdq_to_hex(&q, hex);
 	printf("%s,100\n", hex);
 	if (dz_bank_finish(b, &e))
@@ -375,8 +345,8 @@ main(int argc, char **argv)
 	    !strcmp(argv[2], "--seed")) {
 		struct dz_pdq h;
 
-		rng_state = strtoull(argv[3], NULL, 10);
-		random_pdq(&h);
+		rs.s = strtoull(argv[3], NULL, 10);
+		random_hash(&rs, &h);
 		dz_pdq_to_hex(&h, hex);
 		puts(hex);
 		return 0;
@@ -386,8 +356,8 @@ main(int argc, char **argv)
 
 		if (dz_pdq_from_hex(argv[2], &h))
 			return die_usage();
-		rng_state = strtoull(argv[5], NULL, 10);
-		near(&h, atoi(argv[3]), &out);
+		rs.s = strtoull(argv[5], NULL, 10);
+		flip_distinct(&rs, &h, atoi(argv[3]), &out);
 		dz_pdq_to_hex(&out, hex);
 		puts(hex);
 		return 0;

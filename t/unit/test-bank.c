@@ -34,6 +34,7 @@
 #include "bank/mih.h"
 #include "hash/pdq.h"
 #include "tap.h"
+#include "util.h"
 
 #define MAX_DAY 2932896u	/* 9999-12-31 */
 
@@ -49,54 +50,13 @@ die(const char *what)
 	exit(99);
 }
 
-/* ---------- random numbers ---------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t
-rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rnd(r) % n);
-}
+/* ---------- random numbers (struct rng: util.h) ---------- */
 
 static void
 random_bytes(struct rng *r, uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)rnd(r);
-}
-
-static void
-random_hash(struct rng *r, struct dz_pdq *h)
-{
-	for (int w = 0; w < 4; w++)
-		h->w[w] = rnd(r);
-}
-
-static void
-flip(struct rng *r, struct dz_pdq *h, int d)
-{
-	struct dz_pdq orig = *h;
-
-	while (dz_pdq_distance(h, &orig) < d) {
-		int b = (int)below(r, 256);
-
-		h->w[b / 64] ^= (uint64_t)1 << (b % 64);
-		if (dz_pdq_distance(h, &orig) > d)
-			h->w[b / 64] ^= (uint64_t)1 << (b % 64);
-	}
 }
 
 /* ---------- files ---------- */
@@ -372,7 +332,7 @@ index_agrees(struct dz_bank *b, struct rng *r)
 
 		if (i < 40) {
 			q = b->pdq[below(r, (uint32_t)b->n)];
-			flip(r, &q, (int)below(r, 40));
+			flip_to_distance(r, &q, (int)below(r, 40));
 		} else {
 			random_hash(r, &q);
 		}
@@ -2231,12 +2191,7 @@ int
 main(void)
 {
 	struct rng r = { 20261123 };
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test-bank.XXXXXX", tmp && *tmp ? tmp :
-	    "/tmp");
-	if (!mkdtemp(dir))
-		die("mkdtemp");
+	scratch_dir(dir, sizeof dir, "test-bank");
 
 	test_days();
 	test_small();

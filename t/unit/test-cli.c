@@ -11,6 +11,7 @@
 #include "core/cli.h"
 #include "core/err.h"
 #include "tap.h"
+#include "util.h"
 
 static FILE *msgs;
 
@@ -19,16 +20,8 @@ static const char *
 said(void)
 {
 	static char buf[4096];
-	size_t n;
 
-	fflush(msgs);
-	rewind(msgs);
-	n = fread(buf, 1, sizeof buf - 1, msgs);
-	buf[n] = '\0';
-	rewind(msgs);
-	if (ftruncate(fileno(msgs), 0) != 0)
-		buf[0] = '\0';
-	return buf;
+	return drain(msgs, buf, sizeof buf);
 }
 
 static int

@@ -15,16 +15,9 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "tap.h"
+#include "util.h"
 
 #define SECRET "Zq9-s3cret-Xv"
-
-static const char *
-tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
 
 static void
 skip(const char *why)

@@ -24,6 +24,7 @@
 #include "crypto/crypt.h"
 #include "core/err.h"
 #include "tap.h"
+#include "util.h"
 
 #define CHUNK DZ_BLOB_CHUNK
 #define CT_CHUNK (CHUNK + 16)
@@ -38,25 +39,8 @@ struct mem {
 	size_t n;
 };
 
-static void __attribute__((noreturn))
-die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		die("malloc");
-	return p;
-}
-
 static void
-rnd(uint8_t *p, size_t n)
+fill_random(uint8_t *p, size_t n)
 {
 	struct dz_err e;
 
@@ -87,7 +71,7 @@ scratch_fd(const uint8_t *p, size_t n)
 {
 	if (ftruncate(scratch, 0) != 0 || lseek(scratch, 0, SEEK_SET) != 0 ||
 	    write_all(scratch, p, n) != 0 || lseek(scratch, 0, SEEK_SET) != 0)
-		die("scratch file");
+		bail_out("scratch file");
 	return scratch;
 }
 
@@ -99,11 +83,11 @@ slurp(int fd)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		die("fstat");
+		bail_out("fstat");
 	m.n = (size_t)st.st_size;
 	m.p = xmalloc(m.n);
 	if (pread(fd, m.p, m.n, 0) != (ssize_t)m.n)
-		die("pread");
+		bail_out("pread");
 	return m;
 }
 
@@ -277,8 +261,8 @@ test_check(void)
 	struct dz_err e;
 	int bad = 0, n = 0;
 
-	rnd(master, 32);
-	rnd(other, 32);
+	fill_random(master, 32);
+	fill_random(other, 32);
 	ok(dz_crypt_check_make(master, c, &e) == 0 &&
 	    dz_crypt_check_open(master, c, &e) == 0,
 	    "check value: made and opened by the same key");
@@ -314,9 +298,9 @@ test_wrap(void)
 	struct dz_err e;
 	int bad = 0, n = 0;
 
-	rnd(master, 32);
-	rnd(other, 32);
-	rnd(key, 32);
+	fill_random(master, 32);
+	fill_random(other, 32);
+	fill_random(key, 32);
 	ok(dz_crypt_wrap(master, key, "item:42", w, &e) == 0 &&
 	    dz_crypt_unwrap(master, w, "item:42", got, &e) == 0 &&
 	    memcmp(key, got, 32) == 0, "wrap: round trip");
@@ -358,8 +342,8 @@ test_seal(void)
 	uint8_t key[32], other[32], *in, *out, *back, *t;
 	struct dz_err e;
 
-	rnd(key, 32);
-	rnd(other, 32);
+	fill_random(key, 32);
+	fill_random(other, 32);
 	for (size_t j = 0; j < sizeof lens / sizeof *lens; j++) {
 		size_t n = lens[j], sn = n + DZ_SEAL_OVERHEAD;
 		int bad = 0, flips = 0;
@@ -368,7 +352,7 @@ test_seal(void)
 		out = xmalloc(sn);
 		back = xmalloc(n);
 		t = xmalloc(sn);
-		rnd(in, n);
+		fill_random(in, n);
 		ok(dz_crypt_seal(key, "contact:c1", in, n, out, &e) == 0 &&
 		    dz_crypt_open(key, "contact:c1", out, sn, back, &e) == 0 &&
 		    memcmp(in, back, n) == 0, "seal: round trip of %zu bytes", n);
@@ -417,7 +401,7 @@ test_roundtrip(const uint8_t key[32], size_t n)
 	size_t outn, got;
 	int pok, k;
 
-	rnd(data, n);
+	fill_random(data, n);
 	m = encrypt(key, data, n, n ? n : 1);
 	ok(m.n == blob_size(n) && memcmp(m.p, "DZB1\0\1\0\0", 8) == 0 &&
 	    m.p[15] == 0, "blob %zu: %zu bytes, header DZB1, chunk 65536", n, m.n);
@@ -468,8 +452,8 @@ test_reader_format(const uint8_t key[32])
 	size_t outn, got;
 	int pok;
 
-	rnd(data, sizeof data);
-	rnd(prefix, 7);
+	fill_random(data, sizeof data);
+	fill_random(prefix, 7);
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
 		struct mem m = ref_encode(key, prefix, c[i].chunk, data, c[i].n,
 		    c[i].eager);
@@ -521,8 +505,8 @@ test_tamper(const uint8_t key[32])
 	int bad = 0, n = 0;
 	size_t cuts[64], nc = 0;
 
-	rnd(data, dn);
-	rnd(other, 32);
+	fill_random(data, dn);
+	fill_random(other, 32);
 	m = encrypt(key, data, dn, dn);
 	t = xmalloc(m.n + 2 * CT_CHUNK);
 
@@ -570,7 +554,7 @@ test_tamper(const uint8_t key[32])
 	memcpy(t, m.p, m.n);
 	t[m.n] = 0;
 	bad += !must_fail_blob(key, t, m.n + 1, data, dn, "append 0", m.n);
-	rnd(t + m.n, 16);
+	fill_random(t + m.n, 16);
 	bad += !must_fail_blob(key, t, m.n + 16, data, dn, "append 16", m.n);
 	memcpy(t + m.n, m.p + b2, m.n - b2);	/* the final chunk again */
 	bad += !must_fail_blob(key, t, m.n + (m.n - b2), data, dn,
@@ -641,7 +625,7 @@ test_tamper(const uint8_t key[32])
 
 	/* a blob whose final chunk is full: cut at the boundary, or append */
 	t = xmalloc(2 * CHUNK);
-	rnd(t, 2 * CHUNK);
+	fill_random(t, 2 * CHUNK);
 	m2 = encrypt(key, t, 2 * CHUNK, 2 * CHUNK);
 	m = (struct mem){ xmalloc(m2.n + 1), m2.n + 1 };
 	memcpy(m.p, m2.p, m2.n);
@@ -666,7 +650,7 @@ test_read_all_limit(const uint8_t key[32])
 	struct mem m;
 	size_t outn;
 
-	rnd(data, n);
+	fill_random(data, n);
 	m = encrypt(key, data, n, n);
 	ok(decrypt_all(key, m.p, m.n, n, &out, &outn, &e) == 0 && outn == n &&
 	    memcmp(out, data, n) == 0, "read_all: a blob of exactly max bytes");
@@ -740,7 +724,7 @@ test_short_write(const uint8_t key[32])
 	scratch_fd(NULL, 0);
 	pid = fork();
 	if (pid < 0)
-		die("fork");
+		bail_out("fork");
 	if (pid == 0) {
 		struct rlimit rl = { 1000, 1000 };
 		uint8_t buf[CHUNK + 1] = { 0 };
@@ -762,7 +746,7 @@ test_short_write(const uint8_t key[32])
 		_exit(0);
 	}
 	if (waitpid(pid, &st, 0) != pid)
-		die("waitpid");
+		bail_out("waitpid");
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "writer: a short write then EFBIG fails with EX_IOERR, and the "
 	    "writer stays failed (child status %d)", st);
@@ -790,7 +774,7 @@ test_pipes(const uint8_t key[32])
 	int fds[2], st, rc;
 	pid_t pid;
 
-	rnd(data, n);
+	fill_random(data, n);
 	m = encrypt(key, data, n, n);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alarm;	/* no SA_RESTART */
@@ -799,7 +783,7 @@ test_pipes(const uint8_t key[32])
 
 	/* reader side: a child trickles the blob into a pipe */
 	if (pipe(fds) != 0 || (pid = fork()) < 0)
-		die("pipe/fork");
+		bail_out("pipe/fork");
 	if (pid == 0) {
 		size_t off = 0, k = 1;
 		close(fds[0]);
@@ -828,7 +812,7 @@ test_pipes(const uint8_t key[32])
 
 	/* writer side: a child decrypts from a pipe while we write into it */
 	if (pipe(fds) != 0 || (pid = fork()) < 0)
-		die("pipe/fork");
+		bail_out("pipe/fork");
 	if (pid == 0) {
 		close(fds[1]);
 		usleep(20000);
@@ -874,8 +858,8 @@ test_canary(const uint8_t key[32])
 	uint8_t pat[64], *data = xmalloc(n);
 	struct mem m;
 
-	rnd(pat, sizeof pat);
-	rnd(data, n);
+	fill_random(pat, sizeof pat);
+	fill_random(data, n);
 	for (size_t i = 0; i < sizeof at / sizeof *at; i++)
 		memcpy(data + at[i], pat, sizeof pat);
 	m = encrypt(key, data, n, 4096);
@@ -899,7 +883,7 @@ put(const char *path, const char *text, size_t n, mode_t mode)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, (const uint8_t *)text, n) != 0 ||
 	    fchmod(fd, mode) != 0 || close(fd) != 0)
-		die("writing a key file");
+		bail_out("writing a key file");
 }
 
 /* Load must fail with code; the message must not name the file. */
@@ -1067,26 +1051,21 @@ main(void)
 {
 	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536,
 	    (1 << 20) + 7 };
-	const char *tmp = getenv("TMPDIR");
 	char name[4200];
 	uint8_t key[32];
 
-	snprintf(dir, sizeof dir, "%s/dz-crypt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		die("mkdtemp");
-	}
+	scratch_dir(dir, sizeof dir, "dz-crypt");
 	atexit(cleanup);
 	snprintf(name, sizeof name, "%s/scratch.XXXXXX", dir);
 	if ((scratch = mkstemp(name)) < 0)
-		die("mkstemp");
+		bail_out("mkstemp");
 	unlink(name);
 
 	test_random();
 	test_wrap();
 	test_check();
 	test_seal();
-	rnd(key, 32);
+	fill_random(key, 32);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 		test_roundtrip(key, sizes[i]);
 	test_reader_format(key);

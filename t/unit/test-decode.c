@@ -38,6 +38,7 @@
 #include "media/luma.h"
 #include "media/pngimage.h"
 #include "tap.h"
+#include "util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -67,21 +68,9 @@ pathf(char *out, size_t n, const char *fmt, ...)
 		exit(99);
 	}
 }
-static char tmpdir[64];
+static char scratch[64];
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p) {
-		fprintf(stderr, "out of memory\n");
-		exit(99);
-	}
-	return p;
-}
 
 static uint8_t *
 read_file(const char *path, size_t *len)
@@ -197,19 +186,16 @@ td_path(char *out, size_t n, const char *rel)
 static void
 tmp_path(char *out, size_t n, const char *name)
 {
-	pathf(out, n, "%s/%s", tmpdir, name);
+	pathf(out, n, "%s/%s", scratch, name);
 }
 
 /* xorshift: reproducible pseudo-random bytes. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t
-rnd(void)
+rnd32(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
+	return (uint32_t)(xorshift64(&rng_state) >> 16);
 }
 
 /* ---- a recording sink -------------------------------------------------- */
@@ -1338,7 +1324,7 @@ test_bad_input(void)
 		memcpy(c, b, len);
 		for (size_t i = 0; i < 256; i++)
 			c[at + i] = i % 64 == 63 ? 0xc1 : i % 64 == 62 ? 0xff :
-			    (uint8_t)(rnd() % 0xff);
+			    (uint8_t)(rnd32() % 0xff);
 		expect_bad("JPEG with markers inside the entropy data", c, len,
 		    &o, dz_jpegimage_decode, "corrupt JPEG data");
 		for (int t = 0; t < 8; t++) {
@@ -1349,7 +1335,7 @@ test_bad_input(void)
 
 			memcpy(c, b, len);
 			for (size_t i = 0; i < 256; i++)
-				c[at + (size_t)t * 5000 + i] = (uint8_t)rnd();
+				c[at + (size_t)t * 5000 + i] = (uint8_t)rnd32();
 			rec_init(&r, &s, 0);
 			if (dz_jpegimage_decode(c, len, &o, &s, &info, &err) == 0)
 				undetected++;
@@ -1380,7 +1366,7 @@ test_bad_input(void)
 	/* Random bytes, behind each format's magic, and bare. */
 	junk = xmalloc(8192);
 	for (size_t i = 0; i < 8192; i++)
-		junk[i] = (uint8_t)rnd();
+		junk[i] = (uint8_t)rnd32();
 	junk[0] = 0xff;
 	junk[1] = 0xd8;
 	expect_bad("random bytes after a JPEG SOI", junk, 8192, &o,
@@ -1596,6 +1582,18 @@ test_bounded_memory(void)
 }
 
 static void
+test_info_init(void)
+{
+	struct dz_image_info info;
+
+	memset(&info, 0x5a, sizeof info);
+	dz_image_info_init(&info, DZ_IMG_PNG);
+	ok(info.format == DZ_IMG_PNG && info.width == 0 && info.height == 0 &&
+	    info.orientation == 1 && info.scale_denom == 1,
+	    "dz_image_info_init: the format, no size, orientation 1, scale 1");
+}
+
+static void
 test_exif(void)
 {
 	/* Big-endian: Make, Orientation 6, Software; then next IFD 0. */
@@ -1657,17 +1655,17 @@ test_exif(void)
 		const uint8_t *src = i & 1 ? mm : ii;
 		size_t n = i & 1 ? sizeof mm : sizeof ii, len = n;
 		uint8_t *m;
-		int v, flips = 1 + (int)(rnd() % 4);
+		int v, flips = 1 + (int)(rnd32() % 4);
 
-		if (rnd() % 4 == 0)
-			len = rnd() % (n + 1);
+		if (rnd32() % 4 == 0)
+			len = rnd32() % (n + 1);
 		m = xmalloc(len);
 		memcpy(m, src, len);
 		for (int k = 0; k < flips && len; k++) {
-			size_t at = rnd() % len;
+			size_t at = rnd32() % len;
 
-			m[at] = rnd() % 3 ? (uint8_t)rnd() :
-			    (uint8_t)(m[at] ^ (1u << (rnd() % 8)));
+			m[at] = rnd32() % 3 ? (uint8_t)rnd32() :
+			    (uint8_t)(m[at] ^ (1u << (rnd32() % 8)));
 		}
 		v = dz_exif_orientation(m, len);
 		if (v < 1 || v > 8)
@@ -1732,18 +1730,18 @@ test_fuzz_decoders(void)
 			struct dz_luma_sink s;
 			struct dz_err err;
 			struct rec r;
-			int rc, flips = 1 + (int)(rnd() % 8);
+			int rc, flips = 1 + (int)(rnd32() % 8);
 
-			if (rnd() % 5 == 0)
-				n = rnd() % len + 1;
+			if (rnd32() % 5 == 0)
+				n = rnd32() % len + 1;
 			m = xmalloc(n);
 			memcpy(m, orig, n);
 			for (int k = 0; k < flips; k++) {
 				/* Headers matter most: favour the start. */
-				size_t at = rnd() % 2 ? rnd() % (n < 256 ? n :
-				    256) : rnd() % n;
+				size_t at = rnd32() % 2 ? rnd32() % (n < 256 ? n :
+				    256) : rnd32() % n;
 
-				m[at] = (uint8_t)rnd();
+				m[at] = (uint8_t)rnd32();
 			}
 			/* Keep the magic so the right decoder runs. */
 			memcpy(m, orig, n < 4 ? n : 4);
@@ -1878,14 +1876,15 @@ main(void)
 		printf("Bail out! djpeg and ImageMagick's convert are needed\n");
 		return 1;
 	}
-	snprintf(tmpdir, sizeof tmpdir, "%s/dz-decode.XXXXXX",
+	snprintf(scratch, sizeof scratch, "%s/dz-decode.XXXXXX",
 	    tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (!mkdtemp(tmpdir)) {
+	if (!mkdtemp(scratch)) {
 		printf("Bail out! cannot make a temporary directory\n");
 		return 1;
 	}
 
 	test_bounded_memory();	/* first: the RSS high-water mark is low */
+	test_info_init();
 	test_exif();
 	test_jpeg_reference();
 	test_png_reference();
@@ -1901,7 +1900,7 @@ main(void)
 	test_fuzz_decoders();
 	test_threads();
 
-	shq(q, sizeof q, tmpdir);
+	shq(q, sizeof q, scratch);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", q);
 	run_cmd(cmd);
 	return tap_done();

@@ -14,26 +14,14 @@
 #include "core/err.h"
 #include "core/input.h"
 #include "tap.h"
+#include "util.h"
 
 static char tmp[4096];		/* our scratch directory under $TMPDIR */
 
 static FILE *
 feed(const void *data, size_t n)
 {
-	char path[4200];
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/feed.XXXXXX", tmp);
-	if ((fd = mkstemp(path)) < 0)
-		return NULL;
-	unlink(path);
-	if ((n && write(fd, data, n) != (ssize_t)n) ||
-	    lseek(fd, 0, SEEK_SET) < 0 || !(f = fdopen(fd, "r"))) {
-		close(fd);
-		return NULL;
-	}
-	return f;
+	return feed_in(tmp, data, n);
 }
 
 /* A file named name in tmp holding n bytes of data; returns its path. */
@@ -341,13 +329,7 @@ test_file_read(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmp, sizeof tmp, "%s/dz-test-input.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmp)) {
-		printf("Bail out! cannot create a scratch directory\n");
-		return 1;
-	}
+	scratch_dir(tmp, sizeof tmp, "dz-test-input");
 	test_names();
 	test_file_read();
 	return tap_done();

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "notice/mail.h"
+#include "util.h"
 
 #define MAXLIST 64
 
@@ -34,8 +35,7 @@ static const char usage[] =
 static int
 fail(const struct dz_err *e)
 {
-	fprintf(stderr, "test-mail-tool: %s\n", e->msg);
-	return e->code ? e->code : EX_SOFTWARE;
+	return tool_fail("test-mail-tool", e);
 }
 
 /* Read the whole of stdin (NUL-terminated); NULL on error. */

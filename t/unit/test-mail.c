@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "notice/mail.h"
 #include "tap.h"
+#include "util.h"
 
 static char dir[4096];		/* scratch directory */
 
@@ -413,7 +414,7 @@ refused(const struct dz_mail *m, const char *what)
 static uint32_t rng = 12345;
 
 static uint32_t
-rnd(uint32_t n)
+lcg_below(uint32_t n)
 {
 	rng = rng * 1103515245u + 12345u;
 	return (rng >> 8) % n;
@@ -422,11 +423,11 @@ rnd(uint32_t n)
 static void
 random_text(char *out, size_t max, const char *const *pieces, size_t np)
 {
-	size_t n = 0, len = rnd((uint32_t)max / 8);
+	size_t n = 0, len = lcg_below((uint32_t)max / 8);
 
 	out[0] = '\0';
 	while (n < len) {
-		const char *p = pieces[rnd((uint32_t)np)];
+		const char *p = pieces[lcg_below((uint32_t)np)];
 		size_t k = strlen(p);
 
 		if (n + k >= max)
@@ -850,16 +851,7 @@ test_message_id(void)
 static int
 count_files(const char *d)
 {
-	DIR *dp = opendir(d);
-	struct dirent *e;
-	int n = 0;
-
-	if (!dp)
-		return -1;
-	while ((e = readdir(dp)))
-		n += e->d_name[0] != '.';
-	closedir(dp);
-	return n;
+	return count_entries_in(d, 0);
 }
 
 static char *
@@ -1140,26 +1132,10 @@ test_sendmail(void)
 	free(big);
 }
 
-static void
-cleanup(const char *path)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		diag("cannot remove %s", path);
-}
-
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/dz-test-mail.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(dir)) {
-		printf("Bail out! mkdtemp failed\n");
-		return 1;
-	}
+	scratch_dir(dir, sizeof dir, "dz-test-mail");
 	test_format();
 	test_subjects();
 	test_names();
@@ -1169,6 +1145,6 @@ main(void)
 	test_maildir();
 	test_maildir_once();
 	test_sendmail();
-	cleanup(dir);
+	tap_rm_rf(dir);
 	return tap_done();
 }

@@ -20,6 +20,7 @@
 #include "core/record.h"
 #include "crypto/sign.h"
 #include "tap.h"
+#include "util.h"
 #include "hash/vpdqsig.h"
 
 static char dir[256];
@@ -27,56 +28,15 @@ static char dir[256];
 static char *
 path_of(const char *name)
 {
-	static char buf[8][512];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
+	return path_in(dir, name);
 }
 
-static uint64_t rs = 42;
+static struct rng rs = { 42 };
 
 static uint64_t
 rng(void)
 {
-	uint64_t z = (rs += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void
-rand_pdq(struct dz_pdq *h)
-{
-	for (int i = 0; i < 4; i++)
-		h->w[i] = rng();
-}
-
-static void
-flip(const struct dz_pdq *h, int d, struct dz_pdq *out)
-{
-	int bits[256];
-
-	*out = *h;
-	for (int i = 0; i < 256; i++)
-		bits[i] = i;
-	for (int i = 0; i < d; i++) {
-		int j = i + (int)(rng() % (uint64_t)(256 - i)), t = bits[i];
-		bits[i] = bits[j];
-		bits[j] = t;
-		out->w[bits[i] / 64] ^= 1ull << (bits[i] % 64);
-	}
-}
-
-static void
-rand_id(uint8_t id[16])
-{
-	uint64_t a = rng(), b = rng();
-
-	memcpy(id, &a, 8);
-	memcpy(id + 8, &b, 8);
+	return rnd(&rs);
 }
 
 static void
@@ -467,32 +427,32 @@ plant(uint64_t seq, int n, struct built *w)
 	if (!(b = dz_bank_new(&m, &e)))
 		return NULL;
 	for (int i = 0; i < n; i++) {
-		rand_pdq(&h);
-		rand_id(id);
+		random_hash(&rs, &h);
+		random_id(&rs, id);
 		dz_bank_add(b, id, &h, 90, DZ_BANK_CAT_OTHER, 20000, &e);
 	}
 	w->nq = 0;
 	for (int d = 0; d <= 40; d++) {
-		rand_pdq(&q);
-		flip(&q, d, &h);
-		rand_id(id);
+		random_hash(&rs, &q);
+		flip_distinct(&rs, &q, d, &h);
+		random_id(&rs, id);
 		dz_bank_add(b, id, &h, 100, DZ_BANK_CAT_ADULT_NCII, 20000, &e);
 		w->q[w->nq++] = q;
 	}
-	rand_pdq(&q);
+	random_hash(&rs, &q);
 	for (int d = 0; d <= 40; d += 2) {
-		flip(&q, d, &h);
-		rand_id(id);
+		flip_distinct(&rs, &q, d, &h);
+		random_id(&rs, id);
 		dz_bank_add(b, id, &h, 100, DZ_BANK_CAT_MINOR, 20000, &e);
 	}
 	/* duplicates of one hash under several ids */
 	for (int k = 0; k < 3; k++) {
-		rand_id(id);
+		random_id(&rs, id);
 		dz_bank_add(b, id, &h, 100, DZ_BANK_CAT_MINOR, 20000, &e);
 	}
 	w->q[w->nq++] = q;
 	for (int i = 0; i < 10; i++)
-		rand_pdq(&w->q[w->nq++]);
+		random_hash(&rs, &w->q[w->nq++]);
 	if (dz_bank_finish(b, &e)) {
 		diag("finish: %s", e.msg);
 		dz_bank_free(b);
@@ -631,7 +591,7 @@ test_queries(void)
 		int good = 1;
 
 		for (int k = 0; k < 8; k++)
-			flip(&w.q[41], k == 3 ? 0 : 5 + k, &eight[k]);
+			flip_distinct(&rs, &w.q[41], k == 3 ? 0 : 5 + k, &eight[k]);
 		dz_match_query(s, eight, 8, sc, &h, &e);
 		for (size_t k = 1; k < h.n; k++)
 			if (h.v[k].bank == h.v[k - 1].bank &&
@@ -684,15 +644,15 @@ make_chain(struct chain_files *cf, struct dz_sign_key *key)
 	struct dz_err e;
 	uint8_t ia[16], ib[16], ic[16], ie[16];
 
-	rand_id(ia);
-	rand_id(ib);
-	rand_id(ic);
-	rand_id(ie);
-	rand_pdq(&cf->a);
-	rand_pdq(&cf->b);
-	rand_pdq(&cf->c);
-	rand_pdq(&cf->c2);
-	rand_pdq(&cf->e);
+	random_id(&rs, ia);
+	random_id(&rs, ib);
+	random_id(&rs, ic);
+	random_id(&rs, ie);
+	random_hash(&rs, &cf->a);
+	random_hash(&rs, &cf->b);
+	random_hash(&rs, &cf->c);
+	random_hash(&rs, &cf->c2);
+	random_hash(&rs, &cf->e);
 	meta_init(&m, 5, 0, 0, NULL);
 	f = dz_bank_new(&m, &e);
 	dz_bank_add(f, ia, &cf->a, 100, 1, 20000, &e);
@@ -920,7 +880,7 @@ vq_add(struct dz_vpdqsig *v, const struct dz_pdq *h, int d, int quality)
 	f.frame = (int64_t)v->n * 30;
 	f.t = (double)v->n;
 	f.quality = quality;
-	flip(h, d, &f.hash);
+	flip_distinct(&rs, h, d, &f.hash);
 	if (dz_vpdqsig_add(v, &f))
 		abort();
 }
@@ -978,26 +938,26 @@ test_videos(void)
 		uint8_t id[16];
 		int frames = (int)(rng() % 20) + 1;
 
-		rand_id(id);
+		random_id(&rs, id);
 		for (int f = 0; f < (i % 4 == 0 ? frames : 1); f++) {
-			rand_pdq(&x);
+			random_hash(&rs, &x);
 			dz_bank_add_signal(b, id, i % 4 == 0 ? DZ_BANK_VPDQ :
 			    DZ_BANK_PDQ, &x, 90, DZ_BANK_CAT_OTHER, 20000, &e);
 		}
 	}
-	rand_id(vid);
+	random_id(&rs, vid);
 	for (int f = 0; f < 10; f++) {
-		rand_pdq(&vf[f]);
+		random_hash(&rs, &vf[f]);
 		dz_bank_add_signal(b, vid, DZ_BANK_VPDQ, &vf[f], 90,
 		    DZ_BANK_CAT_ADULT_NCII, 20001, &e);
 	}
-	rand_id(mid);
+	random_id(&rs, mid);
 	memcpy(&md5, "0123456789abcdef", 16);
 	memcpy(&other_md5, "0123456789abcdeF", 16);
 	dz_bank_add_signal(b, mid, DZ_BANK_MD5, &md5, 100,
 	    DZ_BANK_CAT_ADULT_NCII, 20001, &e);
-	rand_id(iid);
-	rand_pdq(&img);
+	random_id(&rs, iid);
+	random_hash(&rs, &img);
 	dz_bank_add(b, iid, &img, 100, DZ_BANK_CAT_MINOR, 20001, &e);
 	ok(dz_bank_finish(b, &e) == 0 && save_bank(b, DZ_BANK_DZB,
 	    path_of("v.dzb")) == 0, "videos: a bank of images, videos, an "
@@ -1020,13 +980,13 @@ test_videos(void)
 		vq_add(&q[1], &vf[f], 5, 90);
 	/* q2: 7 of 10 frames near, 3 unrelated; q3: 5 near, 5 poor ones */
 	for (int f = 0; f < 10; f++) {
-		rand_pdq(&x);
+		random_hash(&rs, &x);
 		vq_add(&q[2], f < 7 ? &vf[f] : &x, f < 7 ? 3 : 0, 90);
 		vq_add(&q[3], f % 2 ? &vf[f] : &x, 0, f % 2 ? 90 : 10);
 	}
 	/* q4: unrelated frames, and the bank image at frame 4, 12 bits off */
 	for (int f = 0; f < 8; f++) {
-		rand_pdq(&x);
+		random_hash(&rs, &x);
 		vq_add(&q[4], f == 4 ? &img : &x, f == 4 ? 12 : 0, 80);
 	}
 
@@ -1064,7 +1024,7 @@ test_videos(void)
 	    h.v[0].t == 4 && h.v[0].quality == 80 && h.v[0].distance == 12 &&
 	    !memcmp(s->banks[0].bank->id[h.v[0].entry], iid, 16),
 	    "videos: a bank image found in a frame, with the frame");
-	flip(&vf[6], 7, &x);
+	flip_distinct(&rs, &vf[6], 7, &x);
 	ok(dz_match_query(s, &x, 1, sc, &h, &e) == 1 &&
 	    h.v[0].kind == DZ_MATCH_FRAME && h.v[0].bank_frame == 6 &&
 	    h.v[0].distance == 7 &&
@@ -1122,7 +1082,7 @@ test_videos(void)
 	}
 	o.brute = 0;
 	sd = open_set(&o, list, &e);
-	flip(&vf[9], 3, &x);
+	flip_distinct(&rs, &vf[9], 3, &x);
 	ok(sd && sd->banks[0].ndead == 10 &&
 	    dz_match_query_video(sd, &q[0], (const uint8_t *)&md5, &vo, sc, &h,
 	    &e) == 1 && h.v[0].kind == DZ_MATCH_MD5 &&
@@ -1143,24 +1103,13 @@ test_videos(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof dir, "%s/test-match.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_dir(dir, sizeof dir, "test-match");
 	test_trust_text();
 	test_trust_files();
 	test_input_lines();
 	test_queries();
 	test_chains();
 	test_videos();
-	if (!tap_failed) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", dir);
-	} else
-		diag("files left in %s", dir);
+	tap_scratch_done(dir);
 	return tap_done();
 }

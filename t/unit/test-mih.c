@@ -16,50 +16,9 @@
 #include "bank/mih.h"
 #include "hash/pdq.h"
 #include "tap.h"
+#include "util.h"
 
 #define MAXR 31
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t
-rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-below(struct rng *r, uint32_t n)
-{
-	return (uint32_t)(rnd(r) % n);
-}
-
-static void
-random_hash(struct rng *r, struct dz_pdq *h)
-{
-	for (int w = 0; w < 4; w++)
-		h->w[w] = rnd(r);
-}
-
-/* flip exactly d distinct bits */
-static void
-flip(struct rng *r, struct dz_pdq *h, int d)
-{
-	struct dz_pdq orig = *h;
-
-	while (dz_pdq_distance(h, &orig) < d) {
-		int b = (int)below(r, 256);
-
-		h->w[b / 64] ^= (uint64_t)1 << (b % 64);
-		if (dz_pdq_distance(h, &orig) > d)
-			h->w[b / 64] ^= (uint64_t)1 << (b % 64);
-	}
-}
 
 /* ---------- collecting hits ---------- */
 
@@ -149,7 +108,7 @@ make_queries(struct rng *r, const struct dz_pdq *bank, uint32_t n, int nq)
 	for (int i = 0; i < nq; i++) {
 		if (n && i <= 32) {
 			q[i] = bank[below(r, n)];
-			flip(r, &q[i], i);
+			flip_to_distance(r, &q[i], i);
 		} else {
 			random_hash(r, &q[i]);
 		}
@@ -308,12 +267,12 @@ clustered_bank(struct rng *r, uint32_t n)
 
 		if (kind < 40) {
 			b[i] = centre[below(r, 20)];
-			flip(r, &b[i], (int)below(r, 13));
+			flip_to_distance(r, &b[i], (int)below(r, 13));
 		} else if (kind < 45) {
 			b[i] = centre[below(r, 20)];
 		} else if (kind < 50) {
 			memset(&b[i], 0, sizeof b[i]);
-			flip(r, &b[i], (int)below(r, 5));
+			flip_to_distance(r, &b[i], (int)below(r, 5));
 		} else if (kind < 55 && i) {
 			b[i] = b[below(r, i)];
 		}

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/pool.h"
 #include "tap.h"
+#include "util.h"
 
 #define NJOBS 10000
 
@@ -38,10 +39,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 xorshift(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static void

@@ -11,6 +11,7 @@
 
 #include "core/progress.h"
 #include "tap.h"
+#include "util.h"
 
 static char path[4096];
 static int saved_stderr = -1;
@@ -19,11 +20,9 @@ static int saved_stderr = -1;
 static void
 capture(void)
 {
-	const char *t = getenv("TMPDIR");
 	int fd;
 
-	snprintf(path, sizeof path, "%s/dz-test-progress.XXXXXX",
-	    t && *t ? t : "/tmp");
+	snprintf(path, sizeof path, "%s/dz-test-progress.XXXXXX", tmpdir());
 	fd = mkstemp(path);
 	if (fd < 0) {
 		printf("Bail out! mkstemp failed\n");

@@ -13,33 +13,13 @@
 #include "core/err.h"
 #include "core/reader.h"
 #include "tap.h"
-
-static const char *
-tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
+#include "util.h"
 
 /* A stream reading data (n bytes) from a temporary file, already removed. */
 static FILE *
 feed(const void *data, size_t n)
 {
-	char path[4096];
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/dz-test-record.XXXXXX", tmpdir());
-	if ((fd = mkstemp(path)) < 0)
-		return NULL;
-	unlink(path);
-	if ((n && write(fd, data, n) != (ssize_t)n) ||
-	    lseek(fd, 0, SEEK_SET) < 0 || !(f = fdopen(fd, "r"))) {
-		close(fd);
-		return NULL;
-	}
-	return f;
+	return feed_in(tmpdir(), data, n);
 }
 
 #define FEED(s) feed(s, sizeof(s) - 1)

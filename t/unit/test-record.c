@@ -14,14 +14,7 @@
 #include "core/out.h"
 #include "core/record.h"
 #include "tap.h"
-
-static const char *
-tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
+#include "util.h"
 
 static int
 parse_fails(const char *s, size_t n, const char *want, const char *secret)

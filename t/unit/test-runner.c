@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/runner.h"
 #include "tap.h"
+#include "util.h"
 
 #define NNAMES 300
 
@@ -111,16 +112,8 @@ static char *
 slurp(FILE *f)
 {
 	static char buf[1 << 16];
-	size_t n;
 
-	fflush(f);
-	rewind(f);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	rewind(f);
-	if (ftruncate(fileno(f), 0) != 0)
-		buf[0] = '\0';
-	return buf;
+	return drain(f, buf, sizeof buf);
 }
 
 static void

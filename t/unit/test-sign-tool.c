@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "crypto/sign.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: test-sign-tool keygen SECKEY PUBKEY [COMMENT]\n"
@@ -28,8 +29,7 @@ static const char usage[] =
 static int
 fail(const struct dz_err *e)
 {
-	fprintf(stderr, "test-sign-tool: %s\n", e->msg);
-	return e->code ? e->code : EX_SOFTWARE;
+	return tool_fail("test-sign-tool", e);
 }
 
 /* The whole of file p, malloc'd (at most 64 MiB); NULL with errno. */

@@ -23,35 +23,9 @@
 #include "core/err.h"
 #include "crypto/sign.h"
 #include "tap.h"
+#include "util.h"
 
 static char dir[4096];
-
-static void __attribute__((noreturn))
-die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		die("malloc");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		die("strdup");
-	return p;
-}
 
 /* dir/name in a buffer of the caller's. */
 static const char *
@@ -106,17 +80,7 @@ spew(const char *p, const char *text, size_t len, mode_t mode)
 static int
 count_entries(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
+	return count_entries_in(dir, 1);
 }
 
 static void
@@ -225,7 +189,7 @@ ossl_blake2b(const uint8_t *m, size_t n, uint8_t out[64])
 
 	if (EVP_Digest(m, n, out, &len, EVP_blake2b512(), NULL) != 1 ||
 	    len != 64)
-		die("EVP_Digest BLAKE2b-512");
+		bail_out("EVP_Digest BLAKE2b-512");
 }
 
 /*
@@ -245,16 +209,16 @@ handmade_sig(EVP_PKEY *k, const uint8_t id[8], const char alg[2],
 	if (alg[1] == 'D') {
 		ossl_blake2b(data, len, h);
 		if (!ossl_sign(k, h, 64, blob + 10))
-			die("sign");
+			bail_out("sign");
 	} else if (!ossl_sign(k, data, len, blob + 10)) {
-		die("sign");
+		bail_out("sign");
 	}
 	gm = xmalloc(64 + tclen);
 	memcpy(gm, blob + 10, 64);
 	memcpy(gm + 64, tc, tclen);
 	uint8_t gsig[64];
 	if (!ossl_sign(k, gm, 64 + tclen, gsig))
-		die("sign");
+		bail_out("sign");
 	free(gm);
 	ossl_b64_encode(blob, sizeof blob, b1);
 	ossl_b64_encode(gsig, sizeof gsig, b2);
@@ -418,6 +382,40 @@ test_keygen(void)
 	    "two key pairs differ in id and key");
 }
 
+/* dz_sign_sig_keyid: the id a signature names, and what it refuses. */
+static void
+test_sig_keyid(void)
+{
+	/* base64("ED" 01..08 "xy"), base64("Ed" 01..08 "xy"): 16 chars. */
+	static const char ed[] = "c\nRUQBAgMEBQYHCHh5rest\n";
+	static const char legacy[] = "c\nRWQBAgMEBQYHCHh5\n";
+	static const uint8_t want[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t id[8], zero[8] = { 0 };
+	char *sig = NULL;
+	struct dz_err e;
+
+	ok(dz_sign_sig_keyid(ed, strlen(ed), id) == 0 &&
+	    memcmp(id, want, 8) == 0, "sig keyid: read from an \"ED\" line");
+	ok(dz_sign_sig_keyid(legacy, strlen(legacy), id) == 0 &&
+	    memcmp(id, want, 8) == 0, "sig keyid: read from an \"Ed\" line");
+	ok(dz_sign_sig_keyid("c\nRUQBAgMEBQYHCHh", 18, id) == -1,
+	    "sig keyid: fewer than 16 characters on the second line: -1");
+	ok(dz_sign_sig_keyid("RUQBAgMEBQYHCHh5", 16, id) == -1,
+	    "sig keyid: no second line: -1");
+	ok(dz_sign_sig_keyid("c\nRUQBAgMEBQYH*Hh5\n", 20, id) == -1,
+	    "sig keyid: a character outside base64: -1");
+	ok(dz_sign_sig_keyid("c\nRVgBAgMEBQYHCHh5\n", 20, id) == -1,
+	    "sig keyid: bytes that do not start with ED or Ed: -1");
+	if (dz_sign_buf(&key1, zero, sizeof zero, NULL, &sig, &e) == 0) {
+		ok(dz_sign_sig_keyid(sig, strlen(sig), id) == 0 &&
+		    memcmp(id, pub1.id, 8) == 0,
+		    "sig keyid: a signature of ours names our key's id");
+		free(sig);
+	} else {
+		ok(0, "sig keyid: sign a buffer: %s", e.msg);
+	}
+}
+
 static void
 test_roundtrip(void)
 {
@@ -545,6 +543,31 @@ with_line(const char *sig, int k, const char *repl)
 	return out;
 }
 
+/* l gets a line of n bytes: prefix, then c repeated, and a NUL. */
+static void
+long_line(char *l, const char *prefix, char c, size_t n)
+{
+	memset(l, c, n);
+	memcpy(l, prefix, strlen(prefix));
+	l[n] = '\0';
+}
+
+/*
+ * sig with its line k replaced by line is refused (under pub1, for the
+ * bank) with a message starting with want, left in *e.
+ */
+static int
+line_refused(const char *sig, int k, const char *line, struct dz_err *e,
+    const char *want)
+{
+	char *bad = with_line(sig, k, line);
+	int r = fails_with(verify_text(&pub1, bank, BANK_LEN, bad, e), e,
+	    want);
+
+	free(bad);
+	return r;
+}
+
 /* sig with the bytes of its line 2 changed by f and re-encoded. */
 static char *
 with_blob(const char *sig, void (*f)(uint8_t *))
@@ -554,7 +577,7 @@ with_blob(const char *sig, void (*f)(uint8_t *))
 
 	if (nth_line(sig, 1, l, sizeof l) ||
 	    ossl_b64(l, strlen(l), blob, sizeof blob) != 74)
-		die("with_blob");
+		bail_out("with_blob");
 	f(blob);
 	ossl_b64_encode(blob, 74, b);
 	return with_line(sig, 1, b);
@@ -573,7 +596,7 @@ test_tamper(void)
 	uint8_t d[BANK_LEN];
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 
 	/* The data. */
 	for (size_t i = 0; i < BANK_LEN; i += BANK_LEN / 3) {
@@ -601,11 +624,9 @@ test_tamper(void)
 	free(bad);
 	nth_line(sig, 3, l, sizeof l);
 	l[10] = l[10] == 'A' ? 'B' : 'A';
-	bad = with_line(sig, 3, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	ok(line_refused(sig, 3, l, &e,
 	    "trusted comment was tampered with"),
 	    "tampered global signature fails: %s", e.msg);
-	free(bad);
 
 	/* The trusted comment. */
 	bad = with_line(sig, 2, "trusted comment: bank v2");
@@ -678,7 +699,7 @@ test_comment_only(void)
 	char *sig, *bad, *tc = NULL, l[200];
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 	ok(dz_sign_verify_comment(&pub1, sig, strlen(sig), &tc, &e) == 0 &&
 	    tc && strcmp(tc, "bank v1") == 0,
 	    "comment only: a good signature gives its trusted comment");
@@ -743,11 +764,9 @@ test_legacy(void)
 		ossl_b64(l, strlen(l), blob, sizeof blob);
 		blob[1] = 'D';
 		ossl_b64_encode(blob, 74, b);
-		bad = with_line(sig, 1, b);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+		ok(line_refused(sig, 1, b, &e,
 		    "signature does not match the data"),
 		    "a legacy signature relabelled prehashed fails");
-		free(bad);
 	}
 	free(sig);
 
@@ -776,7 +795,7 @@ test_malformed(void)
 	int all = 1, crash_free = 1;
 
 	if (dz_sign_buf(&key1, bank, BANK_LEN, "bank v1", &sig, &e))
-		die("sign");
+		bail_out("sign");
 	len = strlen(sig);
 
 	/* Every truncation fails, except dropping the very last newline. */
@@ -898,16 +917,13 @@ test_malformed(void)
 		}
 		snprintf(l, sizeof l, "%s", orig);
 		l[99] = '\0';
-		bad = with_line(sig, 1, l);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+		ok(line_refused(sig, 1, l, &e,
 		    "malformed signature file: bad signature line"),
 		    "refused: padding dropped");
-		free(bad);
 		snprintf(l, sizeof l, "%sAAAA", orig);
-		bad = with_line(sig, 1, l);
-		ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
-		    "malformed signature file: "), "refused: too long");
-		free(bad);
+		ok(line_refused(sig, 1, l, &e,
+		    "malformed signature file: "),
+		    "refused: too long");
 	}
 
 	/* NUL and CR inside, over-long lines. */
@@ -924,27 +940,19 @@ test_malformed(void)
 		    "refused: a CR inside the trusted comment");
 		free(bad);
 	}
-	memset(l, 'u', 1100);
-	memcpy(l, "untrusted comment: ", 19);
-	l[1100] = '\0';
-	bad = with_line(sig, 0, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	long_line(l, "untrusted comment: ", 'u', 1100);
+	ok(line_refused(sig, 0, l, &e,
 	    "malformed signature file: untrusted comment too long"),
 	    "refused: an untrusted comment minisign would not read");
-	free(bad);
 	l[1022] = '\0';
 	bad = with_line(sig, 0, l);
 	ok(verify_text(&pub1, bank, BANK_LEN, bad, &e) == 0,
 	    "accepted: an untrusted comment line of 1022 bytes");
 	free(bad);
-	memset(l, 't', 8900);
-	memcpy(l, "trusted comment: ", 17);
-	l[8900] = '\0';
-	bad = with_line(sig, 2, l);
-	ok(fails_with(verify_text(&pub1, bank, BANK_LEN, bad, &e), &e,
+	long_line(l, "trusted comment: ", 't', 8900);
+	ok(line_refused(sig, 2, l, &e,
 	    "malformed signature file: trusted comment too long"),
 	    "refused: an over-long trusted comment");
-	free(bad);
 
 	/* Random damage never crashes and never passes outside line 1. */
 	{
@@ -1000,7 +1008,7 @@ test_pub_parse(void)
 
 	text = slurp(path(pk, sizeof pk, "a.pub"), &len);
 	if (!text)
-		die("slurp a.pub");
+		bail_out("slurp a.pub");
 	nth_line(text, 1, line, sizeof line);
 	ok(dz_sign_pub_parse(line, strlen(line), &p, &e) == 0 &&
 	    memcmp(&p, &pub1, sizeof p) == 0,
@@ -1110,7 +1118,7 @@ test_key_file(void)
 	path(sk, sizeof sk, "a.key");
 	text = slurp(sk, &len);
 	if (!text)
-		die("slurp a.key");
+		bail_out("slurp a.key");
 
 	ok(chmod(sk, 0644) == 0 && dz_sign_key_load(sk, &k, &e) == -1 &&
 	    e.code == EX_CONFIG && k.pkey == NULL,
@@ -1201,14 +1209,7 @@ test_key_file(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/dz-sign.XXXXXX", tmp && *tmp ? tmp :
-	    "/tmp");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		die("mkdtemp");
-	}
+	scratch_dir(dir, sizeof dir, "dz-sign");
 	atexit(cleanup);
 
 	test_keyid_hex();
@@ -1218,6 +1219,7 @@ main(void)
 		return 1;
 	}
 	test_roundtrip();
+	test_sig_keyid();
 	test_tamper();
 	test_comment_only();
 	test_legacy();

@@ -15,6 +15,7 @@
 
 #include "store/store.c"
 #include "tap.h"
+#include "util.h"
 
 /* ok(), and the store's error message when it fails (err in scope). */
 #define OKE(cond, ...) do { \
@@ -34,12 +35,15 @@ static char dir[4096];
 static char *
 path_of(const char *name)
 {
-	static char p[8][4200];
-	static int k;
+	return path_in(dir, name);
+}
 
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-	return p[k];
+/* ok() that got (NULL fails) is want; both shown when it is not. */
+static void
+same_text(const char *got, const char *want, const char *what)
+{
+	if (!ok(got && strcmp(got, want) == 0, "%s", what) && got)
+		diag("got  %s\n# want %s", got, want);
 }
 
 static int
@@ -493,9 +497,7 @@ test_read(struct dz_store *s)
 	OKE(dz_store_case_get(s, case_a, &row, &err) == 1,
 	    "case_get finds the case");
 	js = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	OKE(js && strcmp(js, want) == 0, "case record");
-	if (js && strcmp(js, want))
-		diag("got  %s\n# want %s", js, want);
+	same_text(js, want, "case record");
 	free(js);
 	json_decref(row);
 	OKE(dz_store_case_get(s, "ZZZZZZZZZY", &row, &err) == 0 && !row,
@@ -510,17 +512,13 @@ test_read(struct dz_store *s)
 	    "\"url\":\"https://host.example/a\",\"media_type\":null,"
 	    "\"media_size\":null,\"has_media\":false,\"category\":null,"
 	    "\"verdict_at\":null}", case_a, case_a);
-	OKE(strcmp(r.first, want) == 0, "URL item record");
-	if (strcmp(r.first, want))
-		diag("got  %s\n# want %s", r.first, want);
+	same_text(r.first, want, "URL item record");
 	snprintf(want, sizeof want, "{\"type\":\"item\",\"item\":\"%s-1\","
 	    "\"case\":\"%s\",\"state\":\"review\","
 	    "\"url\":\"https://other.example/x\",\"media_type\":\"image/jpeg\","
 	    "\"media_size\":123456,\"has_media\":true,\"category\":null,"
 	    "\"verdict_at\":null}", case_b, case_b);
-	OKE(strcmp(r.last, want) == 0, "media item record");
-	if (strcmp(r.last, want))
-		diag("got  %s\n# want %s", r.last, want);
+	same_text(r.last, want, "media item record");
 
 	memset(&r, 0, sizeof r);
 	r.stop_after = 1;
@@ -914,13 +912,6 @@ main(void)
 	dz_store_close(s);
 	test_bad_paths();
 
-	if (!tap_failed) {
-		char cmd[4200];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-		if (system(cmd) != 0)
-			diag("cannot remove %s", tmp);
-	} else {
-		diag("left %s for inspection", tmp);
-	}
+	tap_scratch_done(tmp);
 	return tap_done();
 }
