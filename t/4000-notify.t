@@ -86,8 +86,8 @@ test_expect_success 'setup: two cases, URLs on three providers and an unknown ho
 	ca=$(submit s-a 25 true "{\"email\":\"canary-victim@example.org\",\"name\":\"Canary Person\"}" \
 		https://pix.example/1.jpg https://cdn.pix.example/2.jpg https://video.example/v/3 \
 		https://form.example/x https://nobody.example/y) &&
-	cb=$(submit s-b 16 false "{\"email\":\"other-canary@example.org\"}" https://pix.example/9.jpg) &&
-	judge_all $ca 6 adult_ncii && judge_all $cb 2 minor &&
+	cb=$(submit s-b 16 false "{\"email\":\"other-canary@example.org\"}") &&
+	judge_all $ca 6 adult_ncii && judge_all $cb 1 minor &&
 	dz-hash --store >h.jsonl
 '
 
@@ -95,7 +95,7 @@ test_expect_success 'one notice per provider, its URLs grouped; operator records
 	dz-notify >rec 2>err &&
 	test "$(sent)" = 2 &&
 	has rec ".type == \"notice\" and .provider == \"Pixhost\" and
-		.urls == 3 and .state == \"sent\" and .to == \"abuse@pix.example\" and .language == \"en\"" &&
+		.urls == 2 and .state == \"sent\" and .to == \"abuse@pix.example\" and .language == \"en\"" &&
 	has rec ".type == \"notice\" and .provider == \"Vidéo Libre\" and .urls == 1 and .language == \"fr\"" &&
 	has rec ".type == \"manual\" and .item == \"$ca-4\" and .provider == \"Formonly\" and .form == \"https://form.example/report\"" &&
 	has rec ".type == \"unresolved\" and .item == \"$ca-5\" and .host == \"nobody.example\"" &&
@@ -108,8 +108,7 @@ test_expect_success 'the notice holds what DSA Article 16(2) asks' '
 	decode "$pix" >pix.txt &&
 	grep -q "^   https://pix.example/1.jpg$" pix.txt &&
 	grep -q "^   https://cdn.pix.example/2.jpg$" pix.txt &&
-	grep -q "^   https://pix.example/9.jpg$" pix.txt &&
-	grep -q "Article 226-2-1 of the" pix.txt && grep -q "Article 227-23 of" pix.txt &&
+	grep -q "Article 226-2-1 of the" pix.txt && ! grep -q "227-23" pix.txt &&
 	grep -q "^Hotline test$" pix.txt && grep -q "E-mail: notices@hotline.example" pix.txt &&
 	grep -q "trusted flagger designated by Arcom" pix.txt &&
 	grep -q "1 rue de l.Exemple" pix.txt &&
@@ -212,14 +211,15 @@ test_expect_success 'reminders: for URLs still reported after the days given, re
 	dz-notify --remind 7 >r0 2>/dev/null && test "$(sent)" = 4 &&
 	printf "{\"type\":\"removed\",\"item\":\"%s-3\"}\n" $ca | dz-ingest >/dev/null &&
 	DZ_NOW=2026-03-10T09:00:00Z dz-notify --remind 7 >r1 2>/dev/null &&
-	test "$(sent)" = 5 &&
-	has r1 ".type == \"notice\" and .kind == \"reminder\" and .provider == \"Pixhost\" and .urls == 4" &&
+	test "$(sent)" = 6 &&
+	has r1 ".type == \"notice\" and .kind == \"reminder\" and .provider == \"Pixhost\" and .urls == 2" &&
+	has r1 ".type == \"notice\" and .kind == \"reminder\" and .provider == \"Pixhost\" and .urls == 1" &&
 	first=$(sqlite3 store/store.db "SELECT message_id FROM notices WHERE provider = '\''Pixhost'\'' AND kind = '\''provider'\'' ORDER BY created_at LIMIT 1") &&
 	grep -q "^In-Reply-To: $first" sent/5 &&
 	decode sent/5 >rem.txt && grep -q "^Subject: Reminder: illegal content still online" rem.txt &&
 	grep -q "On 2 March 2026" rem.txt &&
-	DZ_NOW=2026-03-12T09:00:00Z dz-notify --remind 7 >r2 2>/dev/null && test "$(sent)" = 5 &&
-	DZ_NOW=2026-03-18T09:00:00Z dz-notify --remind 7 >r3 2>/dev/null && test "$(sent)" = 6
+	DZ_NOW=2026-03-12T09:00:00Z dz-notify --remind 7 >r2 2>/dev/null && test "$(sent)" = 6 &&
+	DZ_NOW=2026-03-18T09:00:00Z dz-notify --remind 7 >r3 2>/dev/null && test "$(sent)" = 8
 '
 
 test_expect_success 'a URL notified by hand is no longer reported, and counts for the victim' '
@@ -236,13 +236,13 @@ test_expect_success '--dry-run prints the messages and changes nothing' '
 	dz-notify --dry-run >dry.mbox 2>/dev/null &&
 	grep -q "^From dz-notify " dry.mbox && grep -q "^To: signalement@video.example" dry.mbox &&
 	test "$(sqlite3 store/store.db "SELECT count(*) FROM notices")" = "$before" &&
-	test "$(sent)" = 6 &&
-	dz-notify >r5 2>/dev/null && test "$(sent)" = 7
+	test "$(sent)" = 8 &&
+	dz-notify >r5 2>/dev/null && test "$(sent)" = 9
 '
 
 test_expect_success '--maildir: delivered into a Maildir, the mail command not used' '
 	cf=$(submit s-f 30 false "{}" https://pix.example/md) && judge_all $cf 2 adult_ncii &&
-	dz-notify --maildir md >r6 2>/dev/null && test "$(sent)" = 7 &&
+	dz-notify --maildir md >r6 2>/dev/null && test "$(sent)" = 9 &&
 	test $(ls md/new | wc -l) = 1 &&
 	has r6 "(.type == \"notice\") and (.delivery == \"maildir\")"
 '
@@ -270,7 +270,7 @@ test_expect_success 'a bad provider directory or template: 78, nothing planned' 
 	test "$(sqlite3 store/store.db "SELECT count(*) FROM notices")" = "$n" &&
 	printf "Subject: Own words {{reference}}\n\nOwn body for {{provider}}.\n" >tpl/notice.en.txt &&
 	dz-notify -c badt.yaml >out 2>/dev/null &&
-	grep -q "^Subject: Own words" sent/8 && grep -q "Own body for Pixhost" sent/8
+	grep -q "^Subject: Own words" sent/10 && grep -q "Own body for Pixhost" sent/10
 '
 
 test_expect_success 'usage errors and --help' '

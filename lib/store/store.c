@@ -221,6 +221,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE hashes4 RENAME TO hashes;"
 	"CREATE INDEX hashes_rev ON hashes(rev);"
 	"CREATE INDEX hashes_item ON hashes(item_id);",
+	/*
+	 * 5: notices per URL, one legal ground each. url_key is an item's
+	 * URL normalised by lib/work/notify (filled when dz-notify plans):
+	 * one URL reported in several cases is notified once, and every
+	 * item of it is covered by that notice. A provider notice or
+	 * reminder records its category (the legal ground it cites).
+	 */
+	"ALTER TABLE items ADD COLUMN url_key TEXT;"
+	"CREATE INDEX items_url_key ON items(url_key);"
+	"ALTER TABLE notices ADD COLUMN category TEXT"
+	" CHECK (category IS NULL"
+	"  OR category IN ('adult_ncii', 'minor', 'other'));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

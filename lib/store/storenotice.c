@@ -51,14 +51,15 @@ static const char sql_covered[] =
 
 static const char sql_notice_insert[] =
     "INSERT INTO notices (id, kind, provider, recipient, case_id, language,"
-    " message_id, in_reply_to, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " message_id, in_reply_to, created_at, category)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 static const char sql_notice_item_insert[] =
     "INSERT INTO notice_items (notice_id, item_id) VALUES (?1, ?2)";
 
 #define NOTICE_COLS "id, kind, provider, recipient, case_id, language," \
-	" message_id, in_reply_to, created_at, state, attempts, sent_at"
+	" message_id, in_reply_to, created_at, state, attempts, sent_at," \
+	" category"
 
 static const char sql_pending[] =
     "SELECT " NOTICE_COLS " FROM notices WHERE state = 'pending'"
@@ -106,6 +107,20 @@ static const char sql_notice_failed[] =
 
 static const char sql_notice_case[] =
     "SELECT case_id FROM notices WHERE id = ?1";
+
+static const char sql_unkeyed[] =
+    "SELECT id, url FROM items WHERE url IS NOT NULL AND url_key IS NULL"
+    " ORDER BY rowid";
+
+static const char sql_set_key[] =
+    "UPDATE items SET url_key = ?2 WHERE id = ?1"
+    " AND url_key IS NOT ?2";
+
+static const char sql_notice_of_key[] =
+    "SELECT n.id FROM items i JOIN notice_items ni ON ni.item_id = i.id"
+    " JOIN notices n ON n.id = ni.notice_id WHERE i.url_key = ?1"
+    " AND n.kind = 'provider' AND n.state <> 'cancelled'"
+    " ORDER BY n.rowid LIMIT 1";
 
 static const char sql_item_url[] =
     "SELECT url, removed_at, case_id FROM items WHERE id = ?1";
@@ -256,6 +271,7 @@ dz_store_notice_insert(struct dz_store *s, const struct dz_store_notice *n,
 	dzs_bind_text(st, 7, n->message_id);
 	dzs_bind_text(st, 8, n->in_reply_to);
 	dzs_bind_text(st, 9, n->created_at);
+	dzs_bind_text(st, 10, n->category);
 	if (dzs_run(s, st, err, "cannot record the notice"))
 		return -1;
 	for (i = 0; i < nitems; i++) {
@@ -295,6 +311,7 @@ notice_row(sqlite3_stmt *st, void *arg)
 	n.state = col(st, 9);
 	n.attempts = sqlite3_column_int(st, 10);
 	n.sent_at = col(st, 11);
+	n.category = col(st, 12);
 	if (!n.id || !n.kind || !n.language || !n.message_id || !n.created_at)
 		return 0;
 	return c->fn(&n, c->ctx);
@@ -611,4 +628,101 @@ dz_store_item_removed(struct dz_store *s, const char *item_id,
 	}
 	return dz_store_audit(s, actor, "removed", case_id, item_id,
 	    again ? "again" : NULL, now, err);
+}
+
+/* ---------- one notice per URL ---------- */
+
+struct unkeyed_ctx {
+	dz_store_unkeyed_fn fn;
+	void *ctx;
+};
+
+static int
+unkeyed_row(sqlite3_stmt *st, void *arg)
+{
+	struct unkeyed_ctx *c = arg;
+
+	return col(st, 0) && col(st, 1) ? c->fn(col(st, 0), col(st, 1),
+	    c->ctx) : 0;
+}
+
+int
+dz_store_urls_unkeyed(struct dz_store *s, dz_store_unkeyed_fn fn, void *ctx,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st = dzs_stmt(s, sql_unkeyed, err);
+	struct unkeyed_ctx c = { fn, ctx };
+
+	return st ? each(s, st, unkeyed_row, &c, err,
+	    "cannot list the URLs without a key") : -1;
+}
+
+int
+dz_store_item_url_key(struct dz_store *s, const char *item_id,
+    const char *key, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (dzs_need_tx(s, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_set_key, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	dzs_bind_text(st, 2, key);
+	return dzs_run(s, st, err, "cannot record the URL's key");
+}
+
+int
+dz_store_notice_of_key(struct dz_store *s, const char *key,
+    char id[DZ_NOTICE_ID_LEN + 1], struct dz_err *err)
+{
+	sqlite3_stmt *st = dzs_stmt(s, sql_notice_of_key, err);
+	int rc, found = 0;
+
+	id[0] = '\0';
+	if (!st)
+		return -1;
+	dzs_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && col(st, 0) &&
+	    strlen(col(st, 0)) == DZ_NOTICE_ID_LEN) {
+		memcpy(id, col(st, 0), DZ_NOTICE_ID_LEN + 1);
+		found = 1;
+	}
+	dzs_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dzs_fail(s, rc, err, "cannot look up the URL's notice");
+	return found;
+}
+
+int
+dz_store_notice_share(struct dz_store *s, const char *notice_id,
+    const char *item_id, const char *case_id, const char *actor,
+    const char *now, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char detail[96];
+	int rc;
+
+	if (dzs_need_tx(s, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_covered, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	rc = sqlite3_step(st);
+	dzs_done(st);
+	if (rc == SQLITE_ROW)
+		return dz_err_set(err, EX_DATAERR, "item %s is already in a "
+		    "notice", item_id);
+	if (rc != SQLITE_DONE)
+		return dzs_fail(s, rc, err, "cannot look up the item's notices");
+	if (!(st = dzs_stmt(s, sql_notice_item_insert, err)))
+		return -1;
+	dzs_bind_text(st, 1, notice_id);
+	dzs_bind_text(st, 2, item_id);
+	if (dzs_run(s, st, err, "cannot record the notice's items"))
+		return -1;
+	snprintf(detail, sizeof detail, "provider %s, shared", notice_id);
+	return dz_store_audit(s, actor, "notice", case_id, item_id, detail,
+	    now, err);
 }

@@ -40,6 +40,8 @@ struct dz_store_notice {
 	const char *state;
 	int attempts;
 	const char *sent_at;
+	const char *category;		/* provider, reminder: the legal
+					   ground; NULL for a victim's */
 };
 
 /* A reported URL, as a notice needs it. */
@@ -157,5 +159,36 @@ int dz_store_notice_manual(struct dz_store *s, const char *item_id,
  */
 int dz_store_item_removed(struct dz_store *s, const char *item_id,
     const char *actor, const char *now, struct dz_err *err);
+
+/*
+ * One notice per URL. lib/work/notify normalises each item's URL into a
+ * key (items.url_key); the store keeps and compares keys, never
+ * normalises. Items with a URL and no key yet: fn(item_id, url, ctx).
+ */
+typedef int (*dz_store_unkeyed_fn)(const char *item_id, const char *url,
+    void *ctx);
+int dz_store_urls_unkeyed(struct dz_store *s, dz_store_unkeyed_fn fn,
+    void *ctx, struct dz_err *err);
+
+/* Within a transaction: record an item's URL key. */
+int dz_store_item_url_key(struct dz_store *s, const char *item_id,
+    const char *key, struct dz_err *err);
+
+/*
+ * The provider notice (not cancelled) that covers some item whose URL
+ * has this key: 1 and its id, or 0.
+ */
+int dz_store_notice_of_key(struct dz_store *s, const char *key,
+    char id[DZ_NOTICE_ID_LEN + 1], struct dz_err *err);
+
+/*
+ * Within a transaction: the provider notice notice_id, which covers the
+ * same URL for another item, covers item_id too (the case's file shows
+ * it; no second notice goes). Audited ("notice", "shared"). EX_DATAERR
+ * for an item already covered.
+ */
+int dz_store_notice_share(struct dz_store *s, const char *notice_id,
+    const char *item_id, const char *case_id, const char *actor,
+    const char *now, struct dz_err *err);
 
 #endif
