@@ -964,6 +964,45 @@ out:
 	return a;
 }
 
+/*
+ * verdict, member override_minor (issue 16): adult_ncii on an item of a
+ * case declared under 18 is refused unless the verdict says
+ * "override_minor": true (the analyst judged the person shown an adult);
+ * the override is audited. Within the verdict's transaction.
+ */
+static int
+verdict_age_check(struct dz_ingest *in, json_t *rec, const char *item,
+    enum dz_category c, const char *actor, const char *now,
+    struct dz_err *err)
+{
+	const json_t *ov = json_object_get(rec, "override_minor");
+	char case_id[DZ_CASE_ID_LEN + 1];
+	const char *dash = strchr(item, '-');
+	json_t *row = NULL;
+	int k, minor;
+
+	if (ov && !json_is_boolean(ov))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"override_minor\" must be true or false");
+	if (c != DZ_CAT_ADULT_NCII || !dash ||
+	    (size_t)(dash - item) != DZ_CASE_ID_LEN)
+		return 0;	/* not adult_ncii, or no such item anyway */
+	memcpy(case_id, item, DZ_CASE_ID_LEN);
+	case_id[DZ_CASE_ID_LEN] = '\0';
+	if ((k = dz_store_case_get(in->store, case_id, &row, err)) < 0)
+		return -1;
+	minor = k == 1 && json_is_true(json_object_get(row, "minor"));
+	json_decref(row);
+	if (!minor)
+		return 0;
+	if (!json_is_true(ov))
+		return dz_err_set(err, EX_DATAERR, "the case was declared under "
+		    "18: a verdict of adult_ncii needs \"override_minor\": "
+		    "true (else use the category minor)");
+	return dz_store_audit(in->store, actor, "verdict_override", case_id,
+	    item, "adult_ncii on a case declared under 18", now, err);
+}
+
 /* verdict, removed, notified, close, withdraw: one transaction each. */
 static json_t *
 do_operator(struct dz_ingest *in, json_t *rec, const char *type,
@@ -998,8 +1037,11 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			    "minor or other"), NULL;
 		if (dz_store_begin(in->store, err))
 			return NULL;
-		r = dz_store_item_verdict(in->store, item, json_is_true(il) ?
-		    DZ_VERDICT_ILLEGAL : DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+		r = verdict_age_check(in, rec, item, c, actor, now, err);
+		if (!r)
+			r = dz_store_item_verdict(in->store, item,
+			    json_is_true(il) ? DZ_VERDICT_ILLEGAL :
+			    DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
 	} else if (strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0) {
 		const char *prov = json_string_value(json_object_get(rec,
