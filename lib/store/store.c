@@ -232,7 +232,30 @@ static const char *const migrations[] = {
 	"CREATE INDEX items_url_key ON items(url_key);"
 	"ALTER TABLE notices ADD COLUMN category TEXT"
 	" CHECK (category IS NULL"
-	"  OR category IN ('adult_ncii', 'minor', 'other'));",
+	"  OR category IN ('adult_ncii', 'minor', 'other'));"
+	/*
+	 * ... and what providers did. still_online_at: when an operator
+	 * last saw the content still there (a reminder says so only then).
+	 * outcome: what the provider answered, besides removed_at: refused
+	 * (outcome_reason, the provider's words) or no_answer (set when the
+	 * reminders ran out). escalations: an item whose reminders ran out,
+	 * for the desk's queue (a complaint to the DSA coordinator) until
+	 * done_at.
+	 */
+	"ALTER TABLE items ADD COLUMN still_online_at TEXT;"
+	"ALTER TABLE items ADD COLUMN outcome TEXT"
+	" CHECK (outcome IS NULL OR outcome IN ('refused', 'no_answer'));"
+	"ALTER TABLE items ADD COLUMN outcome_reason TEXT;"
+	"ALTER TABLE items ADD COLUMN outcome_at TEXT;"
+	"CREATE TABLE escalations ("
+	" item_id TEXT PRIMARY KEY NOT NULL REFERENCES items(id),"
+	" notice_id TEXT NOT NULL REFERENCES notices(id),"
+	" provider TEXT,"
+	" reminders INTEGER NOT NULL CHECK (reminders >= 0),"
+	" created_at TEXT NOT NULL,"
+	" done_at TEXT"
+	") STRICT;"
+	"CREATE INDEX escalations_open ON escalations(done_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -1003,7 +1003,10 @@ verdict_age_check(struct dz_ingest *in, json_t *rec, const char *item,
 	    item, "adult_ncii on a case declared under 18", now, err);
 }
 
-/* verdict, removed, notified, close, withdraw: one transaction each. */
+/*
+ * verdict, removed, notified, still_online, close, withdraw: one
+ * transaction each.
+ */
 static json_t *
 do_operator(struct dz_ingest *in, json_t *rec, const char *type,
     struct dz_err *err)
@@ -1042,6 +1045,14 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			r = dz_store_item_verdict(in->store, item,
 			    json_is_true(il) ? DZ_VERDICT_ILLEGAL :
 			    DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+	} else if (strcmp(type, "still_online") == 0) {
+		/* still_online (issue 16): an operator saw it still there */
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a still_online record needs an \"item\""), NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = dz_store_item_still_online(in->store, item, actor, now, err);
 	} else if (strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0) {
 		const char *prov = json_string_value(json_object_get(rec,
@@ -1135,7 +1146,8 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
 	}
 	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
 	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
-	    strcmp(type, "notified") == 0)
+	    strcmp(type, "notified") == 0 ||
+	    strcmp(type, "still_online") == 0)
 		return do_operator(in, rec, type, err);
 	return json_incref(rec);
 }

@@ -387,8 +387,9 @@ url_entry(const struct dz_store_url *u)
 	char key[DZ_NOTIFY_KEY_MAX];
 
 	url_key(u->url, key);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "item", u->item_id, "case",
-	    u->case_id, "url", u->url, "category", u->category, "key", key);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?}", "item", u->item_id,
+	    "case", u->case_id, "url", u->url, "category", u->category, "key",
+	    key, "still_online_at", u->still_online_at);
 }
 
 static int
@@ -640,6 +641,27 @@ plan_url(const struct dz_store_url *u, void *arg)
 	return 0;
 }
 
+/*
+ * Reminders ran out (notify.max_reminders): no third one, but the
+ * provider's silence recorded (no_answer) and an escalation for the
+ * desk's queue.
+ */
+static int
+escalate(struct run *r, const struct dz_store_url *u)
+{
+	json_t *rec;
+
+	if (r->o->delivery != DZ_NOTIFY_DRY_RUN &&
+	    dz_store_escalate(r->s, u, r->o->actor, r->now, r->err))
+		return r->stop = 1, 1;
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:i,s:s}", "type",
+	    "escalation", "item", u->item_id, "case", u->case_id, "notice",
+	    u->first_notice, "provider", u->provider, "reminders",
+	    u->reminders, "reason", "no answer after the reminders: "
+	    "escalate to the DSA coordinator");
+	return emit(r, rec) ? 1 : 0;
+}
+
 static int
 plan_reminder(const struct dz_store_url *u, void *arg)
 {
@@ -649,6 +671,8 @@ plan_reminder(const struct dz_store_url *u, void *arg)
 	if (!u->provider || !u->recipient || !u->language ||
 	    !u->first_message_id)
 		return 0;
+	if (u->reminders >= r->o->cfg->max_reminders)
+		return escalate(r, u);
 	j = group(r, "reminder", u->provider, u->recipient, u->language,
 	    u->category, u->first_message_id);
 	if (!j)
@@ -842,6 +866,25 @@ provider_data(struct run *r, const struct job *j)
 		json_decref(h.list);
 		oom(r);
 		return NULL;
+	}
+	/* "still accessible" only where an operator saw it, since */
+	json_array_foreach(urls, i, u) {
+		const char *at = json_string_value(json_object_get(u,
+		    "still_online_at"));
+		int still = at && j->orig_date && strcmp(at, j->orig_date) > 0;
+		json_t *c = json_copy(u);
+
+		if (!c || json_array_set_new(urls, i, c)) {
+			json_decref(h.list);
+			json_decref(urls);
+			oom(r);
+			return NULL;
+		}
+		json_object_set_new(c, "still_online", json_boolean(still));
+		if (still) {
+			long_date(at, j->language, date, sizeof date);
+			json_object_set_new(c, "checked", json_string(date));
+		}
 	}
 	json_array_foreach(j->urls, i, u) {
 		const char *cat = json_string_value(json_object_get(u,

@@ -803,6 +803,11 @@ test_reopen(struct dz_store **sp)
 		    "DROP INDEX items_url_key;"
 		    "ALTER TABLE items DROP COLUMN url_key;"
 		    "ALTER TABLE notices DROP COLUMN category;"
+		    "ALTER TABLE items DROP COLUMN still_online_at;"
+		    "ALTER TABLE items DROP COLUMN outcome;"
+		    "ALTER TABLE items DROP COLUMN outcome_reason;"
+		    "ALTER TABLE items DROP COLUMN outcome_at;"
+		    "DROP TABLE escalations;"
 		    "PRAGMA user_version = 3", NULL, NULL, NULL) == SQLITE_OK,
 		    "a hash row in a version 3 store");
 		sqlite3_close(raw);
@@ -846,6 +851,11 @@ test_reopen(struct dz_store **sp)
 		    "ALTER TABLE items DROP COLUMN hashed_at;"
 		    "DROP INDEX items_url_key;"
 		    "ALTER TABLE items DROP COLUMN url_key;"
+		    "ALTER TABLE items DROP COLUMN still_online_at;"
+		    "ALTER TABLE items DROP COLUMN outcome;"
+		    "ALTER TABLE items DROP COLUMN outcome_reason;"
+		    "ALTER TABLE items DROP COLUMN outcome_at;"
+		    "DROP TABLE escalations;"
 		    "PRAGMA user_version = 1", NULL, NULL, NULL);
 		sqlite3_close(raw);
 	}
