@@ -176,11 +176,11 @@ cat >want.jsonl <<EOF
 {"type":"stats","stat":"illegal","category":"minor","items":3,"image":1,"video":1,"url":1}
 {"type":"stats","stat":"illegal","category":"other","items":4,"image":1,"video":0,"url":3}
 {"type":"stats","stat":"outcomes","urls":10,"removed":2,"withdrawn":1,"pending":4,"due":1,"manual":1,"unresolved":1}
-{"type":"stats","stat":"notices","notices":5,"manual":2,"reminders":3,"urls":8,"removed":3,"providers":4}
-{"type":"stats","stat":"provider","provider":"Formonly","notices":0,"manual":1,"reminders":0,"urls":1,"removed":0}
-{"type":"stats","stat":"provider","provider":"Pixhost","notices":3,"manual":0,"reminders":2,"urls":4,"removed":2}
-{"type":"stats","stat":"provider","provider":"Vidéo <Libre> & \"Cie\"","notices":2,"manual":0,"reminders":1,"urls":2,"removed":1}
-{"type":"stats","stat":"provider","provider":null,"notices":0,"manual":1,"reminders":0,"urls":1,"removed":0}
+{"type":"stats","stat":"notices","notices":5,"manual":2,"reminders":3,"urls":8,"removed":3,"refused":0,"no_answer":0,"providers":4}
+{"type":"stats","stat":"provider","provider":"Formonly","notices":0,"manual":1,"reminders":0,"urls":1,"removed":0,"refused":0,"no_answer":0}
+{"type":"stats","stat":"provider","provider":"Pixhost","notices":3,"manual":0,"reminders":2,"urls":4,"removed":2,"refused":0,"no_answer":0}
+{"type":"stats","stat":"provider","provider":"Vidéo <Libre> & \"Cie\"","notices":2,"manual":0,"reminders":1,"urls":2,"removed":1,"refused":0,"no_answer":0}
+{"type":"stats","stat":"provider","provider":null,"notices":0,"manual":1,"reminders":0,"urls":1,"removed":0,"refused":0,"no_answer":0}
 {"type":"stats","stat":"notice_category","category":"adult_ncii","notices":4,"urls":5,"removed":3}
 {"type":"stats","stat":"notice_category","category":"minor","notices":1,"urls":1,"removed":0}
 {"type":"stats","stat":"notice_category","category":"other","notices":2,"urls":2,"removed":0}

@@ -826,3 +826,28 @@ dz_store_escalate(struct dz_store *s, const struct dz_store_url *u,
 	return dz_store_audit(s, actor, "escalation", u->case_id, u->item_id,
 	    detail, now, err);
 }
+
+static const char sql_refused[] =
+    "UPDATE items SET outcome = 'refused', outcome_reason = ?2,"
+    " outcome_at = ?3, updated_at = ?3 WHERE id = ?1";
+
+int
+dz_store_item_refused(struct dz_store *s, const char *item_id,
+    const char *reason, const char *actor, const char *now,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char case_id[11];
+
+	if (dzs_need_tx(s, err) || item_with_url(s, item_id, case_id, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_refused, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	dzs_bind_text(st, 2, reason);
+	dzs_bind_text(st, 3, now);
+	if (dzs_run(s, st, err, "cannot record the refusal"))
+		return -1;
+	return dz_store_audit(s, actor, "refused", case_id, item_id, NULL, now,
+	    err);
+}

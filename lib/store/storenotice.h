@@ -213,4 +213,15 @@ int dz_store_item_still_online(struct dz_store *s, const char *item_id,
 int dz_store_escalate(struct dz_store *s, const struct dz_store_url *u,
     const char *actor, const char *now, struct dz_err *err);
 
+/*
+ * Within a transaction: the provider answered that it will not remove
+ * the content at an item's URL, for reason (its words, kept with the
+ * item, not in the audit log): the outcome becomes refused, and the URL
+ * gets no more reminders. Audited "refused". EX_DATAERR for no such
+ * item or one without a URL.
+ */
+int dz_store_item_refused(struct dz_store *s, const char *item_id,
+    const char *reason, const char *actor, const char *now,
+    struct dz_err *err);
+
 #endif

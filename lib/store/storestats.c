@@ -26,7 +26,8 @@ static const char sql_items[] =
 /* A notice's rows: one per distinct URL (items may share one). */
 static const char sql_notices[] =
     "SELECT n.rowid, n.kind, n.provider, n.state, n.delivery, n.created_at,"
-    " n.sent_at, min(i.category), min(i.removed_at), max(i.id IS NOT NULL)"
+    " n.sent_at, min(i.category), min(i.removed_at), max(i.id IS NOT NULL),"
+    " min(i.outcome)"
     " FROM notices n"
     " LEFT JOIN notice_items ni ON ni.notice_id = n.id"
     " LEFT JOIN items i ON i.id = ni.item_id"
@@ -151,6 +152,7 @@ notice_row(sqlite3_stmt *st, void *arg)
 	n.category = col(st, 7);
 	n.removed_at = col(st, 8);
 	n.has_item = sqlite3_column_int(st, 9);
+	n.outcome = col(st, 10);
 	if (!n.kind || !n.state || !n.created_at)
 		return 0;	/* NOT NULL in the schema */
 	return f->fn.n(&n, f->ctx);

@@ -1004,7 +1004,7 @@ verdict_age_check(struct dz_ingest *in, json_t *rec, const char *item,
 }
 
 /*
- * verdict, removed, notified, still_online, close, withdraw: one
+ * verdict, removed, notified, still_online, refused, close, withdraw: one
  * transaction each.
  */
 static json_t *
@@ -1053,6 +1053,22 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 		if (dz_store_begin(in->store, err))
 			return NULL;
 		r = dz_store_item_still_online(in->store, item, actor, now, err);
+	} else if (strcmp(type, "refused") == 0) {
+		/* refused (issue 16): the provider's answer, with its reason */
+		const char *why = json_string_value(json_object_get(rec,
+		    "reason"));
+
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a refused record needs an \"item\""), NULL;
+		if (!why || !*why || strlen(why) > 500 ||
+		    strcspn(why, "\n\r\t") != strlen(why))
+			return dz_err_set(err, EX_DATAERR, "a refused record "
+			    "needs a \"reason\" (the provider's, 1 to 500 "
+			    "bytes on one line)"), NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = dz_store_item_refused(in->store, item, why, actor, now, err);
 	} else if (strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0) {
 		const char *prov = json_string_value(json_object_get(rec,
@@ -1147,7 +1163,8 @@ dz_ingest_record(struct dz_ingest *in, json_t *rec, const char *base_dir,
 	if (strcmp(type, "verdict") == 0 || strcmp(type, "close") == 0 ||
 	    strcmp(type, "withdraw") == 0 || strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0 ||
-	    strcmp(type, "still_online") == 0)
+	    strcmp(type, "still_online") == 0 ||
+	    strcmp(type, "refused") == 0)
 		return do_operator(in, rec, type, err);
 	return json_incref(rec);
 }
