@@ -109,7 +109,9 @@ test_expect_success 'setup: a store with 14 messages due (6 notices, 6 reminders
 	b1=$(submit b1 false "{}" https://p1.example/b1 https://p2.example/b1 https://p3.example/b1) &&
 	b2=$(submit b2 false "{}" https://p4.example/b2 https://p5.example/b2 https://p6.example/b2 https://p6.example/b2b) &&
 	judge $b1 3 && judge $b2 4 &&
-	printf "{\"type\":\"close\",\"case\":\"%s\"}\n{\"type\":\"close\",\"case\":\"%s\"}\n" $a1 $a2 >c.jsonl &&
+	c1=$(submit c1 true "{\"email\":\"victim-three@example.org\"}" https://unjudged.example/c1) &&
+	c2=$(submit c2 true "{\"email\":\"victim-four@example.org\"}" https://unjudged.example/c2) &&
+	printf "{\"type\":\"close\",\"case\":\"%s\"}\n{\"type\":\"close\",\"case\":\"%s\"}\n" $c1 $c2 >c.jsonl &&
 	dz-ingest c.jsonl >/dev/null &&
 	dz-notify --remind 7 --dry-run >dry.mbox 2>/dev/null &&
 	test $(grep -c "^From dz-notify " dry.mbox) = 14 &&

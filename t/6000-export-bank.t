@@ -13,8 +13,10 @@ cp "$L/q1050.jpg" c.jpg
 convert -size 300x300 xc:gray60 flat.png
 
 verdict() {	# verdict ITEM illegal|not_illegal [CATEGORY]
+	# (override_minor: the analyst judged it shows an adult, whatever
+	# the age the case declared)
 	if [ "$2" = illegal ]; then
-		printf '{"type":"verdict","item":"%s","illegal":true,"category":"%s"}\n' "$1" "${3:-adult_ncii}"
+		printf '{"type":"verdict","item":"%s","illegal":true,"category":"%s","override_minor":true}\n' "$1" "${3:-adult_ncii}"
 	else
 		printf '{"type":"verdict","item":"%s","illegal":false}\n' "$1"
 	fi

@@ -114,6 +114,8 @@ static const struct key keys[] = {
 	    0, 0, "true or false" },
 	{ "notify", "templates", K_OPTSTR, F(templates), 0, 0,
 	    "a directory name" },
+	{ "notify", "max_reminders", K_INT, F(max_reminders), 0, 100,
+	    "a whole number from 0 to 100" },
 
 	{ "export", "signing_key", K_OPTSTR, F(signing_key), 0, 0,
 	    "a file name" },
@@ -418,6 +420,7 @@ dz_config_default(struct dz_config *c, struct dz_err *err)
 	c->max_files = 100;
 	c->max_description_bytes = 8192;
 	c->personal_data_days = 14;
+	c->max_reminders = 2;
 	c->unverified_media_days = 30;
 	c->withdrawn_hash_days = 30;
 	c->rejected_days = 7;

@@ -28,6 +28,7 @@ struct dz_config {
 	int max_description_bytes;	/* limits.max_description_bytes (8192) */
 
 	int personal_data_days;		/* retention.personal_data_days (14) */
+	int max_reminders;		/* notify.max_reminders (2) */
 	int unverified_media_days;	/* retention.unverified_media_days (30) */
 	int withdrawn_hash_days;	/* retention.withdrawn_hash_days (30) */
 	int rejected_days;		/* retention.rejected_days (7) */

@@ -77,6 +77,6 @@ dz_out_text(FILE *out, const char *a, const char *b, struct dz_err *err)
 		return 0;
 	if (e)
 		return dz_err_set(err, EX_IOERR, "write error: %s",
-		    errstr(e, eb, sizeof eb));
+		    dz_err_strerror(e, eb, sizeof eb));
 	return -1;
 }

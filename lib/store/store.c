@@ -221,6 +221,41 @@ static const char *const migrations[] = {
 	"ALTER TABLE hashes4 RENAME TO hashes;"
 	"CREATE INDEX hashes_rev ON hashes(rev);"
 	"CREATE INDEX hashes_item ON hashes(item_id);",
+	/*
+	 * 5: notices per URL, one legal ground each. url_key is an item's
+	 * URL normalised by lib/work/notify (filled when dz-notify plans):
+	 * one URL reported in several cases is notified once, and every
+	 * item of it is covered by that notice. A provider notice or
+	 * reminder records its category (the legal ground it cites).
+	 */
+	"ALTER TABLE items ADD COLUMN url_key TEXT;"
+	"CREATE INDEX items_url_key ON items(url_key);"
+	"ALTER TABLE notices ADD COLUMN category TEXT"
+	" CHECK (category IS NULL"
+	"  OR category IN ('adult_ncii', 'minor', 'other'));"
+	/*
+	 * ... and what providers did. still_online_at: when an operator
+	 * last saw the content still there (a reminder says so only then).
+	 * outcome: what the provider answered, besides removed_at: refused
+	 * (outcome_reason, the provider's words) or no_answer (set when the
+	 * reminders ran out). escalations: an item whose reminders ran out,
+	 * for the desk's queue (a complaint to the DSA coordinator) until
+	 * done_at.
+	 */
+	"ALTER TABLE items ADD COLUMN still_online_at TEXT;"
+	"ALTER TABLE items ADD COLUMN outcome TEXT"
+	" CHECK (outcome IS NULL OR outcome IN ('refused', 'no_answer'));"
+	"ALTER TABLE items ADD COLUMN outcome_reason TEXT;"
+	"ALTER TABLE items ADD COLUMN outcome_at TEXT;"
+	"CREATE TABLE escalations ("
+	" item_id TEXT PRIMARY KEY NOT NULL REFERENCES items(id),"
+	" notice_id TEXT NOT NULL REFERENCES notices(id),"
+	" provider TEXT,"
+	" reminders INTEGER NOT NULL CHECK (reminders >= 0),"
+	" created_at TEXT NOT NULL,"
+	" done_at TEXT"
+	") STRICT;"
+	"CREATE INDEX escalations_open ON escalations(done_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -25,13 +25,19 @@ static const char sql_urls_due[] =
     " ORDER BY i.rowid";
 
 static const char sql_urls_to_remind[] =
-    "SELECT i.id, i.case_id, i.url, i.category, n.provider, n.recipient,"
-    " n.language, n.message_id, n.id, n.sent_at FROM items i"
+    "SELECT i.id, i.case_id, i.url, i.category, i.still_online_at,"
+    " n.provider, n.recipient,"
+    " n.language, n.message_id, n.id, n.sent_at,"
+    " (SELECT count(*) FROM notice_items si JOIN notices s"
+    "  ON s.id = si.notice_id WHERE si.item_id = i.id"
+    "  AND s.kind = 'reminder' AND s.state = 'sent') FROM items i"
     " JOIN cases c ON c.id = i.case_id"
     " JOIN notice_items ni ON ni.item_id = i.id"
     " JOIN notices n ON n.id = ni.notice_id AND n.kind = 'provider'"
     "  AND n.state = 'sent'"
     " WHERE " URL_LIVE " AND n.sent_at <= ?1 AND n.delivery <> 'manual'"
+    " AND c.state = 'open' AND i.outcome IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.item_id = i.id)"
     " AND NOT EXISTS (SELECT 1 FROM notice_items ri"
     "  JOIN notices r ON r.id = ri.notice_id WHERE ri.item_id = i.id"
     "  AND r.kind = 'reminder' AND (r.state = 'pending'"
@@ -51,14 +57,15 @@ static const char sql_covered[] =
 
 static const char sql_notice_insert[] =
     "INSERT INTO notices (id, kind, provider, recipient, case_id, language,"
-    " message_id, in_reply_to, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    " message_id, in_reply_to, created_at, category)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 static const char sql_notice_item_insert[] =
     "INSERT INTO notice_items (notice_id, item_id) VALUES (?1, ?2)";
 
 #define NOTICE_COLS "id, kind, provider, recipient, case_id, language," \
-	" message_id, in_reply_to, created_at, state, attempts, sent_at"
+	" message_id, in_reply_to, created_at, state, attempts, sent_at," \
+	" category"
 
 static const char sql_pending[] =
     "SELECT " NOTICE_COLS " FROM notices WHERE state = 'pending'"
@@ -68,7 +75,8 @@ static const char sql_notice_by_msgid[] =
     "SELECT " NOTICE_COLS " FROM notices WHERE message_id = ?1";
 
 static const char sql_notice_urls[] =
-    "SELECT i.id, i.case_id, i.url, i.category FROM notice_items ni"
+    "SELECT i.id, i.case_id, i.url, i.category, i.still_online_at"
+    " FROM notice_items ni"
     " JOIN items i ON i.id = ni.item_id WHERE ni.notice_id = ?1"
     " ORDER BY i.rowid";
 
@@ -106,6 +114,20 @@ static const char sql_notice_failed[] =
 
 static const char sql_notice_case[] =
     "SELECT case_id FROM notices WHERE id = ?1";
+
+static const char sql_unkeyed[] =
+    "SELECT id, url FROM items WHERE url IS NOT NULL AND url_key IS NULL"
+    " ORDER BY rowid";
+
+static const char sql_set_key[] =
+    "UPDATE items SET url_key = ?2 WHERE id = ?1"
+    " AND url_key IS NOT ?2";
+
+static const char sql_notice_of_key[] =
+    "SELECT n.id FROM items i JOIN notice_items ni ON ni.item_id = i.id"
+    " JOIN notices n ON n.id = ni.notice_id WHERE i.url_key = ?1"
+    " AND n.kind = 'provider' AND n.state <> 'cancelled'"
+    " ORDER BY n.rowid LIMIT 1";
 
 static const char sql_item_url[] =
     "SELECT url, removed_at, case_id FROM items WHERE id = ?1";
@@ -153,13 +175,16 @@ url_row(sqlite3_stmt *st, void *arg)
 	u.case_id = col(st, 1);
 	u.url = col(st, 2);
 	u.category = col(st, 3);
-	if (c->remind) {
-		u.provider = col(st, 4);
-		u.recipient = col(st, 5);
-		u.language = col(st, 6);
-		u.first_message_id = col(st, 7);
-		u.first_notice = col(st, 8);
-		u.first_sent_at = col(st, 9);
+	if (c->remind >= 0)
+		u.still_online_at = col(st, 4);
+	if (c->remind > 0) {
+		u.provider = col(st, 5);
+		u.recipient = col(st, 6);
+		u.language = col(st, 7);
+		u.first_message_id = col(st, 8);
+		u.first_notice = col(st, 9);
+		u.first_sent_at = col(st, 10);
+		u.reminders = sqlite3_column_int(st, 11);
 	}
 	if (!u.item_id || !u.case_id || !u.url || !u.category)
 		return 0;	/* the schema's checks make this impossible */
@@ -171,7 +196,7 @@ dz_store_urls_due(struct dz_store *s, dz_store_url_fn fn, void *ctx,
     struct dz_err *err)
 {
 	sqlite3_stmt *st = dzs_stmt(s, sql_urls_due, err);
-	struct url_ctx c = { fn, ctx, 0 };
+	struct url_ctx c = { fn, ctx, -1 };
 
 	return st ? each(s, st, url_row, &c, err,
 	    "cannot list the URLs to notify") : -1;
@@ -256,6 +281,7 @@ dz_store_notice_insert(struct dz_store *s, const struct dz_store_notice *n,
 	dzs_bind_text(st, 7, n->message_id);
 	dzs_bind_text(st, 8, n->in_reply_to);
 	dzs_bind_text(st, 9, n->created_at);
+	dzs_bind_text(st, 10, n->category);
 	if (dzs_run(s, st, err, "cannot record the notice"))
 		return -1;
 	for (i = 0; i < nitems; i++) {
@@ -295,6 +321,7 @@ notice_row(sqlite3_stmt *st, void *arg)
 	n.state = col(st, 9);
 	n.attempts = sqlite3_column_int(st, 10);
 	n.sent_at = col(st, 11);
+	n.category = col(st, 12);
 	if (!n.id || !n.kind || !n.language || !n.message_id || !n.created_at)
 		return 0;
 	return c->fn(&n, c->ctx);
@@ -611,4 +638,216 @@ dz_store_item_removed(struct dz_store *s, const char *item_id,
 	}
 	return dz_store_audit(s, actor, "removed", case_id, item_id,
 	    again ? "again" : NULL, now, err);
+}
+
+/* ---------- one notice per URL ---------- */
+
+struct unkeyed_ctx {
+	dz_store_unkeyed_fn fn;
+	void *ctx;
+};
+
+static int
+unkeyed_row(sqlite3_stmt *st, void *arg)
+{
+	struct unkeyed_ctx *c = arg;
+
+	return col(st, 0) && col(st, 1) ? c->fn(col(st, 0), col(st, 1),
+	    c->ctx) : 0;
+}
+
+int
+dz_store_urls_unkeyed(struct dz_store *s, dz_store_unkeyed_fn fn, void *ctx,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st = dzs_stmt(s, sql_unkeyed, err);
+	struct unkeyed_ctx c = { fn, ctx };
+
+	return st ? each(s, st, unkeyed_row, &c, err,
+	    "cannot list the URLs without a key") : -1;
+}
+
+int
+dz_store_item_url_key(struct dz_store *s, const char *item_id,
+    const char *key, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (dzs_need_tx(s, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_set_key, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	dzs_bind_text(st, 2, key);
+	return dzs_run(s, st, err, "cannot record the URL's key");
+}
+
+int
+dz_store_notice_of_key(struct dz_store *s, const char *key,
+    char id[DZ_NOTICE_ID_LEN + 1], struct dz_err *err)
+{
+	sqlite3_stmt *st = dzs_stmt(s, sql_notice_of_key, err);
+	int rc, found = 0;
+
+	id[0] = '\0';
+	if (!st)
+		return -1;
+	dzs_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && col(st, 0) &&
+	    strlen(col(st, 0)) == DZ_NOTICE_ID_LEN) {
+		memcpy(id, col(st, 0), DZ_NOTICE_ID_LEN + 1);
+		found = 1;
+	}
+	dzs_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dzs_fail(s, rc, err, "cannot look up the URL's notice");
+	return found;
+}
+
+int
+dz_store_notice_share(struct dz_store *s, const char *notice_id,
+    const char *item_id, const char *case_id, const char *actor,
+    const char *now, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char detail[96];
+	int rc;
+
+	if (dzs_need_tx(s, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_covered, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	rc = sqlite3_step(st);
+	dzs_done(st);
+	if (rc == SQLITE_ROW)
+		return dz_err_set(err, EX_DATAERR, "item %s is already in a "
+		    "notice", item_id);
+	if (rc != SQLITE_DONE)
+		return dzs_fail(s, rc, err, "cannot look up the item's notices");
+	if (!(st = dzs_stmt(s, sql_notice_item_insert, err)))
+		return -1;
+	dzs_bind_text(st, 1, notice_id);
+	dzs_bind_text(st, 2, item_id);
+	if (dzs_run(s, st, err, "cannot record the notice's items"))
+		return -1;
+	snprintf(detail, sizeof detail, "provider %s, shared", notice_id);
+	return dz_store_audit(s, actor, "notice", case_id, item_id, detail,
+	    now, err);
+}
+
+/* ---------- what providers did ---------- */
+
+static const char sql_still_online[] =
+    "UPDATE items SET still_online_at = ?2 WHERE id = ?1";
+
+static const char sql_escalate[] =
+    "INSERT INTO escalations (item_id, notice_id, provider, reminders,"
+    " created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+static const char sql_no_answer[] =
+    "UPDATE items SET outcome = 'no_answer', outcome_at = ?2,"
+    " updated_at = ?2 WHERE id = ?1 AND outcome IS NULL";
+
+/* The item's case into case_id; 0, or -1 (EX_DATAERR: none, no URL). */
+static int
+item_with_url(struct dz_store *s, const char *item_id, char case_id[11],
+    struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, has_url;
+
+	if (!item_id)
+		return dz_err_set(err, EX_DATAERR, "no such item");
+	if (!(st = dzs_stmt(s, sql_item_url, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		dzs_done(st);
+		return rc == SQLITE_DONE ? dz_err_set(err, EX_DATAERR,
+		    "no such item") : dzs_fail(s, rc, err,
+		    "cannot look up the item");
+	}
+	has_url = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	snprintf(case_id, 11, "%s", col(st, 2) ? col(st, 2) : "");
+	dzs_done(st);
+	if (!has_url)
+		return dz_err_set(err, EX_DATAERR, "the item has no URL");
+	return 0;
+}
+
+int
+dz_store_item_still_online(struct dz_store *s, const char *item_id,
+    const char *actor, const char *now, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char case_id[11];
+
+	if (dzs_need_tx(s, err) || item_with_url(s, item_id, case_id, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_still_online, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	dzs_bind_text(st, 2, now);
+	if (dzs_run(s, st, err, "cannot record the check"))
+		return -1;
+	return dz_store_audit(s, actor, "still_online", case_id, item_id,
+	    NULL, now, err);
+}
+
+int
+dz_store_escalate(struct dz_store *s, const struct dz_store_url *u,
+    const char *actor, const char *now, struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char detail[96];
+
+	if (dzs_need_tx(s, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_escalate, err)))
+		return -1;
+	dzs_bind_text(st, 1, u->item_id);
+	dzs_bind_text(st, 2, u->first_notice);
+	dzs_bind_text(st, 3, u->provider);
+	sqlite3_bind_int(st, 4, u->reminders);
+	dzs_bind_text(st, 5, now);
+	if (dzs_run(s, st, err, "cannot record the escalation"))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_no_answer, err)))
+		return -1;
+	dzs_bind_text(st, 1, u->item_id);
+	dzs_bind_text(st, 2, now);
+	if (dzs_run(s, st, err, "cannot record the provider's silence"))
+		return -1;
+	snprintf(detail, sizeof detail, "no_answer to %s after %d reminder%s",
+	    u->first_notice, u->reminders, u->reminders == 1 ? "" : "s");
+	return dz_store_audit(s, actor, "escalation", u->case_id, u->item_id,
+	    detail, now, err);
+}
+
+static const char sql_refused[] =
+    "UPDATE items SET outcome = 'refused', outcome_reason = ?2,"
+    " outcome_at = ?3, updated_at = ?3 WHERE id = ?1";
+
+int
+dz_store_item_refused(struct dz_store *s, const char *item_id,
+    const char *reason, const char *actor, const char *now,
+    struct dz_err *err)
+{
+	sqlite3_stmt *st;
+	char case_id[11];
+
+	if (dzs_need_tx(s, err) || item_with_url(s, item_id, case_id, err))
+		return -1;
+	if (!(st = dzs_stmt(s, sql_refused, err)))
+		return -1;
+	dzs_bind_text(st, 1, item_id);
+	dzs_bind_text(st, 2, reason);
+	dzs_bind_text(st, 3, now);
+	if (dzs_run(s, st, err, "cannot record the refusal"))
+		return -1;
+	return dz_store_audit(s, actor, "refused", case_id, item_id, NULL, now,
+	    err);
 }

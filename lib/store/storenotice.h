@@ -40,6 +40,8 @@ struct dz_store_notice {
 	const char *state;
 	int attempts;
 	const char *sent_at;
+	const char *category;		/* provider, reminder: the legal
+					   ground; NULL for a victim's */
 };
 
 /* A reported URL, as a notice needs it. */
@@ -48,9 +50,12 @@ struct dz_store_url {
 	const char *case_id;
 	const char *url;
 	const char *category;		/* "adult_ncii", "minor", "other" */
+	/* when an operator last saw it online (NULL: never); not for due */
+	const char *still_online_at;
 	/* reminders only: the sent provider notice that first covered it */
 	const char *provider, *recipient, *language;
 	const char *first_message_id, *first_notice, *first_sent_at;
+	int reminders;			/* ... and the reminders sent since */
 };
 
 typedef int (*dz_store_url_fn)(const struct dz_store_url *u, void *ctx);
@@ -68,8 +73,10 @@ int dz_store_urls_due(struct dz_store *s, dz_store_url_fn fn, void *ctx,
 /*
  * Items due a reminder: as above but covered by a provider notice sent
  * at or before `before`, and by no reminder (not cancelled) planned after
- * `before`. The first notice's provider, recipient, language, Message-ID
- * and sending time come with each.
+ * `before`; in a case still open, with no outcome (refused, no_answer)
+ * and no escalation. The first notice's provider, recipient, language,
+ * Message-ID and sending time come with each, and the number of
+ * reminders sent for it.
  */
 int dz_store_urls_to_remind(struct dz_store *s, const char *before,
     dz_store_url_fn fn, void *ctx, struct dz_err *err);
@@ -157,5 +164,64 @@ int dz_store_notice_manual(struct dz_store *s, const char *item_id,
  */
 int dz_store_item_removed(struct dz_store *s, const char *item_id,
     const char *actor, const char *now, struct dz_err *err);
+
+/*
+ * One notice per URL. lib/work/notify normalises each item's URL into a
+ * key (items.url_key); the store keeps and compares keys, never
+ * normalises. Items with a URL and no key yet: fn(item_id, url, ctx).
+ */
+typedef int (*dz_store_unkeyed_fn)(const char *item_id, const char *url,
+    void *ctx);
+int dz_store_urls_unkeyed(struct dz_store *s, dz_store_unkeyed_fn fn,
+    void *ctx, struct dz_err *err);
+
+/* Within a transaction: record an item's URL key. */
+int dz_store_item_url_key(struct dz_store *s, const char *item_id,
+    const char *key, struct dz_err *err);
+
+/*
+ * The provider notice (not cancelled) that covers some item whose URL
+ * has this key: 1 and its id, or 0.
+ */
+int dz_store_notice_of_key(struct dz_store *s, const char *key,
+    char id[DZ_NOTICE_ID_LEN + 1], struct dz_err *err);
+
+/*
+ * Within a transaction: the provider notice notice_id, which covers the
+ * same URL for another item, covers item_id too (the case's file shows
+ * it; no second notice goes). Audited ("notice", "shared"). EX_DATAERR
+ * for an item already covered.
+ */
+int dz_store_notice_share(struct dz_store *s, const char *notice_id,
+    const char *item_id, const char *case_id, const char *actor,
+    const char *now, struct dz_err *err);
+
+/*
+ * Within a transaction: an operator saw the content at an item's URL
+ * still online, now (a reminder then says so). Audited "still_online".
+ * EX_DATAERR for no such item or one without a URL.
+ */
+int dz_store_item_still_online(struct dz_store *s, const char *item_id,
+    const char *actor, const char *now, struct dz_err *err);
+
+/*
+ * Within a transaction: u (from dz_store_urls_to_remind) had its
+ * reminders and no answer: the item's outcome becomes no_answer and an
+ * escalation row (table escalations, done_at NULL) waits in the desk's
+ * queue. Audited "escalation".
+ */
+int dz_store_escalate(struct dz_store *s, const struct dz_store_url *u,
+    const char *actor, const char *now, struct dz_err *err);
+
+/*
+ * Within a transaction: the provider answered that it will not remove
+ * the content at an item's URL, for reason (its words, kept with the
+ * item, not in the audit log): the outcome becomes refused, and the URL
+ * gets no more reminders. Audited "refused". EX_DATAERR for no such
+ * item or one without a URL.
+ */
+int dz_store_item_refused(struct dz_store *s, const char *item_id,
+    const char *reason, const char *actor, const char *now,
+    struct dz_err *err);
 
 #endif

@@ -23,11 +23,16 @@ static const char sql_items[] =
     COVER("state") ", " COVER("delivery") ", " COVER("sent_at")
     " FROM items i JOIN cases c ON c.id = i.case_id ORDER BY i.rowid";
 
+/* A notice's rows: one per distinct URL (items may share one). */
 static const char sql_notices[] =
     "SELECT n.rowid, n.kind, n.provider, n.state, n.delivery, n.created_at,"
-    " n.sent_at, i.category, i.removed_at, i.id IS NOT NULL FROM notices n"
+    " n.sent_at, min(i.category), min(i.removed_at), max(i.id IS NOT NULL),"
+    " min(i.outcome)"
+    " FROM notices n"
     " LEFT JOIN notice_items ni ON ni.notice_id = n.id"
-    " LEFT JOIN items i ON i.id = ni.item_id ORDER BY n.rowid, i.rowid";
+    " LEFT JOIN items i ON i.id = ni.item_id"
+    " GROUP BY n.rowid, coalesce(i.url_key, i.url, i.id)"
+    " ORDER BY n.rowid, min(i.rowid)";
 
 static const char sql_hashes[] =
     "SELECT signal, added_at, withdrawn_at, shared FROM hashes"
@@ -147,6 +152,7 @@ notice_row(sqlite3_stmt *st, void *arg)
 	n.category = col(st, 7);
 	n.removed_at = col(st, 8);
 	n.has_item = sqlite3_column_int(st, 9);
+	n.outcome = col(st, 10);
 	if (!n.kind || !n.state || !n.created_at)
 		return 0;	/* NOT NULL in the schema */
 	return f->fn.n(&n, f->ctx);

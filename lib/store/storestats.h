@@ -57,8 +57,9 @@ struct dz_store_stats_item {
 };
 
 /*
- * A notice and one item it covers: a notice covering n items comes as n
- * rows in a row, with the same number; a victim's answer covers none and
+ * A notice and one URL it covers: a notice covering n distinct URLs
+ * (items of several cases may share one) comes as n rows in a row, with
+ * the same number; a victim's answer covers none and
  * comes as one row whose item members are NULL.
  */
 struct dz_store_stats_notice {
@@ -71,6 +72,7 @@ struct dz_store_stats_notice {
 	const char *sent_at;
 	const char *category;		/* the item's, with a verdict "illegal" */
 	const char *removed_at;		/* the item's */
+	const char *outcome;		/* "refused", "no_answer" or NULL */
 	int has_item;
 };
 

@@ -107,6 +107,7 @@ static const struct dz_recordcheck_member verdict_members[] = {
 	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
 	{ "illegal", DZ_RC_BOOLEAN, DZ_RC_REQUIRED, NULL },
 	{ "category", DZ_RC_STRING, 0, categories },
+	{ "override_minor", DZ_RC_BOOLEAN, 0, NULL },
 	{ "by", DZ_RC_STRING, 0, NULL },
 	{ NULL, 0, 0, NULL },
 };
@@ -117,6 +118,12 @@ static const struct dz_recordcheck_member case_members[] = {
 };
 static const struct dz_recordcheck_member removed_members[] = {
 	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "by", DZ_RC_STRING, 0, NULL },
+	{ NULL, 0, 0, NULL },
+};
+static const struct dz_recordcheck_member refused_members[] = {
+	{ "item", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
+	{ "reason", DZ_RC_STRING, DZ_RC_REQUIRED, NULL },
 	{ "by", DZ_RC_STRING, 0, NULL },
 	{ NULL, 0, 0, NULL },
 };
@@ -133,6 +140,8 @@ static const struct dz_recordcheck_type ingest_types[] = {
 	{ "withdraw", case_members },
 	{ "removed", removed_members },
 	{ "notified", notified_members },
+	{ "still_online", removed_members },
+	{ "refused", refused_members },
 	{ NULL, NULL },
 };
 
@@ -143,7 +152,8 @@ static const struct dz_recordcheck_type ingest_types[] = {
  */
 static const char *const passed_types[] = { "hash", "error", "ack", "case",
     "item", "export", "match", "notice", "manual", "unresolved", "purge",
-    "stats", "bank", "entry", "withdrawal", NULL };
+    "stats", "bank", "entry", "withdrawal", "event", "known", "queue",
+    "escalation", NULL };
 
 /* ---------- opening ---------- */
 
@@ -1121,7 +1131,49 @@ out:
 	return a;
 }
 
-/* verdict, removed, notified, close, withdraw: one transaction each. */
+/*
+ * verdict, member override_minor (issue 16): adult_ncii on an item of a
+ * case declared under 18 is refused unless the verdict says
+ * "override_minor": true (the analyst judged the person shown an adult);
+ * the override is audited. Within the verdict's transaction.
+ */
+static int
+verdict_age_check(struct dz_ingest *in, json_t *rec, const char *item,
+    enum dz_category c, const char *actor, const char *now,
+    struct dz_err *err)
+{
+	const json_t *ov = json_object_get(rec, "override_minor");
+	char case_id[DZ_CASE_ID_LEN + 1];
+	const char *dash = strchr(item, '-');
+	json_t *row = NULL;
+	int k, minor;
+
+	if (ov && !json_is_boolean(ov))
+		return dz_err_set(err, EX_DATAERR,
+		    "\"override_minor\" must be true or false");
+	if (c != DZ_CAT_ADULT_NCII || !dash ||
+	    (size_t)(dash - item) != DZ_CASE_ID_LEN)
+		return 0;	/* not adult_ncii, or no such item anyway */
+	memcpy(case_id, item, DZ_CASE_ID_LEN);
+	case_id[DZ_CASE_ID_LEN] = '\0';
+	if ((k = dz_store_case_get(in->store, case_id, &row, err)) < 0)
+		return -1;
+	minor = k == 1 && json_is_true(json_object_get(row, "minor"));
+	json_decref(row);
+	if (!minor)
+		return 0;
+	if (!json_is_true(ov))
+		return dz_err_set(err, EX_DATAERR, "the case was declared under "
+		    "18: a verdict of adult_ncii needs \"override_minor\": "
+		    "true (else use the category minor)");
+	return dz_store_audit(in->store, actor, "verdict_override", case_id,
+	    item, "adult_ncii on a case declared under 18", now, err);
+}
+
+/*
+ * verdict, removed, notified, still_online, refused, close, withdraw: one
+ * transaction each.
+ */
 static json_t *
 do_operator(struct dz_ingest *in, json_t *rec, const char *type,
     struct dz_err *err)
@@ -1155,8 +1207,35 @@ do_operator(struct dz_ingest *in, json_t *rec, const char *type,
 			return refuse(in, err);
 		if (dz_store_begin(in->store, err))
 			return NULL;
-		r = dz_store_item_verdict(in->store, item, json_is_true(il) ?
-		    DZ_VERDICT_ILLEGAL : DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+		r = verdict_age_check(in, rec, item, c, actor, now, err);
+		if (!r)
+			r = dz_store_item_verdict(in->store, item,
+			    json_is_true(il) ? DZ_VERDICT_ILLEGAL :
+			    DZ_VERDICT_NOT_ILLEGAL, c, actor, now, err);
+	} else if (strcmp(type, "still_online") == 0) {
+		/* still_online (issue 16): an operator saw it still there */
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a still_online record needs an \"item\""), NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = dz_store_item_still_online(in->store, item, actor, now, err);
+	} else if (strcmp(type, "refused") == 0) {
+		/* refused (issue 16): the provider's answer, with its reason */
+		const char *why = json_string_value(json_object_get(rec,
+		    "reason"));
+
+		if (!item || !valid_id(item))
+			return dz_err_set(err, EX_DATAERR,
+			    "a refused record needs an \"item\""), NULL;
+		if (!why || !*why || strlen(why) > 500 ||
+		    strcspn(why, "\n\r\t") != strlen(why))
+			return dz_err_set(err, EX_DATAERR, "a refused record "
+			    "needs a \"reason\" (the provider's, 1 to 500 "
+			    "bytes on one line)"), NULL;
+		if (dz_store_begin(in->store, err))
+			return NULL;
+		r = dz_store_item_refused(in->store, item, why, actor, now, err);
 	} else if (strcmp(type, "removed") == 0 ||
 	    strcmp(type, "notified") == 0) {
 		const char *prov = json_string_value(json_object_get(rec,

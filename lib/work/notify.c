@@ -6,10 +6,12 @@
  * jobs; delivery renders each job's template with data drawn from the
  * store, formats it and hands it over.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,12 +41,13 @@ struct job {
 	char *provider, *recipient;
 	char case_id[16];
 	char language[8];
+	char category[12];		/* provider, reminder: the ground */
 	char message_id[DZ_MAIL_MSGID_MAX];
 	char *in_reply_to;
 	char created_at[DZ_TIME_LEN];
 	char *orig_ref, *orig_date;	/* reminders */
 	int minor;			/* victims */
-	json_t *urls;			/* [{item, case, url, category}] */
+	json_t *urls;		/* [{item, case, url, category, key}] */
 };
 
 /* A host the directory does not know, looked up once per run. */
@@ -300,7 +303,8 @@ new_job(struct run *r, const char *kind)
 /* The job of this kind for provider and address (created if none). */
 static struct job *
 group(struct run *r, const char *kind, const char *provider,
-    const char *recipient, const char *lang, const char *in_reply_to)
+    const char *recipient, const char *lang, const char *category,
+    const char *in_reply_to)
 {
 	struct job *j;
 
@@ -309,12 +313,16 @@ group(struct run *r, const char *kind, const char *provider,
 		if (!strcmp(j->kind, kind) && j->provider &&
 		    !strcmp(j->provider, provider) &&
 		    !strcmp(j->recipient, recipient) &&
-		    !strcmp(j->language, lang))
+		    !strcmp(j->language, lang) &&
+		    !strcmp(j->category, category) &&
+		    (!in_reply_to || (j->in_reply_to &&
+		    !strcmp(j->in_reply_to, in_reply_to))))
 			return j;
 	}
 	if (!(j = new_job(r, kind)))
 		return NULL;
 	snprintf(j->language, sizeof j->language, "%s", lang);
+	snprintf(j->category, sizeof j->category, "%s", category);
 	if (!(j->provider = strdup(provider)) ||
 	    !(j->recipient = strdup(recipient)) ||
 	    (in_reply_to && !(j->in_reply_to = strdup(in_reply_to)))) {
@@ -324,15 +332,120 @@ group(struct run *r, const char *kind, const char *provider,
 	return j;
 }
 
+int
+dz_notify_url_key(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://"), *auth, *end, *port = NULL, *frag;
+	size_t slen, alen, rlen, k;
+	int https, http;
+
+	if (!n)
+		return -1;
+	frag = strchr(url, '#');
+	rlen = frag ? (size_t)(frag - url) : strlen(url);
+	if (!p || p > url + rlen || p == url) {	/* not scheme://: as it is */
+		if (rlen >= n)
+			return -1;
+		memcpy(out, url, rlen);
+		out[rlen] = '\0';
+		return 0;
+	}
+	slen = (size_t)(p - url);
+	auth = p + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *q = end; q > auth; q--)
+		if (q[-1] == ':') {
+			port = q - 1;
+			break;
+		} else if (!isdigit((unsigned char)q[-1])) {
+			break;
+		}
+	http = slen == 4 && !strncasecmp(url, "http", 4);
+	https = slen == 5 && !strncasecmp(url, "https", 5);
+	alen = (size_t)(end - auth);
+	if (port && (end - port == 1 || (http && !strncmp(port, ":80", 3) &&
+	    end - port == 3) || (https && !strncmp(port, ":443", 4) &&
+	    end - port == 4)))
+		alen = (size_t)(port - auth);	/* the default port */
+	if (slen + 3 + alen + 1 + (size_t)(url + rlen - end) >= n)
+		return -1;
+	for (k = 0; k < slen; k++)
+		out[k] = (char)tolower((unsigned char)url[k]);
+	memcpy(out + k, "://", 3);
+	k += 3;
+	for (size_t i = 0; i < alen; i++)	/* user info is kept as is */
+		out[k++] = memchr(auth, '@', alen) && auth + i <
+		    (const char *)memchr(auth, '@', alen) ? auth[i] :
+		    (char)tolower((unsigned char)auth[i]);
+	if (end == url + rlen || *end != '/')
+		out[k++] = '/';		/* an empty path is "/" */
+	memcpy(out + k, end, (size_t)(url + rlen - end));
+	k += (size_t)(url + rlen - end);
+	out[k] = '\0';
+	return 0;
+}
+
+/* The key of u's URL, into key (the URL itself when it is too long). */
+static void
+url_key(const char *url, char key[DZ_NOTIFY_KEY_MAX])
+{
+	if (dz_notify_url_key(url, key, DZ_NOTIFY_KEY_MAX))
+		snprintf(key, DZ_NOTIFY_KEY_MAX, "%s", url);
+}
+
+static json_t *
+url_entry(const struct dz_store_url *u)
+{
+	char key[DZ_NOTIFY_KEY_MAX];
+
+	url_key(u->url, key);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?}", "item", u->item_id,
+	    "case", u->case_id, "url", u->url, "category", u->category, "key",
+	    key, "still_online_at", u->still_online_at);
+}
+
 static int
 add_url(struct run *r, struct job *j, const struct dz_store_url *u)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "item", u->item_id, "case",
-	    u->case_id, "url", u->url, "category", u->category);
+	json_t *o = url_entry(u);
 
 	if (!o || json_array_append_new(j->urls, o))
 		return oom(r);
 	return 0;
+}
+
+/* Has the job an entry with this key before index before? */
+static int
+job_has_key(const struct job *j, const char *key, size_t before)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(j->urls, i, v) {
+		if (i >= before)
+			break;
+		if (!strcmp(json_string_value(json_object_get(v, "key")), key))
+			return 1;
+	}
+	return 0;
+}
+
+/* The job's URLs, each once (its items may share one). */
+static json_t *
+distinct_urls(const struct job *j)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	json_array_foreach(j->urls, i, v)
+		if (!job_has_key(j, json_string_value(json_object_get(v,
+		    "key")), i) && json_array_append(out, v)) {
+			json_decref(out);
+			return NULL;
+		}
+	return out;
 }
 
 static int
@@ -422,6 +535,78 @@ look_up_hosts(struct run *r)
 	return 0;
 }
 
+/*
+ * One URL, one notice: an item whose URL (its key) a provider notice of
+ * this run or of the store already covers joins that notice, which lists
+ * the URL once. 1 when shared, 0 when not, -1 on failure.
+ */
+static int
+share_url(struct run *r, const struct dz_store_url *u)
+{
+	char key[DZ_NOTIFY_KEY_MAX], id[DZ_NOTICE_ID_LEN + 1];
+	json_t *rec;
+	int found;
+
+	url_key(u->url, key);
+	for (size_t i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+
+		if (!strcmp(j->kind, "provider") &&
+		    job_has_key(j, key, json_array_size(j->urls)))
+			return add_url(r, j, u) ? -1 : 1;
+	}
+	if ((found = dz_store_notice_of_key(r->s, key, id, r->err)) < 0)
+		return r->stop = 1, -1;
+	if (!found)
+		return 0;
+	if (r->o->delivery != DZ_NOTIFY_DRY_RUN && dz_store_notice_share(r->s,
+	    id, u->item_id, u->case_id, r->o->actor, r->now, r->err))
+		return r->stop = 1, -1;
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", "notice",
+	    "notice", id, "kind", "provider", "state", "shared", "item",
+	    u->item_id, "case", u->case_id);
+	return emit(r, rec) ? -1 : 1;
+}
+
+/* Record every URL's key before planning (dry runs record nothing). */
+static int
+key_item(const char *item_id, const char *url, void *arg)
+{
+	json_t *todo = arg, *o;
+	char key[DZ_NOTIFY_KEY_MAX];
+
+	url_key(url, key);
+	o = json_pack("[s,s]", item_id, key);
+	return !o || json_array_append_new(todo, o);
+}
+
+static int
+record_keys(struct run *r)
+{
+	json_t *todo = json_array(), *v;
+	size_t i;
+	int rc = 0;
+
+	if (!todo)
+		return oom(r);
+	if (dz_store_urls_unkeyed(r->s, key_item, todo, r->err)) {
+		json_decref(todo);
+		return -1;
+	}
+	json_array_foreach(todo, i, v) {
+		if (!json_is_array(v) || json_array_size(v) != 2) {
+			rc = oom(r);
+			break;
+		}
+		if ((rc = dz_store_item_url_key(r->s, json_string_value(
+		    json_array_get(v, 0)), json_string_value(json_array_get(v,
+		    1)), r->err)))
+			break;
+	}
+	json_decref(todo);
+	return rc;
+}
+
 /* A URL due a first notice: to its provider's job, or to the operator. */
 static int
 plan_url(const struct dz_store_url *u, void *arg)
@@ -431,7 +616,10 @@ plan_url(const struct dz_store_url *u, void *arg)
 	const struct dz_provider *p;
 	char host[DZ_HOST_MAX + 1];
 	struct job *j;
+	int shared;
 
+	if ((shared = share_url(r, u)))
+		return shared < 0;
 	if (dz_url_host(u->url, host, sizeof host))
 		return operator_record(r, "unresolved", u, NULL, NULL,
 		    "the URL has no usable host") ? 1 : 0;
@@ -442,7 +630,8 @@ plan_url(const struct dz_store_url *u, void *arg)
 			return operator_record(r, "manual", u, host, p,
 			    "the provider takes notices by its form only") ?
 			    1 : 0;
-		j = group(r, "provider", p->name, to, p->language, NULL);
+		j = group(r, "provider", p->name, to, p->language,
+		    u->category, NULL);
 	} else if (o->resolve) {
 		const struct host *h = find_host(r, host);
 
@@ -453,7 +642,8 @@ plan_url(const struct dz_store_url *u, void *arg)
 		if (!h->ok)
 			return operator_record(r, "unresolved", u, host, NULL,
 			    h->reason) ? 1 : 0;
-		j = group(r, "provider", h->name, h->addr, "en", NULL);
+		j = group(r, "provider", h->name, h->addr, "en", u->category,
+		    NULL);
 	} else {
 		return operator_record(r, "unresolved", u, host, NULL,
 		    "no provider in the directory") ? 1 : 0;
@@ -461,6 +651,27 @@ plan_url(const struct dz_store_url *u, void *arg)
 	if (!j || add_url(r, j, u))
 		return 1;
 	return 0;
+}
+
+/*
+ * Reminders ran out (notify.max_reminders): no third one, but the
+ * provider's silence recorded (no_answer) and an escalation for the
+ * desk's queue.
+ */
+static int
+escalate(struct run *r, const struct dz_store_url *u)
+{
+	json_t *rec;
+
+	if (r->o->delivery != DZ_NOTIFY_DRY_RUN &&
+	    dz_store_escalate(r->s, u, r->o->actor, r->now, r->err))
+		return r->stop = 1, 1;
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:i,s:s}", "type",
+	    "escalation", "item", u->item_id, "case", u->case_id, "notice",
+	    u->first_notice, "provider", u->provider, "reminders",
+	    u->reminders, "reason", "no answer after the reminders: "
+	    "escalate to the DSA coordinator");
+	return emit(r, rec) ? 1 : 0;
 }
 
 static int
@@ -472,8 +683,10 @@ plan_reminder(const struct dz_store_url *u, void *arg)
 	if (!u->provider || !u->recipient || !u->language ||
 	    !u->first_message_id)
 		return 0;
+	if (u->reminders >= r->o->cfg->max_reminders)
+		return escalate(r, u);
 	j = group(r, "reminder", u->provider, u->recipient, u->language,
-	    u->first_message_id);
+	    u->category, u->first_message_id);
 	if (!j)
 		return 1;
 	if (!j->orig_ref && (!(j->orig_ref = strdup(u->first_notice)) ||
@@ -531,6 +744,7 @@ record_plan(struct run *r)
 		n.message_id = j->message_id;
 		n.in_reply_to = j->in_reply_to;
 		n.created_at = j->created_at;
+		n.category = j->category[0] ? j->category : NULL;
 		if (nitems && !(items = calloc(nitems, sizeof *items)))
 			return oom(r);
 		for (k = 0; k < nitems; k++)
@@ -551,8 +765,7 @@ static int
 url_to_job(const struct dz_store_url *u, void *arg)
 {
 	struct job *j = arg;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "item", u->item_id, "case",
-	    u->case_id, "url", u->url, "category", u->category);
+	json_t *o = url_entry(u);
 
 	return !o || json_array_append_new(j->urls, o);
 }
@@ -586,6 +799,8 @@ pending_job(const struct dz_store_notice *n, void *arg)
 	snprintf(j->case_id, sizeof j->case_id, "%s",
 	    n->case_id ? n->case_id : "");
 	snprintf(j->language, sizeof j->language, "%s", n->language);
+	snprintf(j->category, sizeof j->category, "%s",
+	    n->category ? n->category : "");
 	snprintf(j->message_id, sizeof j->message_id, "%s", n->message_id);
 	snprintf(j->created_at, sizeof j->created_at, "%s", n->created_at);
 	if ((n->provider && !(j->provider = strdup(n->provider))) ||
@@ -670,11 +885,35 @@ static json_t *
 provider_data(struct run *r, const struct job *j)
 {
 	struct hashes_ctx h = { json_array(), 0 };
-	json_t *d, *u;
+	json_t *d, *u, *urls = distinct_urls(j);
 	int adult = 0, minor = 0, other = 0;
 	char date[64], odate[64];
 	size_t i;
 
+	if (!urls) {
+		json_decref(h.list);
+		oom(r);
+		return NULL;
+	}
+	/* "still accessible" only where an operator saw it, since */
+	json_array_foreach(urls, i, u) {
+		const char *at = json_string_value(json_object_get(u,
+		    "still_online_at"));
+		int still = at && j->orig_date && strcmp(at, j->orig_date) > 0;
+		json_t *c = json_copy(u);
+
+		if (!c || json_array_set_new(urls, i, c)) {
+			json_decref(h.list);
+			json_decref(urls);
+			oom(r);
+			return NULL;
+		}
+		json_object_set_new(c, "still_online", json_boolean(still));
+		if (still) {
+			long_date(at, j->language, date, sizeof date);
+			json_object_set_new(c, "checked", json_string(date));
+		}
+	}
 	json_array_foreach(j->urls, i, u) {
 		const char *cat = json_string_value(json_object_get(u,
 		    "category"));
@@ -696,20 +935,22 @@ provider_data(struct run *r, const struct job *j)
 		if (!seen && h.list && dz_store_case_hashes(r->s, cid,
 		    hash_item, &h, r->err)) {
 			json_decref(h.list);
+			json_decref(urls);
 			r->stop = 1;
 			return NULL;
 		}
 	}
 	if (!h.list || h.oom) {
 		json_decref(h.list);
+		json_decref(urls);
 		oom(r);
 		return NULL;
 	}
 	long_date(j->created_at, j->language, date, sizeof date);
 	long_date(j->orig_date, j->language, odate, sizeof odate);
-	d = json_pack("{s:O,s:s,s:s,s:s,s:O,s:b,s:b,s:b,s:o,s:b,s:b}",
+	d = json_pack("{s:O,s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:o,s:b,s:b}",
 	    "hotline", hotline_for(r, j->language), "reference", j->id,
-	    "provider", j->provider, "date", date, "urls", j->urls,
+	    "provider", j->provider, "date", date, "urls", urls,
 	    "any_adult", adult, "any_minor",
 	    minor, "any_other", other, "hashes", h.list, "has_hashes",
 	    json_array_size(h.list) > 0, "reminder",
@@ -819,9 +1060,16 @@ notice_record(const struct job *j, const char *state)
 		json_object_set_new(rec, "provider", json_string(j->provider));
 	if (j->recipient)
 		json_object_set_new(rec, "to", json_string(j->recipient));
-	if (strcmp(j->kind, "victim"))
+	if (strcmp(j->kind, "victim")) {
+		json_t *u = distinct_urls(j);
+
 		json_object_set_new(rec, "urls",
-		    json_integer((json_int_t)json_array_size(j->urls)));
+		    json_integer((json_int_t)json_array_size(u)));
+		json_decref(u);
+		if (j->category[0])
+			json_object_set_new(rec, "category",
+			    json_string(j->category));
+	}
 	else
 		json_object_set_new(rec, "case", json_string(j->case_id));
 	return rec;
@@ -1112,7 +1360,8 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 		release_held(&r);
 		goto out;
 	}
-	if (dz_store_urls_due(s, plan_url, &r, err) || r.stop)
+	if ((!dry && record_keys(&r)) ||
+	    dz_store_urls_due(s, plan_url, &r, err) || r.stop)
 		goto plan_fail;
 	if (o->remind_days > 0) {
 		char before[DZ_TIME_LEN];

@@ -98,4 +98,14 @@ int dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 int dz_notify_template(const struct dz_config *cfg, const char *name,
     const char *lang, char **text, size_t *len, struct dz_err *err);
 
+/*
+ * The key under which a URL is notified once: scheme and host in lower
+ * case, the default port (80 for http, 443 for https) and the fragment
+ * dropped, an empty path made "/"; the rest kept as it is. A string
+ * without "scheme://" is kept but for its fragment. -1 when out (n
+ * bytes) is too small.
+ */
+#define DZ_NOTIFY_KEY_MAX 4200
+int dz_notify_url_key(const char *url, char *out, size_t n);
+
 #endif

@@ -391,6 +391,14 @@ count_notice(const struct dz_store_stats_notice *n, void *arg)
 			st->cat_notices[cat]++;
 		r->cats |= 1 << cat;
 	}
+	if (!n->removed_at && n->outcome && !strcmp(n->outcome, "refused")) {
+		st->refused++;
+		r->group->refused++;
+	} else if (!n->removed_at && n->outcome &&
+	    !strcmp(n->outcome, "no_answer")) {
+		st->no_answer++;
+		r->group->no_answer++;
+	}
 	if (n->removed_at) {
 		st->removed++;
 		r->group->removed++;
@@ -591,18 +599,20 @@ dz_stats_records(const struct dz_stats *st, dz_stats_emit_fn fn, void *ctx,
 		rec = NULL;
 	}
 	EMIT(rec);
-	EMIT(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "type", "stats",
-	    "stat", "notices", "notices", I(st->notices), "manual",
+	EMIT(json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "type",
+	    "stats", "stat", "notices", "notices", I(st->notices), "manual",
 	    I(st->manual), "reminders", I(st->reminders), "urls", I(st->urls),
-	    "removed", I(st->removed), "providers", I(st->providers)));
+	    "removed", I(st->removed), "refused", I(st->refused), "no_answer",
+	    I(st->no_answer), "providers", I(st->providers)));
 	for (size_t p = 0; p < st->nprovider; p++) {
 		const struct dz_stats_provider *g = &st->provider[p];
 
-		EMIT(json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I,s:I,s:I}", "type",
-		    "stats", "stat", "provider", "provider", g->name,
+		EMIT(json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		    "type", "stats", "stat", "provider", "provider", g->name,
 		    "notices", I(g->notices), "manual", I(g->manual),
 		    "reminders", I(g->reminders), "urls", I(g->urls),
-		    "removed", I(g->removed)));
+		    "removed", I(g->removed), "refused", I(g->refused),
+		    "no_answer", I(g->no_answer)));
 	}
 	for (i = 0; i < DZ_STATS_CATS; i++)
 		EMIT(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "type", "stats",

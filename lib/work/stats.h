@@ -73,6 +73,8 @@ struct dz_stats_provider {
 	int64_t reminders;
 	int64_t urls;			/* URLs the notices named */
 	int64_t removed;		/* ... reported removed since */
+	int64_t refused;		/* ... the provider refused to remove */
+	int64_t no_answer;		/* ... no answer after the reminders */
 };
 
 struct dz_stats {
@@ -90,6 +92,7 @@ struct dz_stats {
 
 	/* the period's notices (provider notices sent, by mail or hand) */
 	int64_t notices, manual, reminders, urls, removed, providers;
+	int64_t refused, no_answer;		/* the providers' other outcomes */
 	struct dz_stats_provider *provider;	/* by name, the others last */
 	size_t nprovider;
 	int64_t cat_notices[DZ_STATS_CATS];	/* naming a URL of the category */

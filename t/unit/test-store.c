@@ -278,7 +278,7 @@ test_open(struct dz_store **sp)
 		diag("cannot go on without a store");
 		exit(tap_done() | 1);
 	}
-	OKE(dz_store_schema_version(s) == 4, "schema version is 4");
+	OKE(dz_store_schema_version(s) == 5, "schema version is 5");
 	OKE(mode_of(dir) == 0700, "store directory is 0700 (%o)", mode_of(dir));
 	OKE(mode_of(path_of("blobs")) == 0700, "blobs/ is 0700 (%o)",
 	    mode_of(path_of("blobs")));
@@ -753,7 +753,7 @@ test_reopen(struct dz_store **sp)
 	OKE(dz_store_open(dir, sp, &err) == 0, "reopen");
 	if (!*sp)
 		exit(tap_done() | 1);
-	OKE(dz_store_schema_version(*sp) == 4, "still schema version 4");
+	OKE(dz_store_schema_version(*sp) == 5, "still schema version 5");
 	OKE(dz_store_case_by_submission(*sp, "form-0002", id, &err) == 1 &&
 	    strcmp(id, case_b) == 0 && ncases(*sp, NULL) == 3 &&
 	    nitems(*sp, NULL) == 3 &&
@@ -783,10 +783,10 @@ test_reopen(struct dz_store **sp)
 	OKE(dz_store_open(dir, &s2, &err) == -1 && err.code == EX_CONFIG && !s2,
 	    "a newer schema is refused: %s", err.msg);
 	if (sqlite3_open(path_of("store.db"), &raw) == SQLITE_OK) {
-		sqlite3_exec(raw, "PRAGMA user_version = 4", NULL, NULL, NULL);
+		sqlite3_exec(raw, "PRAGMA user_version = 5", NULL, NULL, NULL);
 		sqlite3_close(raw);
 	}
-	OKE(dz_store_open(dir, sp, &err) == 0, "and opens again at version 4");
+	OKE(dz_store_open(dir, sp, &err) == 0, "and opens again at version 5");
 
 	/* a version 3 store (no video signals) keeps its hashes */
 	dz_store_close(*sp);
@@ -798,17 +798,30 @@ test_reopen(struct dz_store **sp)
 		    " ('00000000000000000000000000000001', NULL, 'pdq', 'ab',"
 		    " 90, 'minor', '2026-01-01T00:00:00Z',"
 		    " '2026-01-02T00:00:00Z', 7, 1, '2026-01-03T00:00:00Z');"
+		    "DROP INDEX items_url_key;"
+		    "ALTER TABLE items DROP COLUMN url_key;"
+		    "ALTER TABLE notices DROP COLUMN category;"
+		    "ALTER TABLE items DROP COLUMN still_online_at;"
+		    "ALTER TABLE items DROP COLUMN outcome;"
+		    "ALTER TABLE items DROP COLUMN outcome_reason;"
+		    "ALTER TABLE items DROP COLUMN outcome_at;"
+		    "DROP TABLE escalations;"
 		    "PRAGMA user_version = 3", NULL, NULL, NULL) == SQLITE_OK,
 		    "a hash row in a version 3 store");
 		sqlite3_close(raw);
 	}
 	OKE(dz_store_open(dir, sp, &err) == 0 &&
-	    dz_store_schema_version(*sp) == 4 &&
+	    dz_store_schema_version(*sp) == 5 &&
+	    count(*sp, "SELECT count(*) FROM items WHERE url_key IS NULL") ==
+	    nitems(*sp, NULL) &&
+	    count(*sp, "SELECT count(*) FROM notices WHERE category IS NOT NULL")
+	    == 0 &&
 	    count(*sp, "SELECT count(*) FROM hashes WHERE entry_id ="
 	    " '00000000000000000000000000000001' AND rev = 7 AND shared = 1"
 	    " AND quality = 90 AND purged_at IS NOT NULL") == 1 &&
 	    dz_store_check(*sp, &err) == 0,
-	    "upgraded to version 4, the row kept whole (%s)", err.msg);
+	    "upgraded to version 5, the row kept whole, url_key and notices'"
+	    " category added (%s)", err.msg);
 	OKE(sqlite3_exec((*sp)->db, "INSERT INTO hashes (entry_id, item_id,"
 	    " signal, value, quality, category, added_at, rev, purged_at,"
 	    " withdrawn_at) VALUES ('00000000000000000000000000000002', NULL,"
@@ -834,15 +847,22 @@ test_reopen(struct dz_store **sp)
 		    "ALTER TABLE items DROP COLUMN media_purged_at;"
 		    "DROP TABLE hashes; DROP TABLE exports;"
 		    "ALTER TABLE items DROP COLUMN hashed_at;"
+		    "DROP INDEX items_url_key;"
+		    "ALTER TABLE items DROP COLUMN url_key;"
+		    "ALTER TABLE items DROP COLUMN still_online_at;"
+		    "ALTER TABLE items DROP COLUMN outcome;"
+		    "ALTER TABLE items DROP COLUMN outcome_reason;"
+		    "ALTER TABLE items DROP COLUMN outcome_at;"
+		    "DROP TABLE escalations;"
 		    "PRAGMA user_version = 1", NULL, NULL, NULL);
 		sqlite3_close(raw);
 	}
 	OKE(dz_store_open(dir, sp, &err) == 0 && *sp &&
-	    dz_store_schema_version(*sp) == 4 &&
+	    dz_store_schema_version(*sp) == 5 &&
 	    count(*sp, "SELECT count(*) FROM hashes") == 0 &&
 	    count(*sp, "SELECT count(*) FROM items WHERE hashed_at IS NULL") ==
 	    nitems(*sp, NULL) && dz_store_check(*sp, &err) == 0,
-	    "a version 1 store is upgraded to version 4 (%s)", err.msg);
+	    "a version 1 store is upgraded to version 5 (%s)", err.msg);
 }
 
 static void
