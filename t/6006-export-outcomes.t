@@ -59,7 +59,7 @@ test_expect_success 'a refused record needs an item with a URL and a reason' '
 	expect_exit 65 dz-ingest >/dev/null 2>err <<-EOF &&
 	{"type":"refused","item":"$ca-2"}
 	EOF
-	grep -q "needs a \"reason\"" err &&
+	grep -q "reason: missing" err &&
 	expect_exit 65 dz-ingest >/dev/null 2>err <<-EOF &&
 	{"type":"refused","item":"NOSUCHITEM-1","reason":"not illegal here"}
 	EOF
