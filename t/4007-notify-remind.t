@@ -131,6 +131,17 @@ test_expect_success 'a second reminder; then no third: no_answer and an escalati
 	remind 2027-02-01T09:00:00Z r4 && test "$(n)" = 6 && ! has r4 ".type == \"escalation\""
 '
 
+test_expect_success 'dz-export queue shows each escalation until the URL is removed' '
+	DZ_NOW=2027-02-01T09:00:00Z dz-export queue >q &&
+	jq -r "select(.kind == \"escalation\") | .item + \" \" + .notice" q | sort >got &&
+	printf "%s\n" "$ca-1 $first" "$cb-1 $second" | sort >want && test_cmp want got &&
+	has q ".kind == \"escalation\" and .reminders == 2 and .since != null" &&
+	! jq -e "select(.kind == \"escalation\") | has(\"url\")" q >/dev/null &&
+	echo "{\"type\":\"removed\",\"item\":\"$ca-1\"}" | DZ_NOW=2027-02-02T09:00:00Z dz-ingest >/dev/null &&
+	DZ_NOW=2027-02-02T09:00:00Z dz-export queue >q2 &&
+	jq -r "select(.kind == \"escalation\") | .item" q2 >got && echo "$cb-1" >want && test_cmp want got
+'
+
 test_expect_success 'notify.max_reminders: 0 escalates at once, bad values refused' '
 	write_config "  max_reminders: 0" &&
 	cd=$(DZ_NOW=2027-02-01T09:00:00Z submit s-d https://pix.example/d.jpg) &&

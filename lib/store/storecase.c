@@ -126,11 +126,21 @@ static const char sql_q_overdue[] =
     " FROM notices n WHERE n.kind = 'provider' AND n.state = 'sent'"
     " AND n.sent_at < ?1 AND urls > 0 ORDER BY n.sent_at, n.rowid";
 
+static const char sql_q_escalation[] =
+    "SELECT 'queue' AS type, 'escalation' AS kind, c.id AS \"case\","
+    " e.item_id AS item, e.notice_id AS notice, e.provider,"
+    " e.reminders, e.created_at AS since, c.minor AS \"minor?\""
+    " FROM escalations e JOIN items i ON i.id = e.item_id"
+    " JOIN cases c ON c.id = i.case_id"
+    " WHERE e.done_at IS NULL AND i.removed_at IS NULL AND " OPEN_CASE
+    " ORDER BY c.minor DESC, e.created_at, e.rowid";
+
 static const char *const queue_sql[DZ_QUEUE_NKINDS] = {
 	[DZ_QUEUE_REVIEW] = sql_q_review,
 	[DZ_QUEUE_ANSWER] = sql_q_answer,
 	[DZ_QUEUE_CLOSE] = sql_q_close,
 	[DZ_QUEUE_OVERDUE] = sql_q_overdue,
+	[DZ_QUEUE_ESCALATION] = sql_q_escalation,
 };
 
 /* The current row of st as a record, keys from the column names. */

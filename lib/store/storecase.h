@@ -63,10 +63,14 @@ int dz_store_case_of_entry(struct dz_store *s, const char *entry_id,
  *            the case withdrawn)
  *   overdue  a provider notice sent before `before` with URLs not yet
  *            reported removed (the count in "urls")
+ *   escalation  a URL whose provider did not answer its notice and
+ *            notify.max_reminders reminders (dz-notify set its outcome
+ *            to no_answer): a complaint to the regulator is due; minors
+ *            first, then the oldest
  */
 enum dz_queue_kind {
 	DZ_QUEUE_REVIEW, DZ_QUEUE_ANSWER, DZ_QUEUE_CLOSE, DZ_QUEUE_OVERDUE,
-	DZ_QUEUE_NKINDS
+	DZ_QUEUE_ESCALATION, DZ_QUEUE_NKINDS
 };
 int dz_store_queue(struct dz_store *s, enum dz_queue_kind kind,
     const char *before, dz_store_row_fn fn, void *ctx, struct dz_err *err);

@@ -77,6 +77,12 @@ kind_overdue(struct run *r, struct dz_store *s)
 }
 
 static int
+kind_escalation(struct run *r, struct dz_store *s)
+{
+	return store_kind(r, DZ_QUEUE_ESCALATION, s);
+}
+
+static int
 kind_close(struct run *r, struct dz_store *s)
 {
 	return store_kind(r, DZ_QUEUE_CLOSE, s);
@@ -192,7 +198,7 @@ out:
 /* The kinds, in the order they are listed. */
 static int (*const kinds[])(struct run *, struct dz_store *) = {
 	kind_review, kind_answer, kind_by_hand, kind_unresolved,
-	kind_overdue, kind_close, kind_rejected,
+	kind_overdue, kind_escalation, kind_close, kind_rejected,
 };
 
 int
