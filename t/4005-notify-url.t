@@ -7,42 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 
 export DZ_NOW=2026-03-02T09:00:00Z
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  providers: $TRASH/providers.yaml
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
-
-submit() {	# submit ID URLS...
-	local id=$1
-	shift
-	jq -cn --arg id "$id" '$ARGS.positional as $u |
-		{type:"submission",submission:$id,age:25,followup:false,
-		 contact:{},urls:$u,language:"fr"}' --args "$@" >sub.jsonl &&
-	dz-ingest sub.jsonl >ack && jq -r .case ack
-}
-judge_all() {	# judge_all CASE N CATEGORY
-	for i in $(seq "$2"); do
-		printf '{"type":"verdict","item":"%s-%s","illegal":true,"category":"%s"}\n' "$1" "$i" "$3"
-	done >v.jsonl && dz-ingest v.jsonl >/dev/null
-}
-has() {	# has FILE CONDITION
-	jq -s -e "any(.[]; $2)" "$1" >/dev/null
-}
-count() {	# count FILE CONDITION
-	jq -s "map(select($2)) | length" "$1"
-}
+. "$TOP/t/lib-notice.sh"
+notice_providers
+notice_config
+submit() { url_submit "$1" 25 fr "${@:2}"; }	# submit ID URLS...
 bodies() {	# the decoded bodies of the messages in maildir md
 	python3 - md <<-'EOF'
 	import email, os, sys

@@ -7,36 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 
 export DZ_NOW=2026-03-02T09:00:00Z
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  providers: $TRASH/providers.yaml
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
-
-submit() {	# submit ID AGE URLS...
-	local id=$1 age=$2
-	shift 2
-	jq -cn --arg id "$id" --argjson age "$age" '$ARGS.positional as $u |
-		{type:"submission",submission:$id,age:$age,followup:false,
-		 contact:{},urls:$u,language:"fr"}' --args "$@" >sub.jsonl &&
-	dz-ingest sub.jsonl >ack && jq -r .case ack
-}
+. "$TOP/t/lib-notice.sh"
+notice_providers
+notice_config
+submit() { url_submit "$1" "$2" fr "${@:3}"; }	# submit ID AGE URLS...
 verdict() {	# verdict ITEM CATEGORY [EXTRA JSON MEMBERS]
 	printf '{"type":"verdict","item":"%s","illegal":true,"category":"%s"%s}\n' "$1" "$2" "${3-}"
-}
-has() {	# has FILE CONDITION
-	jq -s -e "any(.[]; $2)" "$1" >/dev/null
 }
 bodies() {	# each message of maildir md decoded, into msg.N
 	python3 - md <<-'EOF'

@@ -8,45 +8,13 @@
 # reminder.
 . "$(dirname "$0")/lib.sh"
 
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF
-write_config() {	# write_config [EXTRA NOTIFY LINE]
-	cat >dz.yaml <<-EOF
-	store: $TRASH/store
-	master_key: $TRASH/master.key
-	notify:
-	  from: "Hotline test <notices@hotline.example>"
-	  hotline: Hotline test
-	  providers: $TRASH/providers.yaml
-	${1-}
-	EOF
-}
+. "$TOP/t/lib-notice.sh"
+notice_providers
+write_config() { notice_config "$@"; }	# write_config [EXTRA NOTIFY LINE]
 write_config
-export DZ_CONFIG=$TRASH/dz.yaml
-
-submit() {	# submit ID URLS...
-	local id=$1
-	shift
-	jq -cn --arg id "$id" '$ARGS.positional as $u |
-		{type:"submission",submission:$id,age:25,followup:false,
-		 contact:{},urls:$u,language:"fr"}' --args "$@" >sub.jsonl &&
-	dz-ingest sub.jsonl >ack && jq -r .case ack
-}
-judge_all() {	# judge_all CASE N
-	for i in $(seq "$2"); do
-		printf '{"type":"verdict","item":"%s-%s","illegal":true,"category":"adult_ncii"}\n' "$1" "$i"
-	done >v.jsonl && dz-ingest v.jsonl >/dev/null
-}
+submit() { url_submit "$1" 25 fr "${@:2}"; }	# submit ID URLS...
 op() {	# op JSON: an operator record, given to dz-ingest
 	printf "%s\n" "$1" | dz-ingest >/dev/null
-}
-has() {	# has FILE CONDITION
-	jq -s -e "any(.[]; $2)" "$1" >/dev/null
 }
 n() { ls md/new 2>/dev/null | wc -l; }
 last() {	# the body of the newest message, decoded

@@ -7,22 +7,9 @@
 require_testdata
 
 export DZ_NOW=2026-03-02T09:00:00Z
-cat >providers.yaml <<'EOF2'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF2
-cat >dz.yaml <<EOF2
-store: $TRASH/store
-master_key: $TRASH/master.key
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  providers: $TRASH/providers.yaml
-EOF2
-export DZ_CONFIG=$TRASH/dz.yaml
+. "$TOP/t/lib-notice.sh"
+notice_providers
+notice_config
 cp "$TESTDATA/pdq/labelme-subset/q2821.jpg" a.jpg
 
 at() { local t=$1; shift; DZ_NOW=$t "$@"; }
@@ -35,7 +22,6 @@ submit() {	# submit TIME ID URL: prints the case id
 	at "$1" dz-ingest sub.jsonl >ack && jq -r .case ack
 }
 feed() { at "$1" dz-ingest >/dev/null; }	# feed TIME <RECORDS
-has() { jq -s -e "any(.[]; $2)" "$1" >/dev/null; }
 
 test_expect_success 'setup: a case through intake, verdicts, hashing, a notice, removal, closing' '
 	dz-ingest --init 2>/dev/null &&

@@ -5,41 +5,11 @@
 # out; each URL counted once, per provider.
 . "$(dirname "$0")/lib.sh"
 
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-  - name: Vidhost
-    domains: [vid.example]
-    abuse: abuse@vid.example
-EOF
-cat >dz.yaml <<EOF
-store: $TRASH/store
-master_key: $TRASH/master.key
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  providers: $TRASH/providers.yaml
-  max_reminders: 1
-EOF
-export DZ_CONFIG=$TRASH/dz.yaml
+. "$TOP/t/lib-notice.sh"
+notice_providers Vidhost vid.example
+notice_config "  max_reminders: 1"
 export DZ_NOW=2026-03-02T09:00:00Z
-
-submit() {	# submit ID URLS...
-	local id=$1
-	shift
-	jq -cn --arg id "$id" '$ARGS.positional as $u |
-		{type:"submission",submission:$id,age:30,followup:false,
-		 contact:{},urls:$u,language:"en"}' --args "$@" >sub.jsonl &&
-	dz-ingest sub.jsonl >ack && jq -r .case ack
-}
-judge_all() {	# judge_all CASE N
-	for i in $(seq "$2"); do
-		printf '{"type":"verdict","item":"%s-%s","illegal":true,"category":"adult_ncii"}\n' "$1" "$i"
-	done >v.jsonl && dz-ingest v.jsonl >/dev/null
-}
+submit() { url_submit "$1" 30 en "${@:2}"; }	# submit ID URLS...
 fig() {	# fig FILE STAT CONDITION [PROVIDER]
 	jq -se --arg s "$2" --arg p "${4-}" 'map(select(.stat == $s and
 		($p == "" or .provider == $p))) | length == 1 and (.[0] | '"$3"')' "$1" >/dev/null
