@@ -71,13 +71,8 @@ test_expect_success 'one deadline for the whole lookup, redirects included' '
 
 # dz-notify over a store.
 export DZ_NOW=2026-03-02T09:00:00Z
-cat >providers.yaml <<'EOF'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
-EOF
+. "$TOP/t/lib-notice.sh"
+notice_providers
 write_config() {	# write_config SCENARIO [EXTRA NOTIFY LINES]
 	cat >dz.yaml <<-EOF
 	store: $TRASH/store

@@ -5,26 +5,14 @@
 # data.
 . "$(dirname "$0")/lib.sh"
 
-cat >providers.yaml <<'EOF2'
-version: 1
-providers:
-  - name: Pixhost
-    domains: [pix.example]
-    abuse: abuse@pix.example
+. "$TOP/t/lib-notice.sh"
+notice_providers
+cat >>providers.yaml <<'EOF2'
   - name: Formonly
     domains: [form.example]
     form: https://form.example/report
 EOF2
-cat >dz.yaml <<EOF2
-store: $TRASH/store
-master_key: $TRASH/master.key
-retention: {personal_data_days: 14}
-notify:
-  from: "Hotline test <notices@hotline.example>"
-  hotline: Hotline test
-  providers: $TRASH/providers.yaml
-EOF2
-export DZ_CONFIG=$TRASH/dz.yaml
+notice_config "retention: {personal_data_days: 14}"
 
 at() { local t=$1; shift; DZ_NOW=$t "$@"; }
 submit() {	# submit TIME ID AGE FOLLOWUP CONTACT URLS...: prints the case id
@@ -47,7 +35,6 @@ illegal() {	# illegal TIME CATEGORY ITEM...
 }
 op() { printf '{"type":"%s","%s":"%s"%s}\n' "$2" "$3" "$4" "${5-}" | feed "$1"; }
 queue() { at "$1" dz-export queue "${@:2}"; }	# queue TIME [OPTIONS]
-has() { jq -s -e "any(.[]; $2)" "$1" >/dev/null; }
 kinds() { jq -r '[.kind, .item // .case // .notice // .entry] | join(" ")' "$1"; }
 
 test_expect_success 'setup: an adult case, a minor one, one with a phone number only' '
