@@ -7,10 +7,11 @@ test_expect_success 'dz_hex_*: lengths, digits, the case policy' '
 	test-hex >out && cat out && ! grep -q "^not ok" out && grep -q "^1\.\.18$" out
 '
 
-# Files other work had open when lib/core/hex came (issue 14): their
-# copies go when that work lands, and so do these names.
-PENDING="lib/crypto/crypt.c lib/work/ingest.c lib/work/purge.c lib/work/notify.c
-lib/work/export.c lib/notice/resolve.c lib/notice/mail.c"
+# The one that must differ: lib/notice/mail.c writes quoted-printable,
+# whose digits RFC 2045 wants in upper case. (lib/crypto/crypt.c reads the
+# master key's digits with its own decoder, which never branches on a
+# digit of the secret key; it spells no digit table.)
+PENDING="lib/notice/mail.c"
 
 test_expect_success 'no other file in lib/ or cmd/ spells the hex digits' '
 	(cd "$TOP" && git ls-files -- "lib/*.c" "cmd/*.c" |

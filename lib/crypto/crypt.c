@@ -18,6 +18,7 @@
 
 #include "crypto/crypt.h"
 #include "crypto/gcmint.h"
+#include "core/hex.h"
 #include "core/fdio.h"
 #include "core/err.h"
 
@@ -237,7 +238,6 @@ out:
 int
 dz_crypt_master_create(const char *path, struct dz_err *err)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t key[DZ_KEY_BYTES], text[2 * DZ_KEY_BYTES + 1];
 	int fd, rc = -1;
 
@@ -257,10 +257,7 @@ dz_crypt_master_create(const char *path, struct dz_err *err)
 	}
 	if (dz_crypt_random(key, sizeof key, err))
 		goto out;
-	for (size_t i = 0; i < DZ_KEY_BYTES; i++) {
-		text[2 * i] = (uint8_t)digits[key[i] >> 4];
-		text[2 * i + 1] = (uint8_t)digits[key[i] & 0xf];
-	}
+	dz_hex_put((char *)text, key, sizeof key);
 	text[2 * DZ_KEY_BYTES] = '\n';
 	if (dz_fd_write_full(fd, text, sizeof text) != 0) {
 		dz_err_set(err, EX_IOERR, "cannot write master key file: %s",

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hex.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/fdio.h"
@@ -711,11 +712,7 @@ dz_mail_message_id(const char *domain, char *out, size_t outsz,
 	if (random_bytes(r, sizeof r))
 		return dz_err_set(err, EX_SOFTWARE, "cannot get random bytes: %s",
 		    strerror(errno));
-	for (size_t i = 0; i < sizeof r; i++) {
-		h[2 * i] = "0123456789abcdef"[r[i] >> 4];
-		h[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
-	}
-	h[32] = '\0';
+	dz_hex_encode(h, r, sizeof r);
 	snprintf(out, outsz, "<%s@%s>", h, domain);
 	return 0;
 }

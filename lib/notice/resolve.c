@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "core/hex.h"
 #include "core/err.h"
 #include "notice/resolve.h"
 
@@ -101,13 +102,7 @@ is_redirect(int status)
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return dz_hex_digit((unsigned char)c, DZ_HEX_ANY);
 }
 
 /* One header field: name (token) ':' OWS value OWS. */

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "crypto/blob.h"
@@ -729,9 +730,7 @@ store_blob(struct dz_ingest *in, struct upload *u, const uint8_t key[DZ_KEY_BYTE
 
 	if (dz_crypt_random(rnd, sizeof rnd, err))
 		return -1;
-	for (size_t i = 0; i < sizeof rnd; i++)
-		sprintf(name + 2 * i, "%02x", rnd[i]);
-	strcat(name, ".dzb");
+	strcpy(dz_hex_put(name, rnd, sizeof rnd), ".dzb");
 	snprintf(tmp, sizeof tmp, ".tmp-%s", name);
 	fd = openat(in->blobs_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);

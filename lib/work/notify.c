@@ -17,6 +17,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/hex.h"
 #include "core/builtin.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -266,7 +267,6 @@ long_date(const char *rfc3339, const char *lang, char *out, size_t n)
 static struct job *
 new_job(struct run *r, const char *kind)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct job *nj, *j;
 
 	if (!(nj = realloc(r->jobs, (r->njobs + 1) * sizeof *nj))) {
@@ -287,7 +287,10 @@ new_job(struct run *r, const char *kind)
 	for (size_t i = 0; i < DZ_NOTICE_ID_LEN; i++)
 		j->id[i] = j->message_id[1 + i];
 	j->id[DZ_NOTICE_ID_LEN] = '\0';
-	if (strspn(j->id, hex) != DZ_NOTICE_ID_LEN) {
+	for (size_t i = 0; i < DZ_NOTICE_ID_LEN; i++)
+		if (dz_hex_digit((unsigned char)j->id[i], DZ_HEX_LOWER) < 0)
+			j->id[0] = '\0';
+	if (!j->id[0]) {
 		dz_err_set(r->err, EX_SOFTWARE, "unexpected Message-ID form");
 		r->stop = 1;
 		return NULL;
