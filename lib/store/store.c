@@ -525,6 +525,37 @@ dzs_fail(struct dz_store *s, int rc, struct dz_err *err, const char *what)
 }
 
 int
+dzs_rows(struct dz_store *s, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+    int (*fn)(json_t *, void *), void *ctx, struct dz_err *err,
+    const char *what)
+{
+	json_t *rows = json_array(), *r;
+	size_t i;
+	int rc;
+
+	if (!rows) {
+		done(st);
+		return dz_err_set(err, EX_SOFTWARE, "out of memory");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!(r = row(st)) || json_array_append_new(rows, r)) {
+			done(st);
+			json_decref(rows);
+			return dz_err_set(err, EX_SOFTWARE, "out of memory");
+		}
+	done(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		return db_fail(s, rc, err, what);
+	}
+	for (i = 0; i < json_array_size(rows); i++)
+		if (fn(json_incref(json_array_get(rows, i)), ctx))
+			break;
+	json_decref(rows);
+	return 0;
+}
+
+int
 dzs_need_tx(struct dz_store *s, struct dz_err *err)
 {
 	return need_tx(s, err);
@@ -1470,26 +1501,11 @@ list(struct dz_store *s, int which, json_t *(*row)(sqlite3_stmt *),
     const char *state, dz_store_row_fn fn, void *ctx, struct dz_err *err)
 {
 	sqlite3_stmt *st = stmt(s, which, err);
-	json_t *r;
-	int rc;
 
 	if (!st)
 		return -1;
 	bind_text(st, 1, state);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(r = row(st))) {
-			done(st);
-			return dz_err_set(err, EX_SOFTWARE, "out of memory");
-		}
-		if (fn(r, ctx)) {
-			done(st);
-			return 0;
-		}
-	}
-	done(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(s, rc, err, "cannot read the store");
-	return 0;
+	return dzs_rows(s, st, row, fn, ctx, err, "cannot read the store");
 }
 
 int

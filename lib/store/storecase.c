@@ -190,24 +190,11 @@ walk(struct dz_store *s, const char *sql, const char *a1,
     dz_store_row_fn fn, void *ctx, struct dz_err *err, const char *what)
 {
 	sqlite3_stmt *st = dzs_stmt(s, sql, err);
-	json_t *r;
-	int rc;
 
 	if (!st)
 		return -1;
 	dzs_bind_text(st, 1, a1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(r = row_record(st))) {
-			dzs_done(st);
-			return dz_err_set(err, EX_SOFTWARE, "out of memory");
-		}
-		if (fn(r, ctx)) {
-			dzs_done(st);
-			return 0;
-		}
-	}
-	dzs_done(st);
-	return rc == SQLITE_DONE ? 0 : dzs_fail(s, rc, err, what);
+	return dzs_rows(s, st, row_record, fn, ctx, err, what);
 }
 
 int

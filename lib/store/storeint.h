@@ -45,6 +45,18 @@ int dzs_run(struct dz_store *s, sqlite3_stmt *st, struct dz_err *err,
 /* Fill err from SQLite's result code rc: always -1. */
 int dzs_fail(struct dz_store *s, int rc, struct dz_err *err,
     const char *what);
+/*
+ * Step st (bound already) to its end, each row made a record by row(),
+ * reset it, and only then hand the records to fn in order (fn owns each;
+ * a non-zero return stops the delivery). No statement, so no read
+ * transaction, is open while fn writes to a pipe that may block: a
+ * stalled reader never holds back the checkpoints of dz-purge or
+ * dz-hash. 0, or -1 with err (what names the read).
+ */
+struct json_t;
+int dzs_rows(struct dz_store *s, sqlite3_stmt *st,
+    struct json_t *(*row)(sqlite3_stmt *), int (*fn)(struct json_t *, void *),
+    void *ctx, struct dz_err *err, const char *what);
 /* -1 with EX_SOFTWARE outside a transaction. */
 int dzs_need_tx(struct dz_store *s, struct dz_err *err);
 /* Rows changed by the last statement. */
