@@ -52,7 +52,7 @@ test_expect_success 'setup: a store with 13 items due (one a video), 2 not due' 
 	jq -r ".case" acks >cases && test $(wc -l <cases) = 3 &&
 	{ c1=$(sed -n 1p cases) c2=$(sed -n 2p cases) c3=$(sed -n 3p cases)
 	  for it in $c1-1 $c1-2 $c1-3 $c1-4 $c1-5 $c2-1 $c2-2 $c2-3 $c2-4 $c3-1 $c3-2 $c3-3; do
-		printf "{\"type\":\"verdict\",\"item\":\"%s\",\"illegal\":true,\"category\":\"adult_ncii\"}\n" $it
+		printf "{\"type\":\"verdict\",\"item\":\"%s\",\"illegal\":true,\"category\":\"adult_ncii\",\"override_minor\":true}\n" $it
 	  done
 	  printf "{\"type\":\"verdict\",\"item\":\"%s\",\"illegal\":true,\"category\":\"minor\"}\n" $c3-4
 	  printf "{\"type\":\"verdict\",\"item\":\"%s\",\"illegal\":false}\n" $c3-5
