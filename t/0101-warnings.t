@@ -2,6 +2,7 @@
 # Warnings as errors with both compilers: every file of lib/, cmd/ and
 # t/unit/ compiles with gcc and with clang at -O2 with -Werror and the
 # project's warning flags (`make warnings`). Nothing is written.
+# slow: every C file compiled twice, by gcc and by clang (make check-quick leaves it out; `make warnings` by hand)
 . "$(dirname "$0")/lib.sh"
 
 for c in gcc clang; do
