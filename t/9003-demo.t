@@ -3,6 +3,7 @@
 # true: its claims are checked against what it left in its directory
 # (kept with DZ_DEMO_KEEP=1). A step that fails makes the demo fail, and
 # its directory is removed either way unless kept.
+# slow: the whole demo pipeline, images, video and all (make check-quick leaves it out; make check and CI run it)
 . "$(dirname "$0")/lib.sh"
 
 mkdir tmp
