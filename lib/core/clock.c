@@ -83,3 +83,14 @@ dz_clock_now(char out[DZ_TIME_LEN])
 	dz_clock_format(t, out);
 	return 0;
 }
+
+int
+dz_clock_days_before(const char *now, int days, char out[DZ_TIME_LEN])
+{
+	time_t t;
+
+	if (dz_clock_parse(now, &t))
+		return -1;
+	dz_clock_format(t - (time_t)days * 86400, out);
+	return 0;
+}

@@ -20,5 +20,8 @@ int dz_clock_parse(const char *s, time_t *t);
 
 /* Format t as text. */
 void dz_clock_format(time_t t, char out[DZ_TIME_LEN]);
+/* The RFC 3339 time days days before now (RFC 3339 too): 0, or -1 when
+ * now does not parse. */
+int dz_clock_days_before(const char *now, int days, char out[DZ_TIME_LEN]);
 
 #endif

@@ -715,18 +715,6 @@ plan_victim(const char *case_id, const char *language, int minor, void *arg)
 	return 0;
 }
 
-/* now minus days, as RFC 3339. */
-static int
-days_before(const char *now, int days, char out[DZ_TIME_LEN])
-{
-	time_t t;
-
-	if (dz_clock_parse(now, &t))
-		return -1;
-	dz_clock_format(t - (time_t)days * 86400, out);
-	return 0;
-}
-
 static int
 record_plan(struct run *r)
 {
@@ -1369,7 +1357,7 @@ dz_notify_run(struct dz_store *s, const struct dz_notify_opts *o,
 	if (o->remind_days > 0) {
 		char before[DZ_TIME_LEN];
 
-		if (days_before(r.now, o->remind_days, before)) {
+		if (dz_clock_days_before(r.now, o->remind_days, before)) {
 			dz_err_set(err, EX_SOFTWARE, "cannot compute a date");
 			goto plan_fail;
 		}

@@ -76,18 +76,6 @@ record(const char *what, const char *case_id, const char *item_id,
 	return rec;
 }
 
-/* now minus days, as RFC 3339. */
-static int
-before(const char *now, int days, char out[DZ_TIME_LEN])
-{
-	time_t t;
-
-	if (dz_clock_parse(now, &t))
-		return -1;
-	dz_clock_format(t - (time_t)days * 86400, out);
-	return 0;
-}
-
 static int
 collect(const char *what, const char *case_id, const char *item_id,
     const char *reason, void *arg)
@@ -207,7 +195,7 @@ purge_rejected(struct run *r)
 	time_t lt, t;
 	int k, rc = 0;
 
-	if (before(r->now, o->cfg->rejected_days, limit) ||
+	if (dz_clock_days_before(r->now, o->cfg->rejected_days, limit) ||
 	    dz_clock_parse(limit, &lt))
 		return dz_err_set(r->err, EX_SOFTWARE, "cannot compute a date");
 	if (dz_spool_open(&sp, o->spool, 0, r->err)) {
@@ -301,9 +289,9 @@ dz_purge_run(struct dz_store *s, const struct dz_purge_opts *o,
 	r.ctx = ctx;
 	r.err = err;
 	if (dz_clock_now(r.now) ||
-	    before(r.now, cfg->unverified_media_days, media) ||
-	    before(r.now, cfg->personal_data_days, personal) ||
-	    before(r.now, cfg->withdrawn_hash_days, hashes))
+	    dz_clock_days_before(r.now, cfg->unverified_media_days, media) ||
+	    dz_clock_days_before(r.now, cfg->personal_data_days, personal) ||
+	    dz_clock_days_before(r.now, cfg->withdrawn_hash_days, hashes))
 		return dz_err_set(err, EX_CONFIG, "cannot read the clock");
 	if ((lock = dz_store_lock(s, "purge.lock", "another dz-purge is "
 	    "running; try again later", err)) < 0)
